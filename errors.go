@@ -1,0 +1,314 @@
+package smtp2go
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Sentinel errors. An [*APIError] matches the one for its status code with
+// [errors.Is]; validation failures wrap ErrInvalidRequest.
+var (
+	ErrBadRequest     = errors.New("smtp2go: bad request")     // 400
+	ErrUnauthorized   = errors.New("smtp2go: unauthorized")    // 401
+	ErrRequestFailed  = errors.New("smtp2go: request failed")  // 402
+	ErrForbidden      = errors.New("smtp2go: forbidden")       // 403, or error code ENDPOINT_PERMISSION_DENIED
+	ErrNotFound       = errors.New("smtp2go: not found")       // 404, or Get of an ID that does not exist
+	ErrRateLimited    = errors.New("smtp2go: rate limited")    // 429
+	ErrServer         = errors.New("smtp2go: server error")    // 5xx
+	ErrInvalidRequest = errors.New("smtp2go: invalid request") // rejected before sending
+)
+
+// CodePermissionDenied is the error code SMTP2GO returns when the API key may
+// not use an endpoint. SMTP2GO has sent it with status 400 as well as 403.
+const CodePermissionDenied = "E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED"
+
+// maxExcerpt bounds APIError.Body.
+const maxExcerpt = 256
+
+// APIError is returned for every non-2xx response, and for a 2xx response whose
+// body could not be decoded. It carries what SMTP2GO said and how many attempts
+// were made. It never contains the API key.
+type APIError struct {
+	Endpoint    string        // the endpoint called, such as "webhook/add"
+	StatusCode  int           // the HTTP status of the last response
+	RequestID   string        // SMTP2GO's request_id, when the body had one
+	Code        string        // SMTP2GO's error_code, such as "E_ApiResponseCodes.INVALID_IN_PAYLOAD"
+	Message     string        // SMTP2GO's error text
+	FieldErrors []FieldError  // SMTP2GO's field_validation_errors
+	Attempts    int           // requests made, retries included
+	RetryAfter  time.Duration // the Retry-After of the last response, if any
+	Body        string        // a short, printable excerpt of the last body, for bodies that are not SMTP2GO's JSON
+	decodeErr   error         // why a 2xx body could not be decoded
+}
+
+// FieldError is one entry of SMTP2GO's field_validation_errors.
+type FieldError struct {
+	Field   string `json:"fieldname"`
+	Message string `json:"message"`
+}
+
+// Error returns one line: endpoint, status, code, message, field errors and
+// request ID.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("smtp2go: ")
+	if e.Endpoint != "" {
+		b.WriteString(e.Endpoint)
+		b.WriteString(": ")
+	}
+	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Code != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Code)
+	}
+	switch {
+	case e.Message != "":
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	case e.decodeErr != nil:
+		b.WriteString(": undecodable body: ")
+		b.WriteString(e.decodeErr.Error())
+	}
+	for _, f := range e.FieldErrors {
+		fmt.Fprintf(&b, " [%s: %s]", f.Field, f.Message)
+	}
+	if e.Message == "" && len(e.FieldErrors) == 0 && e.Body != "" {
+		fmt.Fprintf(&b, " (body: %q)", e.Body)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request_id ")
+		b.WriteString(e.RequestID)
+		b.WriteString(")")
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
+	return b.String()
+}
+
+// Is makes errors.Is match the sentinel of the status code, and ErrForbidden
+// for SMTP2GO's permission-denied code whatever the status.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrForbidden:
+		return e.StatusCode == http.StatusForbidden || e.Code == CodePermissionDenied
+	case ErrServer:
+		return e.StatusCode >= 500
+	}
+	return target == statusSentinel(e.StatusCode)
+}
+
+// Unwrap returns why a 2xx body could not be decoded, if that was the failure.
+func (e *APIError) Unwrap() error { return e.decodeErr }
+
+func statusSentinel(code int) error {
+	switch code {
+	case http.StatusBadRequest:
+		return ErrBadRequest
+	case http.StatusUnauthorized:
+		return ErrUnauthorized
+	case http.StatusPaymentRequired:
+		return ErrRequestFailed
+	case http.StatusForbidden:
+		return ErrForbidden
+	case http.StatusNotFound:
+		return ErrNotFound
+	case http.StatusTooManyRequests:
+		return ErrRateLimited
+	}
+	return nil
+}
+
+// newAPIError builds the error for a response. body is the whole body read.
+func newAPIError(endpoint string, status int, body []byte, secret string) *APIError {
+	e := &APIError{Endpoint: endpoint, StatusCode: status}
+	var env struct {
+		RequestID string          `json:"request_id"`
+		Data      json.RawMessage `json:"data"`
+		errorFields
+	}
+	if json.Unmarshal(body, &env) != nil {
+		e.Body = excerpt(body, secret)
+		return e
+	}
+	e.RequestID = env.RequestID
+	fields := env.errorFields
+	var nested errorFields
+	if len(env.Data) > 0 && json.Unmarshal(env.Data, &nested) == nil && (nested.Error != "" || nested.Code != "" || len(nested.FieldErrors) > 0) {
+		fields = nested // SMTP2GO nests errors under data; its response-codes page does not
+	}
+	e.Code = fields.Code
+	e.Message = scrub(fields.Error, secret)
+	e.FieldErrors = fields.FieldErrors
+	for i := range e.FieldErrors {
+		e.FieldErrors[i].Message = scrub(e.FieldErrors[i].Message, secret)
+	}
+	if e.Message == "" && e.Code == "" && len(e.FieldErrors) == 0 {
+		e.Body = excerpt(body, secret)
+	}
+	return e
+}
+
+// errorFields are the error members of SMTP2GO's error bodies.
+type errorFields struct {
+	Error       string      `json:"error"`
+	Code        string      `json:"error_code"`
+	FieldErrors fieldErrors `json:"field_validation_errors"`
+}
+
+// fieldErrors accepts field_validation_errors as one object, an array of
+// objects, or a map from field name to an object or a message.
+type fieldErrors []FieldError
+
+func (f *fieldErrors) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	if b[0] == '[' {
+		var list []FieldError
+		if err := json.Unmarshal(b, &list); err != nil {
+			return err
+		}
+		*f = list
+		return nil
+	}
+	var one FieldError
+	if err := json.Unmarshal(b, &one); err == nil && (one.Field != "" || one.Message != "") {
+		*f = fieldErrors{one}
+		return nil
+	}
+	var byName map[string]json.RawMessage
+	if err := json.Unmarshal(b, &byName); err != nil {
+		return err
+	}
+	for name, v := range byName {
+		fe := FieldError{Field: name}
+		if json.Unmarshal(v, &fe.Message) != nil {
+			var obj FieldError
+			if json.Unmarshal(v, &obj) == nil {
+				fe.Message = obj.Message
+			}
+		}
+		*f = append(*f, fe)
+	}
+	sortFieldErrors(*f)
+	return nil
+}
+
+func sortFieldErrors(f []FieldError) {
+	for i := 1; i < len(f); i++ {
+		for j := i; j > 0 && f[j].Field < f[j-1].Field; j-- {
+			f[j], f[j-1] = f[j-1], f[j]
+		}
+	}
+}
+
+// excerpt turns a body into a short printable snippet: whitespace runs folded,
+// control characters dropped, the secret removed, cut at maxExcerpt bytes.
+func excerpt(body []byte, secret string) string {
+	if len(body) > 4*maxExcerpt {
+		body = body[:4*maxExcerpt]
+	}
+	var b strings.Builder
+	space := false
+	for len(body) > 0 && b.Len() < maxExcerpt {
+		r, n := utf8.DecodeRune(body)
+		body = body[n:]
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			continue
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		case !unicode.IsPrint(r):
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	s := scrub(b.String(), secret)
+	if len(body) > 0 {
+		s += "…"
+	}
+	return s
+}
+
+// scrub removes every occurrence of secret from s.
+func scrub(s, secret string) string {
+	if secret == "" || !strings.Contains(s, secret) {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, "[redacted]")
+}
+
+// ValidationError reports a request the SDK refused to send because a field
+// is invalid. It wraps [ErrInvalidRequest].
+type ValidationError struct {
+	Field   string // the API's name for the field, such as "events[1]" or "url"
+	Problem string // what is wrong with it
+}
+
+func (e *ValidationError) Error() string {
+	return "smtp2go: invalid request: " + e.Field + ": " + e.Problem
+}
+
+// Unwrap returns ErrInvalidRequest.
+func (e *ValidationError) Unwrap() error { return ErrInvalidRequest }
+
+func invalid(field, format string, args ...any) error {
+	return &ValidationError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+// NetworkError is returned when no HTTP response was received after every
+// attempt: connection refused, DNS failure, timeout, reset. It unwraps to the
+// last transport error, so errors.Is(err, context.DeadlineExceeded) works.
+type NetworkError struct {
+	Endpoint string // the endpoint called, such as "webhook/view"
+	Attempts int    // requests made, retries included
+	Err      error  // the last transport error, with any URL password removed
+}
+
+func (e *NetworkError) Error() string {
+	s := "smtp2go: " + e.Endpoint + ": " + e.Err.Error()
+	if e.Attempts > 1 {
+		s += fmt.Sprintf(" after %d attempts", e.Attempts)
+	}
+	return s
+}
+
+// Unwrap returns the transport error.
+func (e *NetworkError) Unwrap() error { return e.Err }
+
+// RedactURL returns s with any password in its user info replaced by "xxxxx"
+// and every query parameter value by "REDACTED": webhook URLs often carry
+// secrets there. A string that does not parse as a URL is returned as
+// "[unparsable URL]". A secret in the path cannot be told apart and is kept.
+func RedactURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "[unparsable URL]"
+	}
+	if u.RawQuery != "" {
+		q, _ := url.ParseQuery(u.RawQuery)
+		for k := range q {
+			q[k] = []string{"REDACTED"}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}

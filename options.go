@@ -1,0 +1,127 @@
+package smtp2go
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Option configures a [Client]. Options are applied in order by [NewClient];
+// an invalid value makes NewClient return an error instead of panicking.
+type Option func(*Client) error
+
+// WithBaseURL points the client at another API base URL, such as a test
+// server. It must be an absolute http or https URL without user info; a
+// trailing "/" is added if missing. It overrides [WithRegion].
+func WithBaseURL(u string) Option {
+	return func(c *Client) error {
+		parsed, err := url.Parse(u)
+		if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+			return invalid("base URL", "must be an absolute http or https URL, got %q", RedactURL(u))
+		}
+		if parsed.User != nil {
+			return invalid("base URL", "must not carry user info; the API key authenticates")
+		}
+		if parsed.RawQuery != "" || parsed.Fragment != "" {
+			return invalid("base URL", "must not have a query or fragment")
+		}
+		if !strings.HasSuffix(parsed.Path, "/") {
+			parsed.Path += "/"
+		}
+		c.baseURL = parsed
+		return nil
+	}
+}
+
+// WithRegion selects a regional API endpoint. The default is RegionGlobal,
+// which SMTP2GO routes to the nearest region.
+func WithRegion(r Region) Option {
+	return func(c *Client) error {
+		base := r.BaseURL()
+		if base == "" {
+			return invalid("region", "unknown region %q (want global, us, eu or au)", string(r))
+		}
+		c.baseURL, _ = url.Parse(base)
+		return nil
+	}
+}
+
+// WithHTTPClient sends every attempt through hc's Transport (read at each
+// request, so a transport swapped in later, as httpmock does, is used). hc
+// itself is never replaced or modified; the SDK's retries and per-attempt
+// timeout wrap it. If hc has a Timeout shorter than the SDK's, it applies.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return errors.New("smtp2go: WithHTTPClient: nil *http.Client")
+		}
+		c.userHTTP = hc
+		return nil
+	}
+}
+
+// WithRetryMax sets how many times a failed request is retried after the first
+// attempt. 0 disables retries. The default is 3.
+func WithRetryMax(n int) Option {
+	return func(c *Client) error {
+		if n < 0 {
+			return invalid("retry max", "must not be negative, got %d", n)
+		}
+		c.retryMax = n
+		return nil
+	}
+}
+
+// WithRetryWait sets the shortest and longest wait between attempts. Waits grow
+// exponentially from min with jitter and never exceed max, not even when the
+// server asks for more with Retry-After. Defaults: 500ms and 10s.
+func WithRetryWait(min, max time.Duration) Option {
+	return func(c *Client) error {
+		if min < 0 || max < min {
+			return invalid("retry wait", "want 0 <= min <= max, got min %s, max %s", min, max)
+		}
+		c.retryWaitMin, c.retryWaitMax = min, max
+		return nil
+	}
+}
+
+// WithTimeout bounds each attempt, from sending the request to reading the
+// whole response. The default is 30s. The context given to each call bounds
+// the call as a whole, retries and waits included.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return invalid("timeout", "must be positive, got %s", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithUserAgent appends ua to the SDK's own User-Agent, "smtp2go-go/<version>",
+// so SMTP2GO's logs show which program made the request.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) error {
+		if strings.ContainsAny(ua, "\r\n") {
+			return invalid("user agent", "must not contain line breaks")
+		}
+		if ua = strings.TrimSpace(ua); ua != "" {
+			c.userAgent = fmt.Sprintf("%s %s", defaultUserAgent, ua)
+		}
+		return nil
+	}
+}
+
+// WithLogger makes the client log each attempt at debug level and each retry
+// at warn level. The API key and webhook auth values are never logged. By
+// default the client logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) error {
+		c.logger = l
+		return nil
+	}
+}

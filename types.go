@@ -1,0 +1,289 @@
+package smtp2go
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+)
+
+// EventType names an event. For webhook subscriptions it is one of the email
+// event names SMTP2GO documents (EventProcessed … EventReject). On a received
+// [Event] it may also be an SMS event (EventSMSDelivered …) or, for a name this
+// package does not know, the raw name as sent.
+type EventType string
+
+// Email events, as subscribed in a webhook's "events" list and as named in the
+// "event" field of a delivery.
+const (
+	EventProcessed   EventType = "processed"   // SMTP2GO accepted the email
+	EventDelivered   EventType = "delivered"   // the recipient's server accepted it
+	EventOpen        EventType = "open"        // the recipient opened it
+	EventClick       EventType = "click"       // the recipient clicked a tracked link
+	EventBounce      EventType = "bounce"      // it bounced (see Event.Bounce)
+	EventSpam        EventType = "spam"        // the recipient marked it as spam
+	EventUnsubscribe EventType = "unsubscribe" // the recipient unsubscribed
+	// EventResubscribe is named by SMTP2GO's webhooks overview (the App groups it
+	// with unsubscribe); whether webhook/add accepts it is not documented.
+	EventResubscribe EventType = "resubscribe"
+	EventReject      EventType = "reject" // SMTP2GO refused to send it
+)
+
+// SMS events, as named in the "event" field of an SMS delivery. Subscriptions
+// use the shorter [SMSEventType] names in a webhook's "sms_events" list.
+const (
+	EventSMSSending   EventType = "sms_sending"
+	EventSMSSubmitted EventType = "sms_submitted"
+	EventSMSDelivered EventType = "sms_delivered"
+	EventSMSFailed    EventType = "sms_failed"
+	EventSMSRejected  EventType = "sms_rejected"
+)
+
+// emailEvents is every email event a webhook may subscribe to, in the order
+// SMTP2GO's documentation lists them.
+var emailEvents = []EventType{
+	EventProcessed, EventDelivered, EventOpen, EventClick, EventBounce,
+	EventSpam, EventUnsubscribe, EventResubscribe, EventReject,
+}
+
+// EmailEventTypes returns every email event a webhook can subscribe to.
+func EmailEventTypes() []EventType { return append([]EventType(nil), emailEvents...) }
+
+// Valid reports whether t is an email event a webhook can subscribe to.
+func (t EventType) Valid() bool {
+	for _, e := range emailEvents {
+		if t == e {
+			return true
+		}
+	}
+	return false
+}
+
+// SMSEventType names an SMS event in a webhook's "sms_events" list.
+type SMSEventType string
+
+// SMS events a webhook can subscribe to.
+const (
+	SMSDelivered SMSEventType = "delivered"
+	SMSFailed    SMSEventType = "failed"
+	SMSRejected  SMSEventType = "rejected"
+	SMSSending   SMSEventType = "sending"
+	SMSSubmitted SMSEventType = "submitted"
+)
+
+var smsEvents = []SMSEventType{SMSDelivered, SMSFailed, SMSRejected, SMSSending, SMSSubmitted}
+
+// SMSEventTypes returns every SMS event a webhook can subscribe to.
+func SMSEventTypes() []SMSEventType { return append([]SMSEventType(nil), smsEvents...) }
+
+// Valid reports whether t is an SMS event a webhook can subscribe to.
+func (t SMSEventType) Valid() bool {
+	for _, e := range smsEvents {
+		if t == e {
+			return true
+		}
+	}
+	return false
+}
+
+// EventType returns the name the delivery of this SMS event carries in its
+// "event" field, such as EventSMSDelivered for SMSDelivered.
+func (t SMSEventType) EventType() EventType { return EventType("sms_" + string(t)) }
+
+// OutputFormat is how SMTP2GO encodes deliveries to a webhook.
+type OutputFormat string
+
+// Output formats. The zero value leaves the choice to SMTP2GO, which uses form.
+const (
+	OutputForm OutputFormat = "form" // application/x-www-form-urlencoded
+	OutputJSON OutputFormat = "json" // application/json
+)
+
+// Valid reports whether f is empty (server default) or a known format.
+func (f OutputFormat) Valid() bool { return f == "" || f == OutputForm || f == OutputJSON }
+
+// AuthHeaderType is the kind of Authorization header SMTP2GO sends with each
+// delivery.
+type AuthHeaderType string
+
+// Authorization header types.
+const (
+	AuthNone   AuthHeaderType = ""       // no Authorization header
+	AuthBearer AuthHeaderType = "bearer" // "Authorization: Bearer <value>"
+	AuthBasic  AuthHeaderType = "basic"  // "Authorization: Basic <value>", value = base64("user:pass")
+)
+
+// Valid reports whether a is a known header type, including AuthNone.
+func (a AuthHeaderType) Valid() bool { return a == AuthNone || a == AuthBearer || a == AuthBasic }
+
+// Region selects which SMTP2GO API endpoint a [Client] talks to.
+type Region string
+
+// Regions. RegionGlobal routes to the nearest region and is the default.
+const (
+	RegionGlobal Region = "global" // https://api.smtp2go.com/v3/
+	RegionUS     Region = "us"     // https://us-api.smtp2go.com/v3/
+	RegionEU     Region = "eu"     // https://eu-api.smtp2go.com/v3/
+	RegionAU     Region = "au"     // https://au-api.smtp2go.com/v3/
+)
+
+// BaseURL returns the API base URL of the region, ending in "/v3/". The empty
+// Region is RegionGlobal. It returns "" for an unknown region.
+func (r Region) BaseURL() string {
+	switch r {
+	case RegionGlobal, "":
+		return "https://api.smtp2go.com/v3/"
+	case RegionUS, RegionEU, RegionAU:
+		return "https://" + string(r) + "-api.smtp2go.com/v3/"
+	}
+	return ""
+}
+
+// Webhook is a webhook as SMTP2GO stores it: where deliveries go, which events
+// trigger them and how they are encoded and authenticated.
+//
+// Decoding is tolerant of the API's documented quirks: list fields may arrive
+// as a single string, and the ID as a number or a numeric string. Encoding
+// always produces the documented shapes.
+type Webhook struct {
+	ID              int64          `json:"id"`                          // SMTP2GO's webhook ID
+	URL             string         `json:"url"`                         // where deliveries are POSTed
+	Events          []EventType    `json:"events"`                      // email events that trigger a delivery
+	SMSEvents       []SMSEventType `json:"sms_events"`                  // SMS events that trigger a delivery
+	Headers         []string       `json:"headers"`                     // email header names copied into each delivery
+	Usernames       []string       `json:"usernames"`                   // senders that trigger it; empty means all
+	OutputFormat    OutputFormat   `json:"output_format"`               // form or json
+	AuthHeaderType  AuthHeaderType `json:"auth_header_type"`            // bearer, basic or none
+	AuthHeaderValue string         `json:"auth_header_value,omitempty"` // a secret; never logged
+}
+
+// UnmarshalJSON decodes a webhook, accepting a string, an array of strings or
+// null for every list field, and a number or a numeric string for the ID.
+func (w *Webhook) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		ID              flexInt     `json:"id"`
+		URL             string      `json:"url"`
+		Events          flexStrings `json:"events"`
+		SMSEvents       flexStrings `json:"sms_events"`
+		Headers         flexStrings `json:"headers"`
+		Usernames       flexStrings `json:"usernames"`
+		OutputFormat    string      `json:"output_format"`
+		AuthHeaderType  string      `json:"auth_header_type"`
+		AuthHeaderValue string      `json:"auth_header_value"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*w = Webhook{
+		ID:              int64(raw.ID),
+		URL:             raw.URL,
+		Events:          convertStrings[EventType](raw.Events),
+		SMSEvents:       convertStrings[SMSEventType](raw.SMSEvents),
+		Headers:         []string(raw.Headers),
+		Usernames:       []string(raw.Usernames),
+		OutputFormat:    OutputFormat(raw.OutputFormat),
+		AuthHeaderType:  AuthHeaderType(raw.AuthHeaderType),
+		AuthHeaderValue: raw.AuthHeaderValue,
+	}
+	return nil
+}
+
+// String describes the webhook with its auth value redacted, so that printing
+// a Webhook never reveals the secret.
+func (w Webhook) String() string {
+	w.AuthHeaderValue = redactValue(w.AuthHeaderValue)
+	w.URL = RedactURL(w.URL)
+	type plain Webhook // drops the String method
+	return fmt.Sprintf("%+v", plain(w))
+}
+
+// LogValue makes slog log the webhook with its secrets redacted.
+func (w Webhook) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Int64("id", w.ID),
+		slog.String("url", RedactURL(w.URL)),
+		slog.Any("events", w.Events),
+		slog.Any("sms_events", w.SMSEvents),
+		slog.String("output_format", string(w.OutputFormat)),
+		slog.String("auth_header_type", string(w.AuthHeaderType)),
+		slog.String("auth_header_value", redactValue(w.AuthHeaderValue)),
+	)
+}
+
+// redactValue hides a secret but says whether one was set.
+func redactValue(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// flexStrings decodes a JSON array of strings, a single string (one element;
+// empty string: none) or null.
+type flexStrings []string
+
+func (f *flexStrings) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*f = nil
+		return nil
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		if s == "" {
+			*f = []string{}
+		} else {
+			*f = []string{s}
+		}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("want a string or an array of strings: %w", err)
+	}
+	*f = list
+	return nil
+}
+
+// flexInt decodes a JSON number or a string holding an integer.
+type flexInt int64
+
+func (n *flexInt) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		b = []byte(s)
+	}
+	v, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return fmt.Errorf("want an integer, got %.40q", b)
+	}
+	*n = flexInt(v)
+	return nil
+}
+
+func convertStrings[T ~string](in []string) []T {
+	if in == nil {
+		return nil
+	}
+	out := make([]T, len(in))
+	for i, s := range in {
+		out[i] = T(s)
+	}
+	return out
+}
+
+// Ptr returns a pointer to v, for the optional fields of [EditWebhookRequest]:
+//
+//	req := &smtp2go.EditWebhookRequest{ID: 42, URL: smtp2go.Ptr("https://example.com/hook")}
+func Ptr[T any](v T) *T { return &v }

@@ -206,19 +206,18 @@ func (c *Client) do(ctx context.Context, endpoint string, policy retryPolicy, ma
 		apiErr.RetryAfter, _ = retryAfter(resp.Header)
 		return apiErr.RequestID, st.attempts, apiErr
 	}
-	var env struct {
-		RequestID string          `json:"request_id"`
-		Data      json.RawMessage `json:"data"`
+	// One pass: encoding/json decodes data straight into the pointer out.
+	env := struct {
+		RequestID string `json:"request_id"`
+		Data      any    `json:"data"`
+	}{Data: out}
+	if out == nil {
+		env.Data = &json.RawMessage{}
 	}
 	if err := json.Unmarshal(st.body, &env); err != nil {
-		return "", st.attempts, c.undecodable(endpoint, resp.StatusCode, st, err)
-	}
-	if out != nil && len(env.Data) > 0 && string(env.Data) != "null" {
-		if err := json.Unmarshal(env.Data, out); err != nil {
-			apiErr := c.undecodable(endpoint, resp.StatusCode, st, err)
-			apiErr.RequestID = env.RequestID
-			return env.RequestID, st.attempts, apiErr
-		}
+		apiErr := c.undecodable(endpoint, resp.StatusCode, st, err)
+		apiErr.RequestID = env.RequestID
+		return env.RequestID, st.attempts, apiErr
 	}
 	return env.RequestID, st.attempts, nil
 }
@@ -248,7 +247,7 @@ func beforeAttempt(_ retryablehttp.Logger, req *http.Request, i int) {
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	st := callFrom(ctx)
 	if resp != nil {
-		st.body, st.readErr = readBody(resp.Body)
+		st.body, st.readErr = readBody(resp)
 		resp.Body.Close()
 		resp.Body = io.NopCloser(bytes.NewReader(st.body))
 	}
@@ -272,8 +271,15 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	return retry, nil
 }
 
-func readBody(body io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(body, maxResponseBytes+1))
+// readBody reads a whole response body, at most maxResponseBytes of it.
+func readBody(resp *http.Response) ([]byte, error) {
+	size := 512
+	if n := resp.ContentLength; n > 0 && n <= maxResponseBytes {
+		size = int(n) + bytes.MinRead // ReadFrom wants MinRead spare bytes to see EOF without growing
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBytes+1))
+	b := buf.Bytes()
 	if err != nil {
 		return b, fmt.Errorf("reading response: %w", err)
 	}

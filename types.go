@@ -161,21 +161,30 @@ type Webhook struct {
 // UnmarshalJSON decodes a webhook, accepting a string, an array of strings or
 // null for every list field, and a number or a numeric string for the ID.
 func (w *Webhook) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		ID              flexInt     `json:"id"`
-		URL             string      `json:"url"`
-		Events          flexStrings `json:"events"`
-		SMSEvents       flexStrings `json:"sms_events"`
-		Headers         flexStrings `json:"headers"`
-		Usernames       flexStrings `json:"usernames"`
-		OutputFormat    string      `json:"output_format"`
-		AuthHeaderType  string      `json:"auth_header_type"`
-		AuthHeaderValue string      `json:"auth_header_value"`
-	}
+	var raw wireWebhook
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	*w = Webhook{
+	*w = raw.webhook()
+	return nil
+}
+
+// wireWebhook is a webhook as read from the API, with field types that
+// tolerate the documented quirks.
+type wireWebhook struct {
+	ID              flexInt     `json:"id"`
+	URL             string      `json:"url"`
+	Events          flexStrings `json:"events"`
+	SMSEvents       flexStrings `json:"sms_events"`
+	Headers         flexStrings `json:"headers"`
+	Usernames       flexStrings `json:"usernames"`
+	OutputFormat    string      `json:"output_format"`
+	AuthHeaderType  string      `json:"auth_header_type"`
+	AuthHeaderValue string      `json:"auth_header_value"`
+}
+
+func (raw *wireWebhook) webhook() Webhook {
+	return Webhook{
 		ID:              int64(raw.ID),
 		URL:             raw.URL,
 		Events:          convertStrings[EventType](raw.Events),
@@ -186,7 +195,6 @@ func (w *Webhook) UnmarshalJSON(b []byte) error {
 		AuthHeaderType:  AuthHeaderType(raw.AuthHeaderType),
 		AuthHeaderValue: raw.AuthHeaderValue,
 	}
-	return nil
 }
 
 // String describes the webhook with its auth value redacted, so that printing
@@ -230,8 +238,8 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 		*f = nil
 		return nil
 	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := jsonString(b)
+		if err != nil {
 			return err
 		}
 		if s == "" {
@@ -240,13 +248,52 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 			*f = []string{s}
 		}
 		return nil
+	case b[0] != '[':
+		return fmt.Errorf("want a string or an array of strings, got %.20s", b)
 	}
-	var list []string
-	if err := json.Unmarshal(b, &list); err != nil {
-		return fmt.Errorf("want a string or an array of strings: %w", err)
+	// encoding/json has already checked that b is valid JSON, so the array
+	// can be walked directly; this path runs for every list of every webhook.
+	list := []string{}
+	rest := bytes.TrimLeft(b[1:], " \t\r\n")
+	for len(rest) > 0 && rest[0] != ']' {
+		if rest[0] != '"' {
+			return fmt.Errorf("want an array of strings, got an element %.20s", rest)
+		}
+		end := closingQuote(rest)
+		s, err := jsonString(rest[:end+1])
+		if err != nil {
+			return err
+		}
+		list = append(list, s)
+		rest = bytes.TrimLeft(rest[end+1:], " \t\r\n,")
 	}
 	*f = list
 	return nil
+}
+
+// closingQuote returns the index of the quote that ends the JSON string that
+// b starts with, or len(b)-1 if there is none.
+func closingQuote(b []byte) int {
+	for i := 1; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return len(b) - 1
+}
+
+// jsonString decodes one quoted JSON string, without encoding/json's
+// machinery when it holds no escapes.
+func jsonString(q []byte) (string, error) {
+	if len(q) >= 2 && q[0] == '"' && q[len(q)-1] == '"' && bytes.IndexByte(q, '\\') < 0 {
+		return string(q[1 : len(q)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(q, &s)
+	return s, err
 }
 
 // flexInt decodes a JSON number or a string holding an integer.

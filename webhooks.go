@@ -575,7 +575,15 @@ func (l *webhookList) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if b[0] == '[' {
-		return json.Unmarshal(b, (*[]Webhook)(l))
+		var raw []wireWebhook
+		if err := json.Unmarshal(b, &raw); err != nil {
+			return err
+		}
+		*l = make(webhookList, len(raw))
+		for i := range raw {
+			(*l)[i] = raw[i].webhook()
+		}
+		return nil
 	}
 	var wrapped struct {
 		Webhooks json.RawMessage `json:"webhooks"`

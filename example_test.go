@@ -1,0 +1,153 @@
+package smtp2go_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net/http"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/relaykit/smtp2go"
+)
+
+// exampleTransport stands in for SMTP2GO in the examples, so that they run
+// offline. Real code leaves out WithHTTPClient and WithBaseURL.
+func exampleTransport() *httpmock.MockTransport {
+	mt := httpmock.NewMockTransport()
+	webhook := `{"id":4320,"url":"https://example.com/smtp2go","events":["delivered","bounce"],"sms_events":[],"headers":["X-Customer-Id"],"usernames":[],"output_format":"json","auth_header_type":"bearer","auth_header_value":"tok-1"}`
+	mt.RegisterResponder("POST", "https://api.smtp2go.com/v3/webhook/add",
+		httpmock.NewStringResponder(200, `{"request_id":"req-add","data":`+webhook+`}`))
+	mt.RegisterResponder("POST", "https://api.smtp2go.com/v3/webhook/view",
+		httpmock.NewStringResponder(200, `{"request_id":"req-view","data":[`+webhook+`]}`))
+	mt.RegisterResponder("POST", "https://api.smtp2go.com/v3/webhook/edit",
+		httpmock.NewStringResponder(200, `{"request_id":"req-edit","data":{"id":4320,"url":"https://example.com/smtp2go","events":["delivered","bounce","spam"],"output_format":"json"}}`))
+	mt.RegisterResponder("POST", "https://api.smtp2go.com/v3/webhook/remove",
+		httpmock.NewStringResponder(200, `{"request_id":"req-remove"}`))
+	return mt
+}
+
+func exampleClient() *smtp2go.Client {
+	client, err := smtp2go.NewClient("api-0123456789ABCDEFabcdef0123456789",
+		smtp2go.WithHTTPClient(&http.Client{Transport: exampleTransport()}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	return client
+}
+
+func ExampleNewClient() {
+	// An empty key is read from SMTP2GO_API_KEY.
+	client, err := smtp2go.NewClient("api-0123456789ABCDEFabcdef0123456789",
+		smtp2go.WithRegion(smtp2go.RegionEU),
+		smtp2go.WithRetryMax(5),
+		smtp2go.WithUserAgent("provisioner/1.0"),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(client.BaseURL())
+	fmt.Println(client) // the key is never printed
+	// Output:
+	// https://eu-api.smtp2go.com/v3/
+	// smtp2go.Client{BaseURL: "https://eu-api.smtp2go.com/v3/", APIKey: "[redacted]"}
+}
+
+func ExampleWebhooksService_Add() {
+	client := exampleClient()
+	res, err := client.Webhooks.Add(context.Background(), &smtp2go.AddWebhookRequest{
+		URL:             "https://example.com/smtp2go",
+		Events:          []smtp2go.EventType{smtp2go.EventDelivered, smtp2go.EventBounce},
+		Headers:         []string{"X-Customer-Id"},
+		OutputFormat:    smtp2go.OutputJSON,
+		AuthHeaderType:  smtp2go.AuthBearer,
+		AuthHeaderValue: "tok-1",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Webhook.ID, res.Webhook.Events)
+	// Output: 4320 [delivered bounce]
+}
+
+func ExampleWebhooksService_List() {
+	client := exampleClient()
+	res, err := client.Webhooks.List(context.Background(), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, w := range res.Webhooks {
+		fmt.Println(w.ID, w.URL, w.OutputFormat)
+	}
+	// Output: 4320 https://example.com/smtp2go json
+}
+
+func ExampleWebhooksService_Edit() {
+	client := exampleClient()
+	// Only the events change; Edit reads the rest and sends it unchanged.
+	res, err := client.Webhooks.Edit(context.Background(), &smtp2go.EditWebhookRequest{
+		ID:     4320,
+		Events: []smtp2go.EventType{smtp2go.EventDelivered, smtp2go.EventBounce, smtp2go.EventSpam},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Webhook.Events)
+	// Output: [delivered bounce spam]
+}
+
+func ExampleWebhooksService_Remove() {
+	client := exampleClient()
+	res, err := client.Webhooks.Remove(context.Background(), &smtp2go.RemoveWebhookRequest{ID: 4320})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.RequestID, res.Webhook == nil)
+	// Output: req-remove true
+}
+
+func ExampleWebhooksService_Ensure() {
+	client := exampleClient()
+	res, err := client.Webhooks.Ensure(context.Background(), &smtp2go.AddWebhookRequest{
+		URL:             "https://example.com/smtp2go",
+		Events:          []smtp2go.EventType{smtp2go.EventBounce, smtp2go.EventDelivered}, // order does not matter
+		Headers:         []string{"X-Customer-Id"},
+		OutputFormat:    smtp2go.OutputJSON,
+		AuthHeaderType:  smtp2go.AuthBearer,
+		AuthHeaderValue: "tok-1",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Action, res.Webhook.ID)
+	// Output: unchanged 4320
+}
+
+func ExampleAPIError() {
+	mt := httpmock.NewMockTransport()
+	mt.RegisterResponder("POST", "https://api.smtp2go.com/v3/webhook/add", httpmock.NewStringResponder(400,
+		`{"request_id":"5f0c1a2b-0000-4000-8000-000000000001","data":{"error":"You do not have permission to access this API endpoint","error_code":"E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED"}}`))
+	client, err := smtp2go.NewClient("api-0123456789ABCDEFabcdef0123456789", smtp2go.WithHTTPClient(&http.Client{Transport: mt}))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	_, err = client.Webhooks.Add(context.Background(), &smtp2go.AddWebhookRequest{URL: "https://example.com/smtp2go"})
+	if errors.Is(err, smtp2go.ErrForbidden) {
+		fmt.Println("the API key lacks webhook permissions")
+	}
+	var apiErr *smtp2go.APIError
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.StatusCode, apiErr.Code, apiErr.RequestID)
+	}
+
+	_, err = client.Webhooks.Add(context.Background(), &smtp2go.AddWebhookRequest{URL: "https://example.com/smtp2go", Events: []smtp2go.EventType{"opened"}})
+	var invalid *smtp2go.ValidationError
+	if errors.As(err, &invalid) {
+		fmt.Println("not sent:", invalid.Field)
+	}
+	// Output:
+	// the API key lacks webhook permissions
+	// 400 E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED 5f0c1a2b-0000-4000-8000-000000000001
+	// not sent: events[0]
+}

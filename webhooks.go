@@ -51,6 +51,16 @@ func (r *AddWebhookRequest) webhook() Webhook {
 	}
 }
 
+// Validate checks the request as Add and Ensure do before sending it, and
+// returns a [*ValidationError] naming the first field that is wrong.
+func (r *AddWebhookRequest) Validate() error {
+	if r == nil {
+		return invalid("request", "nil *AddWebhookRequest")
+	}
+	w := r.webhook()
+	return validateWebhook(&w, true)
+}
+
 // AddWebhookResponse is what webhook/add returns.
 type AddWebhookResponse struct {
 	RequestID string  // SMTP2GO's request_id
@@ -175,13 +185,10 @@ var ErrDuplicateURL = errors.New("smtp2go: several webhooks have this URL")
 //
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/add-webhook
 func (s *WebhooksService) Add(ctx context.Context, req *AddWebhookRequest) (*AddWebhookResponse, error) {
-	if req == nil {
-		return nil, invalid("request", "nil *AddWebhookRequest")
-	}
-	want := req.webhook()
-	if err := validateWebhook(&want, true); err != nil {
+	if err := req.Validate(); err != nil {
 		return nil, err
 	}
+	want := req.webhook()
 	c := s.client
 	budget := c.retryMax + 1
 	for round := 0; ; round++ {
@@ -401,13 +408,10 @@ func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest)
 // An auth value SMTP2GO does not return cannot be compared; it then counts as
 // equal, so rotate secrets with Edit.
 func (s *WebhooksService) Ensure(ctx context.Context, req *AddWebhookRequest) (*EnsureWebhookResponse, error) {
-	if req == nil {
-		return nil, invalid("request", "nil *AddWebhookRequest")
-	}
-	want := req.webhook()
-	if err := validateWebhook(&want, true); err != nil {
+	if err := req.Validate(); err != nil {
 		return nil, err
 	}
+	want := req.webhook()
 	unlock := s.locks.lock(req.SubaccountID + "\x00" + req.URL)
 	defer unlock()
 
@@ -458,9 +462,19 @@ func findMatch(list []Webhook, want *Webhook) (Webhook, bool) {
 	return best, found
 }
 
-// sameSettings reports whether have is set up as want: lists compare as sets,
-// an empty output format equals "form", and an auth value that have lacks
-// (SMTP2GO may withhold it) is not compared.
+// Matches reports whether w has req's URL and is set up as req asks, as
+// [WebhooksService.Ensure] judges it: lists compare as sets, an empty output
+// format equals "form", and an auth value that w lacks (SMTP2GO may withhold
+// it) is not compared. The subaccount is not part of a webhook and is ignored.
+func (w Webhook) Matches(req *AddWebhookRequest) bool {
+	if req == nil {
+		return false
+	}
+	want := req.webhook()
+	return w.URL == req.URL && sameSettings(&w, &want)
+}
+
+// sameSettings reports whether have is set up as want, URL aside.
 func sameSettings(have, want *Webhook) bool {
 	return sameSet(have.Events, want.Events) &&
 		sameSet(have.SMSEvents, want.SMSEvents) &&

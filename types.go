@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 )
 
 // EventType names an event. For webhook subscriptions it is one of the email
@@ -227,8 +228,8 @@ func redactValue(s string) string {
 	return "[redacted]"
 }
 
-// flexStrings decodes a JSON array of strings, a single string (one element;
-// empty string: none) or null.
+// flexStrings decodes a JSON array of strings, null, or a single string
+// holding a comma-separated list (empty string: none).
 type flexStrings []string
 
 func (f *flexStrings) UnmarshalJSON(b []byte) error {
@@ -242,11 +243,16 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 		if err != nil {
 			return err
 		}
-		if s == "" {
-			*f = []string{}
-		} else {
-			*f = []string{s}
+		// The docs show one-element lists as a plain string; a longer list in
+		// that form would be comma-joined. Header names and event names
+		// cannot hold a comma, so splitting is safe for them.
+		list := []string{}
+		for _, part := range strings.Split(s, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				list = append(list, part)
+			}
 		}
+		*f = list
 		return nil
 	case b[0] != '[':
 		return fmt.Errorf("want a string or an array of strings, got %.20s", b)

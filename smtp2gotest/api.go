@@ -1,0 +1,496 @@
+package smtp2gotest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/relaykit/smtp2go"
+)
+
+// Error codes the fake answers with, as SMTP2GO spells them.
+const (
+	codeNonValidating = "E_ApiResponseCodes.NON_VALIDATING_IN_PAYLOAD" // a required field is missing, or the body is not JSON
+	codeInvalid       = "E_ApiResponseCodes.INVALID_IN_PAYLOAD"        // a field has a bad value
+	codeAPIException  = "E_ApiResponseCodes.API_EXCEPTION"             // the request failed (webhook limit, injected 5xx)
+	codeRateLimited   = "E_ApiResponseCodes.REQ_LIMIT_EXCEEDED"        // injected 429
+)
+
+const (
+	msgNonValidating = "The JSON data sent does not conform to the specification of this call; see field_validation_errors."
+	msgInvalid       = "A value sent is not valid for this call; see field_validation_errors."
+	msgDenied        = "You do not have permission to access this API endpoint"
+)
+
+// maxBodyBytes is the request body limit: SMTP2GO rejects non-email request
+// bodies over 1 MB. The status it answers is not documented; the fake
+// answers 413 with an SMTP2GO-shaped body.
+const maxBodyBytes = 1 << 20
+
+// The webhook endpoints, the only ones the fake serves.
+const (
+	endpointAdd    = "webhook/add"
+	endpointView   = "webhook/view"
+	endpointEdit   = "webhook/edit"
+	endpointRemove = "webhook/remove"
+)
+
+// response is an answer before it is written, so that a fault can replace it
+// or drop it after the request was processed.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (res response) write(w http.ResponseWriter) {
+	for k, v := range res.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(res.status)
+	_, _ = w.Write(res.body)
+}
+
+// failure is an error answer.
+type failure struct {
+	status  int
+	code    string
+	message string
+	field   *fieldError
+}
+
+// fieldError is SMTP2GO's field_validation_errors object.
+type fieldError struct {
+	Field   string `json:"fieldname"`
+	Message string `json:"message"`
+}
+
+func missingField(name string) *failure {
+	return &failure{http.StatusBadRequest, codeNonValidating, msgNonValidating, &fieldError{name, "This field is required."}}
+}
+
+func invalidField(name, format string, args ...any) *failure {
+	return &failure{http.StatusBadRequest, codeInvalid, msgInvalid, &fieldError{name, fmt.Sprintf(format, args...)}}
+}
+
+// apiRequest is a request as read by serveHTTP.
+type apiRequest struct {
+	http     *http.Request
+	endpoint string // the path after /v3/
+	routable bool   // whether the path is under /v3/
+	body     payload
+	readErr  error // why the body could not be read (too large…)
+	parseErr error // why the body is not a JSON object
+}
+
+// handle processes one API request whose body has been read, and returns the
+// answer SMTP2GO would give.
+func (s *Server) handle(req *apiRequest) response {
+	r, endpoint, p := req.http, req.endpoint, req.body
+	switch {
+	case !req.routable || !knownEndpoint(endpoint):
+		return s.failure(&failure{status: http.StatusNotFound, message: "The requested endpoint does not exist: " + endpoint})
+	case r.Method != http.MethodPost:
+		res := s.failure(&failure{status: http.StatusMethodNotAllowed, message: "Method " + r.Method + " not allowed; every API call is a POST"})
+		res.header.Set("Allow", http.MethodPost)
+		return res
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(req.readErr, &tooBig) {
+		return s.failure(&failure{status: http.StatusRequestEntityTooLarge, code: codeNonValidating, message: fmt.Sprintf("The request body is larger than the %d bytes allowed", maxBodyBytes)})
+	}
+	if req.readErr != nil {
+		return s.failure(&failure{status: http.StatusBadRequest, code: codeNonValidating, message: "The request body could not be read: " + req.readErr.Error()})
+	}
+	if !s.authorized(r, p) {
+		return s.failure(&failure{status: http.StatusUnauthorized, message: "No valid API key was provided"})
+	}
+	if s.isDenied(endpoint) {
+		return s.failure(&failure{status: http.StatusBadRequest, code: smtp2go.CodePermissionDenied, message: msgDenied})
+	}
+	if req.parseErr != nil {
+		return s.failure(&failure{status: http.StatusBadRequest, code: codeNonValidating, message: "The request body is not a JSON object: " + req.parseErr.Error()})
+	}
+	account, f := p.optString("subaccount_id")
+	if f != nil {
+		return s.failure(f)
+	}
+	var (
+		data any
+		fail *failure
+	)
+	switch endpoint {
+	case endpointAdd:
+		data, fail = s.add(account, p)
+	case endpointView:
+		data = s.view(account)
+	case endpointEdit:
+		data, fail = s.edit(account, p)
+	case endpointRemove:
+		data, fail = s.remove(account, p)
+	}
+	if fail != nil {
+		return s.failure(fail)
+	}
+	return s.success(data)
+}
+
+func knownEndpoint(e string) bool {
+	switch e {
+	case endpointAdd, endpointView, endpointEdit, endpointRemove:
+		return true
+	}
+	return false
+}
+
+// add implements webhook/add: data is the created webhook.
+func (s *Server) add(account string, p payload) (any, *failure) {
+	if u, f := p.optString("url"); f != nil {
+		return nil, f
+	} else if u == "" {
+		return nil, missingField("url")
+	}
+	w := smtp2go.Webhook{OutputFormat: smtp2go.OutputForm}
+	if f := applyFields(&w, p); f != nil {
+		return nil, f
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if limit := s.cfg.limit; limit > 0 && s.store.count(account) >= limit {
+		// SMTP2GO does not document this error; status and code are a guess.
+		return nil, &failure{status: http.StatusBadRequest, code: codeAPIException,
+			message: fmt.Sprintf("Webhook limit reached: this plan allows %d webhooks; remove one first", limit)}
+	}
+	return s.encodeWebhook(s.store.add(account, w)), nil
+}
+
+// view implements webhook/view: data is the account's webhooks, shaped as
+// configured.
+func (s *Server) view(account string) any {
+	s.mu.Lock()
+	hooks := s.store.list(account)
+	s.mu.Unlock()
+	list := make([]wireWebhook, len(hooks))
+	for i := range hooks {
+		list[i] = s.encodeWebhook(hooks[i])
+	}
+	switch s.cfg.viewShape {
+	case ViewObject:
+		if len(list) == 0 {
+			return struct{}{}
+		}
+		return list[0]
+	case ViewWrapped:
+		return map[string]any{"webhooks": list}
+	}
+	return list
+}
+
+// edit implements webhook/edit: fields sent replace the stored ones, fields
+// omitted (or null) are kept, and data is the webhook after the edit.
+func (s *Server) edit(account string, p payload) (any, *failure) {
+	id, f := p.id()
+	if f != nil {
+		return nil, f
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, ok := s.store.get(account, id)
+	if !ok {
+		return nil, notFound(id)
+	}
+	if f := applyFields(&w, p); f != nil {
+		return nil, f
+	}
+	s.store.replace(account, w)
+	return s.encodeWebhook(w), nil
+}
+
+// remove implements webhook/remove: data is the removed webhook, as
+// SMTP2GO's reference documents.
+func (s *Server) remove(account string, p payload) (any, *failure) {
+	id, f := p.id()
+	if f != nil {
+		return nil, f
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, ok := s.store.remove(account, id)
+	if !ok {
+		return nil, notFound(id)
+	}
+	return s.encodeWebhook(w), nil
+}
+
+func notFound(id int64) *failure {
+	f := invalidField("id", "No webhook with id %d in this account.", id)
+	f.message = "Webhook not found"
+	return f
+}
+
+// applyFields copies onto w the webhook fields present in p, validating each.
+// w is changed even if a later field fails: callers work on a copy.
+func applyFields(w *smtp2go.Webhook, p payload) *failure {
+	if p.has("url") {
+		u, f := p.optString("url")
+		if f != nil {
+			return f
+		}
+		if !validURL(u) {
+			return invalidField("url", "Enter a valid absolute http or https URL.")
+		}
+		w.URL = u
+	}
+	if p.has("events") {
+		names, f := p.strings("events")
+		if f != nil {
+			return f
+		}
+		events := make([]smtp2go.EventType, len(names))
+		for i, n := range names {
+			if events[i] = smtp2go.EventType(n); !events[i].Valid() {
+				return invalidField("events", "%q is not a valid email event.", n)
+			}
+		}
+		w.Events = events
+	}
+	if p.has("sms_events") {
+		names, f := p.strings("sms_events")
+		if f != nil {
+			return f
+		}
+		events := make([]smtp2go.SMSEventType, len(names))
+		for i, n := range names {
+			if events[i] = smtp2go.SMSEventType(n); !events[i].Valid() {
+				return invalidField("sms_events", "%q is not a valid SMS event.", n)
+			}
+		}
+		w.SMSEvents = events
+	}
+	if p.has("headers") {
+		names, f := p.strings("headers")
+		if f != nil {
+			return f
+		}
+		for _, n := range names {
+			if !validHeaderName(n) {
+				return invalidField("headers", "%q is not a valid header name.", n)
+			}
+		}
+		w.Headers = names
+	}
+	if p.has("usernames") {
+		names, f := p.strings("usernames")
+		if f != nil {
+			return f
+		}
+		for _, n := range names {
+			if strings.TrimSpace(n) == "" || strings.ContainsFunc(n, unicode.IsControl) {
+				return invalidField("usernames", "%q is not a valid username.", n)
+			}
+		}
+		w.Usernames = names
+	}
+	if p.has("output_format") {
+		v, f := p.optString("output_format")
+		if f != nil {
+			return f
+		}
+		switch of := smtp2go.OutputFormat(v); of {
+		case "":
+			w.OutputFormat = smtp2go.OutputForm
+		case smtp2go.OutputForm, smtp2go.OutputJSON:
+			w.OutputFormat = of
+		default:
+			return invalidField("output_format", "%q is not one of form, json.", v)
+		}
+	}
+	if p.has("auth_header_type") {
+		v, f := p.optString("auth_header_type")
+		if f != nil {
+			return f
+		}
+		t := smtp2go.AuthHeaderType(v)
+		if !t.Valid() {
+			return invalidField("auth_header_type", "%q is not one of bearer, basic or empty.", v)
+		}
+		if t != w.AuthHeaderType && !p.has("auth_header_value") {
+			w.AuthHeaderValue = "" // the old type's secret does not carry over
+		}
+		w.AuthHeaderType = t
+	}
+	if p.has("auth_header_value") {
+		v, f := p.optString("auth_header_value")
+		if f != nil {
+			return f
+		}
+		w.AuthHeaderValue = v
+	}
+	switch {
+	case w.AuthHeaderType != smtp2go.AuthNone && w.AuthHeaderValue == "":
+		return invalidField("auth_header_value", "Required when auth_header_type is %s.", w.AuthHeaderType)
+	case w.AuthHeaderType == smtp2go.AuthNone && w.AuthHeaderValue != "":
+		return invalidField("auth_header_value", "Set without auth_header_type.")
+	}
+	return nil
+}
+
+func validURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && !strings.ContainsFunc(s, unicode.IsSpace)
+}
+
+// validHeaderName reports whether s is an HTTP header field name (an RFC
+// 9110 token).
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// payload is a request body: a JSON object, members undecoded. Unknown
+// members are ignored, as SMTP2GO does.
+type payload map[string]json.RawMessage
+
+// parsePayload decodes a request body. An empty body is the empty object.
+func parsePayload(body []byte) (payload, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return payload{}, nil
+	}
+	if body[0] != '{' {
+		return nil, errors.New("want a JSON object")
+	}
+	var p payload
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		p = payload{}
+	}
+	return p, nil
+}
+
+// has reports whether member name is present and not null.
+func (p payload) has(name string) bool {
+	v, ok := p[name]
+	return ok && string(bytes.TrimSpace(v)) != "null"
+}
+
+// optString returns member name as a string: "" if absent or null, an
+// invalid-value failure if it is not a string.
+func (p payload) optString(name string) (string, *failure) {
+	if !p.has(name) {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(p[name], &s); err != nil {
+		return "", invalidField(name, "Must be a string.")
+	}
+	return s, nil
+}
+
+// strings returns member name, which must be an array of strings.
+func (p payload) strings(name string) ([]string, *failure) {
+	var list []string
+	if err := json.Unmarshal(p[name], &list); err != nil || list == nil {
+		return nil, invalidField(name, "Must be an array of strings.")
+	}
+	return list, nil
+}
+
+// id returns the "id" member, which must be a JSON integer.
+func (p payload) id() (int64, *failure) {
+	if !p.has("id") {
+		return 0, missingField("id")
+	}
+	id, err := strconv.ParseInt(string(bytes.TrimSpace(p["id"])), 10, 64)
+	if err != nil {
+		return 0, invalidField("id", "Must be an integer.")
+	}
+	return id, nil
+}
+
+// wireWebhook is a webhook as the fake answers it: every member present,
+// lists as arrays (never null), or headers and usernames as strings under
+// WithStringLists.
+type wireWebhook struct {
+	ID              int64    `json:"id"`
+	URL             string   `json:"url"`
+	Events          []string `json:"events"`
+	SMSEvents       []string `json:"sms_events"`
+	Headers         any      `json:"headers"`
+	Usernames       any      `json:"usernames"`
+	OutputFormat    string   `json:"output_format"`
+	AuthHeaderType  string   `json:"auth_header_type"`
+	AuthHeaderValue string   `json:"auth_header_value"` // in clear: whether SMTP2GO masks it is not known
+}
+
+func (s *Server) encodeWebhook(w smtp2go.Webhook) wireWebhook {
+	return wireWebhook{
+		ID:              w.ID,
+		URL:             w.URL,
+		Events:          toStrings(w.Events),
+		SMSEvents:       toStrings(w.SMSEvents),
+		Headers:         s.encodeList(w.Headers),
+		Usernames:       s.encodeList(w.Usernames),
+		OutputFormat:    string(w.OutputFormat),
+		AuthHeaderType:  string(w.AuthHeaderType),
+		AuthHeaderValue: w.AuthHeaderValue,
+	}
+}
+
+func (s *Server) encodeList(list []string) any {
+	if s.cfg.stringLists {
+		return strings.Join(list, ",")
+	}
+	return toStrings(list)
+}
+
+func toStrings[T ~string](in []T) []string {
+	out := make([]string, len(in))
+	for i, v := range in {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// success answers 200 with data in SMTP2GO's envelope.
+func (s *Server) success(data any) response {
+	return s.envelope(http.StatusOK, data)
+}
+
+// failure answers an error in SMTP2GO's shape: the members error,
+// error_code and field_validation_errors under data.
+func (s *Server) failure(f *failure) response {
+	return s.envelope(f.status, struct {
+		Error       string      `json:"error"`
+		Code        string      `json:"error_code,omitempty"`
+		FieldErrors *fieldError `json:"field_validation_errors,omitempty"`
+	}{f.message, f.code, f.field})
+}
+
+func (s *Server) envelope(status int, data any) response {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // keeps "&" in URLs readable in recorded bodies and logs
+	// Only the fake's own types are encoded here, and they always encode.
+	_ = enc.Encode(struct {
+		RequestID string `json:"request_id"`
+		Data      any    `json:"data"`
+	}{newUUID(), data})
+	return response{status: status, header: http.Header{"Content-Type": {"application/json"}}, body: b.Bytes()}
+}

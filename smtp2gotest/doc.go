@@ -1,0 +1,69 @@
+// Package smtp2gotest runs a fake SMTP2GO webhook API on loopback, for
+// testing code that uses package smtp2go (or any other SMTP2GO client)
+// without the network or an account. Like net/http/httptest, it is a real HTTP
+// server, not a mock of the SDK's interfaces:
+//
+//	func TestProvision(t *testing.T) {
+//		srv := smtp2gotest.NewServer(t) // closed when the test ends
+//		client := srv.Client()          // an *smtp2go.Client pointed at srv
+//
+//		srv.Fail("webhook/view", smtp2gotest.Fault{Status: 503, Times: 2})
+//		if err := provision(context.Background(), client); err != nil {
+//			t.Fatal(err)
+//		}
+//		if got := srv.Webhooks(); len(got) != 1 {
+//			t.Fatalf("webhooks = %v, want one", got)
+//		}
+//	}
+//
+// # What it does like SMTP2GO
+//
+// It serves POST /v3/webhook/add, /v3/webhook/view, /v3/webhook/edit and
+// /v3/webhook/remove with SMTP2GO's envelope, {"request_id": "<uuid>",
+// "data": ...}, and its error bodies, {"request_id": ..., "data": {"error":
+// ..., "error_code": ..., "field_validation_errors": {"fieldname": ...,
+// "message": ...}}}. It accepts the API key in the X-Smtp2go-Api-Key header,
+// as an Authorization bearer token or as the api_key member of the body, and
+// answers 401 without it. Other paths answer 404, other methods 405, bodies
+// over 1 MB 413. Each subaccount_id has its own webhooks; IDs are integers
+// from one counter, starting at 1001. Each account may have 10 webhooks
+// ([WithWebhookLimit]).
+//
+// Validation: a missing url (add) or id (edit, remove) answers 400 with
+// E_ApiResponseCodes.NON_VALIDATING_IN_PAYLOAD; a bad value (an id that is
+// not a JSON integer, an unknown event name, output_format other than form or
+// json, auth_header_type other than bearer, basic or "", a bearer or basic
+// type without a value, an unknown id) answers 400 with
+// E_ApiResponseCodes.INVALID_IN_PAYLOAD. A body that is not a JSON object
+// answers 400 with NON_VALIDATING_IN_PAYLOAD. Unknown members are ignored.
+//
+// # Where it has to guess
+//
+// SMTP2GO leaves some behaviour undocumented; the fake's choices are:
+//
+//   - webhook/edit keeps the stored value of every field it is not sent (or
+//     sent as null); a new auth_header_type without an auth_header_value
+//     clears the old value.
+//   - webhook/remove answers the removed webhook, as the reference documents
+//     (a live client has seen no data).
+//   - auth_header_value is stored and answered in clear.
+//   - Exceeding the webhook limit answers 400 with
+//     E_ApiResponseCodes.API_EXCEPTION.
+//   - Unknown event names are rejected (SMTP2GO reportedly ignores them), so
+//     that client bugs show.
+//   - Bodies over 1 MB answer 413 (SMTP2GO documents the limit, not its
+//     status). 401, 404 and 405 answers carry an error but no error_code.
+//
+// The documented and live variants of responses can be chosen with
+// [WithViewShape] and [WithStringLists], so that a client can be tested
+// against each.
+//
+// # Failures
+//
+// [Server.Fail] queues faults per endpoint: error statuses with SMTP2GO's or
+// a proxy's bodies, Retry-After, empty and malformed bodies, delays past the
+// client's timeout, and connections dropped before or after the request is
+// carried out. [Server.DenyEndpoint] makes an endpoint answer the permission
+// error. [Server.Requests] reports what was received and answered, with API
+// keys redacted.
+package smtp2gotest

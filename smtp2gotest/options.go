@@ -1,0 +1,85 @@
+package smtp2gotest
+
+import "strconv"
+
+// DefaultWebhookLimit is how many webhooks each account of a [Server] may
+// have unless [WithWebhookLimit] says otherwise: 10, as on SMTP2GO's paid
+// plans.
+const DefaultWebhookLimit = 10
+
+// Option configures a [Server]. Pass options to [NewServer].
+type Option func(*config)
+
+// config is what the options set.
+type config struct {
+	viewShape   ViewShape
+	stringLists bool
+	limit       int
+	apiKey      string
+}
+
+func defaultConfig() config {
+	return config{viewShape: ViewArray, limit: DefaultWebhookLimit}
+}
+
+// ViewShape is the shape of the data member of webhook/view responses.
+// SMTP2GO documents one shape and answers with another; clients have been seen
+// to expect a third. [WithViewShape] selects one so that a client can be
+// tested against each.
+type ViewShape int
+
+// View shapes.
+const (
+	// ViewArray answers an array of webhooks, as SMTP2GO does live. It is the
+	// default.
+	ViewArray ViewShape = iota
+	// ViewObject answers a single webhook object, as SMTP2GO's view-webhook
+	// reference documents: the account's first webhook (lowest ID), or {}
+	// when it has none. Webhooks after the first are not shown.
+	ViewObject
+	// ViewWrapped answers {"webhooks": [...]}, a shape some clients read.
+	ViewWrapped
+)
+
+// String returns the shape's name: "array", "object" or "wrapped".
+func (v ViewShape) String() string {
+	switch v {
+	case ViewArray:
+		return "array"
+	case ViewObject:
+		return "object"
+	case ViewWrapped:
+		return "wrapped"
+	}
+	return "ViewShape(" + strconv.Itoa(int(v)) + ")"
+}
+
+// WithViewShape makes webhook/view answer in shape v. An unknown shape is
+// answered as [ViewArray].
+func WithViewShape(v ViewShape) Option {
+	return func(c *config) { c.viewShape = v }
+}
+
+// WithStringLists makes every response answer the headers and usernames of a
+// webhook as a string instead of an array, as the examples in SMTP2GO's
+// add-webhook and edit-webhook references show: "" for no element, the
+// element itself for one, and the elements joined with "," for several (the
+// documented examples show one element at most; joining is this package's
+// guess at the rest). Requests must still send arrays.
+func WithStringLists() Option {
+	return func(c *config) { c.stringLists = true }
+}
+
+// WithWebhookLimit sets how many webhooks each account (the main account and
+// each subaccount) may have: [DefaultWebhookLimit] by default, 1 like a free
+// plan. n <= 0 removes the limit.
+func WithWebhookLimit(n int) Option {
+	return func(c *config) { c.limit = n }
+}
+
+// WithAPIKey makes the server accept key instead of a generated one, so that
+// it can be fixed in a configuration file or an environment variable. An empty
+// key keeps the generated one.
+func WithAPIKey(key string) Option {
+	return func(c *config) { c.apiKey = key }
+}

@@ -1,0 +1,135 @@
+package smtp2go_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/relaykit/smtp2go"
+)
+
+// checkGoroutines fails t if, once cleanup ran, goroutines that were not
+// there when it was called are still running. Tests that use it must not be
+// parallel: parallel tests would start and stop goroutines meanwhile.
+func checkGoroutines(t *testing.T) {
+	t.Helper()
+	before := goroutineIDs()
+	t.Cleanup(func() {
+		// Goroutines end shortly after what they served closed: poll, as a
+		// leak detector must, but give up after a generous bound.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			extra := newGoroutines(before)
+			if len(extra) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%d goroutines leaked:\n%s", len(extra), strings.Join(extra, "\n\n"))
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}
+
+// goroutineIDs returns the header line ("goroutine 7 [running]:" without the
+// state) of every goroutine.
+func goroutineIDs() map[string]bool {
+	ids := map[string]bool{}
+	for _, g := range goroutineStacks() {
+		ids[goroutineID(g)] = true
+	}
+	return ids
+}
+
+func newGoroutines(before map[string]bool) []string {
+	var extra []string
+	for _, g := range goroutineStacks() {
+		if !before[goroutineID(g)] && !strings.Contains(g, "testing.(*T).Run") && !strings.Contains(g, "checkGoroutines") {
+			extra = append(extra, g)
+		}
+	}
+	return extra
+}
+
+func goroutineStacks() []string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	return strings.Split(strings.TrimSpace(string(buf)), "\n\n")
+}
+
+func goroutineID(stack string) string {
+	head, _, _ := strings.Cut(stack, " [")
+	return head
+}
+
+// TestClientLeavesNoGoroutines drives the retry paths (503s, 429s, timeouts,
+// cancellation during backoff, Add's reconciliation) against a real loopback
+// server, then checks that nothing the client started is still running.
+func TestClientLeavesNoGoroutines(t *testing.T) {
+	checkGoroutines(t)
+	var calls atomic.Int32
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		switch {
+		case r.URL.Path == "/v3/webhook/view" && n%3 != 0:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case r.URL.Path == "/v3/webhook/view":
+			_, _ = w.Write([]byte(`{"request_id":"r","data":[]}`))
+		case r.URL.Path == "/v3/webhook/add" && r.Header.Get("X-Test") == "hang":
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+		case r.URL.Path == "/v3/webhook/add":
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}
+	}))
+	defer srv.Close()
+	defer close(hang)
+	transport := &http.Transport{}
+	defer transport.CloseIdleConnections()
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if strings.HasSuffix(r.URL.Path, "add") && r.Context().Value(hangKey{}) != nil {
+			r.Header.Set("X-Test", "hang")
+		}
+		return transport.RoundTrip(r)
+	})}
+	c, err := smtp2go.NewClient(testKey, smtp2go.WithBaseURL(srv.URL+"/v3/"), smtp2go.WithHTTPClient(hc),
+		smtp2go.WithRetryWait(time.Millisecond, 2*time.Millisecond), smtp2go.WithTimeout(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for range 5 {
+		if _, err := c.Webhooks.List(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Webhooks.Add(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/a"}); !errors.Is(err, smtp2go.ErrRateLimited) {
+		t.Fatalf("Add = %v, want ErrRateLimited", err)
+	}
+	// A timeout is ambiguous: Add lists, finds nothing and tries again.
+	if _, err := c.Webhooks.Add(context.WithValue(ctx, hangKey{}, true), &smtp2go.AddWebhookRequest{URL: "https://example.com/b"}); err == nil {
+		t.Fatal("Add against a hanging server succeeded")
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := c.Webhooks.List(cancelled, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("List = %v", err)
+	}
+}
+
+type hangKey struct{}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -1,0 +1,125 @@
+package smtp2go_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/relaykit/smtp2go"
+)
+
+func ExampleParseEvent() {
+	// A delivery as SMTP2GO posts it with the default "form" output format.
+	form := url.Values{
+		"event":         {"bounce"},
+		"id":            {"92a3b4c5d6e7f8091a2b3c4d5e6f7081"},
+		"email_id":      {"1abc-0002"},
+		"rcpt":          {"nobody@example.org"},
+		"bounce":        {"hard"},
+		"time":          {"2026-03-24T08:23:22Z"},
+		"X-Customer-Id": {"cust-42"}, // a header the webhook asked for
+	}
+	r := httptest.NewRequest(http.MethodPost, "/smtp2go", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+
+	ev, err := smtp2go.ParseEvent(r)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(ev.Type, ev.Bounce, ev.Rcpt, ev.Time.Format(time.RFC3339))
+	fmt.Println("customer:", ev.Header("x-customer-id"))
+	// Output:
+	// bounce hard nobody@example.org 2026-03-24T08:23:22Z
+	// customer: cust-42
+}
+
+func ExampleParseEventBody() {
+	// A delivery with the "json" output format: processed lists every
+	// recipient, and numbers may come as numbers or strings.
+	body := []byte(`{
+		"event": "processed",
+		"id": "3c4d5e6f708192a3b4c5d6e7f8091a2b",
+		"email_id": "1abc-0002",
+		"recipients": ["jane@example.org", "john@example.net"],
+		"sendtime": "2026-03-24T08:23:19.052765+00:00",
+		"campaign": {"name": "spring", "wave": 2}
+	}`)
+	ev, err := smtp2go.ParseEventBody("application/json", body)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(ev.Type, ev.Recipients)
+	fmt.Println(ev.SendTime)
+	fmt.Println(ev.Fields.Get("campaign"))
+
+	_, err = smtp2go.ParseEventBody("application/json", []byte(`["processed"]`))
+	fmt.Println(err)
+	// Output:
+	// processed [jane@example.org john@example.net]
+	// 2026-03-24 08:23:19.052765 +0000 UTC
+	// {"name":"spring","wave":2}
+	// smtp2go: malformed payload: json: top level must be an object
+}
+
+func ExampleNewWebhookHandler() {
+	mux := http.NewServeMux()
+	mux.Handle("/smtp2go", smtp2go.NewWebhookHandler(
+		func(ctx context.Context, ev *smtp2go.Event) error {
+			// Keep this fast (SMTP2GO waits 10 seconds): store or enqueue.
+			fmt.Println("received", ev.Type, "for", ev.Rcpt)
+			return nil
+		},
+		// The user and password set in the webhook's URL or auth header.
+		smtp2go.WithBasicAuth("smtp2go", "s3cret"),
+	))
+
+	// Drive the handler as SMTP2GO would: the same event twice, then once
+	// without credentials.
+	body := "event=delivered&id=0f1e2d3c4b5a69788796a5b4c3d2e1f0&rcpt=jane%40example.org"
+	deliver := func(auth bool) {
+		r := httptest.NewRequest(http.MethodPost, "/smtp2go", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if auth {
+			r.SetBasicAuth("smtp2go", "s3cret")
+		}
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		if challenge := w.Header().Get("WWW-Authenticate"); challenge != "" {
+			fmt.Println(w.Code, challenge)
+			return
+		}
+		fmt.Println(w.Code)
+	}
+	deliver(true)
+	deliver(true) // a redelivery: acknowledged, the callback does not run again
+	deliver(false)
+	// Output:
+	// received delivered for jane@example.org
+	// 200
+	// 200
+	// 401 Basic realm="smtp2go-webhook"
+}
+
+func ExampleNewMemoryDeduplicator() {
+	// Remember a day of events, at most 10,000 of them. Pass the deduplicator
+	// to NewWebhookHandler with WithDeduplicator.
+	d := smtp2go.NewMemoryDeduplicator(24*time.Hour, 10_000)
+	ctx := context.Background()
+
+	first, _ := d.Seen(ctx, "0f1e2d3c4b5a69788796a5b4c3d2e1f0")
+	again, _ := d.Seen(ctx, "0f1e2d3c4b5a69788796a5b4c3d2e1f0")
+	_ = d.Forget(ctx, "0f1e2d3c4b5a69788796a5b4c3d2e1f0") // processing failed: let the redelivery through
+	retried, _ := d.Seen(ctx, "0f1e2d3c4b5a69788796a5b4c3d2e1f0")
+	fmt.Println(first, again, retried)
+
+	_ = smtp2go.NewWebhookHandler(func(ctx context.Context, ev *smtp2go.Event) error { return nil },
+		smtp2go.WithDeduplicator(d))
+	// Output:
+	// false true false
+}

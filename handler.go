@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -163,8 +162,8 @@ func NewWebhookHandler(fn EventHandlerFunc, opts ...HandlerOption) http.Handler 
 type webhookHandler struct {
 	fn     EventHandlerFunc
 	cfg    handlerConfig
-	locks  deliveryLocks
-	onWait func() // called when a delivery starts waiting for another of the same event; tests set it
+	locks  keyLocks // serialises deliveries of one event, so the callback never runs twice at once for it
+	onWait func()   // called when a delivery starts waiting for another of the same event; tests set it
 }
 
 // deliveryResult is what the handler did with a request, for the log.
@@ -241,13 +240,13 @@ func (h *webhookHandler) serve(w http.ResponseWriter, r *http.Request) deliveryR
 		return h.process(w, r, ev, "")
 	}
 	key := ev.DedupKey()
-	ch, err := h.locks.acquire(ctx, key, h.onWait)
+	unlock, err := h.locks.lock(ctx, key, h.onWait)
 	if err != nil {
 		res := answerError(w, http.StatusServiceUnavailable, "delivery of this event in progress", "gave up waiting")
 		res.ev = ev
 		return res
 	}
-	defer h.locks.release(key, ch)
+	defer unlock()
 	seen, err := dedup.Seen(ctx, key)
 	if err != nil {
 		h.log(ctx, slog.LevelError, "smtp2go webhook: deduplicator failed; answering 500 for a redelivery",
@@ -359,48 +358,4 @@ func readRequestBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byt
 	}
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
 	return buf.Bytes(), err
-}
-
-// deliveryLocks serialises deliveries of the same event within the process,
-// so that the callback never runs twice at once for one key: a second delivery
-// waits for the first to be answered, then finds it marked (the first
-// succeeded) or unmarked (it failed, and the second runs).
-type deliveryLocks struct {
-	mu   sync.Mutex
-	busy map[string]chan struct{} // closed when the delivery holding the key is done
-}
-
-// acquire takes key, waiting while another delivery holds it, until ctx ends.
-func (l *deliveryLocks) acquire(ctx context.Context, key string, onWait func()) (chan struct{}, error) {
-	waited := false
-	for {
-		l.mu.Lock()
-		done, busy := l.busy[key]
-		if !busy {
-			if l.busy == nil {
-				l.busy = make(map[string]chan struct{})
-			}
-			done = make(chan struct{})
-			l.busy[key] = done
-			l.mu.Unlock()
-			return done, nil
-		}
-		l.mu.Unlock()
-		if !waited && onWait != nil {
-			onWait()
-		}
-		waited = true
-		select {
-		case <-done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
-func (l *deliveryLocks) release(key string, done chan struct{}) {
-	l.mu.Lock()
-	delete(l.busy, key)
-	l.mu.Unlock()
-	close(done)
 }

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"unicode"
 )
 
@@ -20,7 +19,7 @@ import (
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/add-webhook
 type WebhooksService struct {
 	client *Client
-	locks  keyedMutex // serialises Ensure per URL, so one client never races itself into duplicates
+	locks  keyLocks // serialises Ensure per URL, so one client never races itself into duplicates
 }
 
 // AddWebhookRequest is the body of webhook/add.
@@ -412,7 +411,10 @@ func (s *WebhooksService) Ensure(ctx context.Context, req *AddWebhookRequest) (*
 		return nil, err
 	}
 	want := req.webhook()
-	unlock := s.locks.lock(req.SubaccountID + "\x00" + req.URL)
+	unlock, err := s.locks.lock(ctx, req.SubaccountID+"\x00"+req.URL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("smtp2go: ensure: %w", err)
+	}
 	defer unlock()
 
 	list, err := s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID})
@@ -616,39 +618,4 @@ func (l *webhookList) UnmarshalJSON(b []byte) error {
 		*l = webhookList{one}
 	}
 	return nil
-}
-
-// keyedMutex is a set of mutexes created on demand, one per key, and removed
-// when no one holds or waits for them.
-type keyedMutex struct {
-	mu    sync.Mutex
-	locks map[string]*refMutex
-}
-
-type refMutex struct {
-	sync.Mutex
-	refs int
-}
-
-func (k *keyedMutex) lock(key string) (unlock func()) {
-	k.mu.Lock()
-	if k.locks == nil {
-		k.locks = make(map[string]*refMutex)
-	}
-	m := k.locks[key]
-	if m == nil {
-		m = &refMutex{}
-		k.locks[key] = m
-	}
-	m.refs++
-	k.mu.Unlock()
-	m.Lock()
-	return func() {
-		m.Unlock()
-		k.mu.Lock()
-		if m.refs--; m.refs == 0 {
-			delete(k.locks, key)
-		}
-		k.mu.Unlock()
-	}
 }

@@ -9,6 +9,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -938,4 +941,125 @@ func BenchmarkHandlerBaseline(b *testing.B) {
 			b.Fatalf("status %d", rec.Code)
 		}
 	}
+}
+
+// TestHandlerHostileBodies sends hostile bodies, and every seed of the fuzz
+// corpus, through a real loopback server: each is answered with a 4xx (or 200
+// where the tolerant parser rightly accepts it), never a 5xx, and the server
+// never panics. The client's timeout only guards against a hang.
+func TestHandlerHostileBodies(t *testing.T) {
+	t.Parallel()
+	var processed atomic.Int32
+	h := NewWebhookHandler(func(context.Context, *Event) error { processed.Add(1); return nil }, WithBasicAuth(testUser, testPass))
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close) // after the parallel subtests
+	client := &http.Client{Timeout: 30 * time.Second}
+
+	send := func(t *testing.T, ct string, body io.Reader, size int64) int {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, srv.URL, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = size
+		req.Header.Set("Content-Type", ct)
+		req.SetBasicAuth(testUser, testPass)
+		resp, err := client.Do(req)
+		if err != nil {
+			// The server may close the connection on a body over the limit
+			// before the client has sent it all; that is a refusal, not a 5xx.
+			if size == -1 || size > DefaultMaxBodyBytes {
+				return http.StatusRequestEntityTooLarge
+			}
+			t.Fatalf("request failed: %v", err)
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode
+	}
+
+	huge := strings.Repeat("a", 2*DefaultMaxBodyBytes)
+	var repeated strings.Builder
+	repeated.WriteString("event=processed&id=0f1e2d3c4b5a69788796a5b4c3d2e1f0")
+	for i := 0; i < 10_000; i++ {
+		fmt.Fprintf(&repeated, "&recipients=user%d%%40example.org", i)
+	}
+	tests := []struct {
+		name string
+		ct   string
+		body string
+		want int
+	}{
+		{"huge form", ctForm, "event=open&x=" + huge, http.StatusRequestEntityTooLarge},
+		{"huge JSON", ctJSON, `{"event":"open","x":"` + huge + `"}`, http.StatusRequestEntityTooLarge},
+		{"deeply nested JSON", ctJSON, `{"event":"open","x":` + strings.Repeat("[", 200_000) + strings.Repeat("]", 200_000) + "}", http.StatusBadRequest},
+		{"nested objects", ctJSON, strings.Repeat(`{"a":`, 100_000), http.StatusBadRequest},
+		{"invalid UTF-8 in JSON values", ctJSON, "{\"event\":\"open\",\"subject\":\"\xff\xfe\",\"id\":\"aa\"}", http.StatusOK},
+		{"invalid UTF-8 as JSON", ctJSON, "\xff\xfe\xfd", http.StatusBadRequest},
+		{"NUL bytes in JSON", ctJSON, "{\"event\":\"open\",\x00\"x\":1}", http.StatusBadRequest},
+		{"NUL bytes in form", ctForm, "event=open&id=bb&x=%00\x00", http.StatusOK},
+		{"10,000 repeated keys", ctForm, repeated.String(), http.StatusOK},
+		{"no event", ctJSON, `{"id":"cc"}`, http.StatusBadRequest},
+		{"JSON array", ctJSON, `[{"event":"open"}]`, http.StatusBadRequest},
+		{"bad percent escapes", ctForm, "event=open&x=%zz", http.StatusBadRequest},
+		{"multipart without boundary", "multipart/form-data", "--x\r\n", http.StatusBadRequest},
+		{"XML", "application/xml", "<event>open</event>", http.StatusUnsupportedMediaType},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := send(t, tt.ct, strings.NewReader(tt.body), int64(len(tt.body)))
+			if got != tt.want {
+				t.Errorf("status %d, want %d", got, tt.want)
+			}
+		})
+	}
+	t.Run("huge chunked body", func(t *testing.T) {
+		t.Parallel()
+		got := send(t, ctForm, io.MultiReader(strings.NewReader("event=open&x="), strings.NewReader(huge)), -1)
+		if got != http.StatusRequestEntityTooLarge {
+			t.Errorf("status %d, want 413", got)
+		}
+	})
+	t.Run("fuzz corpus", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join("testdata", "fuzz", "FuzzParseEventBody")
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, entry := range entries {
+			sel, body := readFuzzSeed(t, filepath.Join(dir, entry.Name()))
+			ct := fuzzContentTypes[int(sel)%len(fuzzContentTypes)]
+			if got := send(t, ct, bytes.NewReader(body), int64(len(body))); got >= 500 {
+				t.Errorf("%s: status %d", entry.Name(), got)
+			}
+		}
+	})
+}
+
+// readFuzzSeed reads a "go test fuzz v1" file of FuzzParseEventBody: a byte
+// selector and a body.
+func readFuzzSeed(t *testing.T, path string) (byte, []byte) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(string(data), "\n", 3)
+	if len(lines) < 3 || lines[0] != "go test fuzz v1" {
+		t.Fatalf("%s: not a fuzz seed", path)
+	}
+	var sel byte
+	if s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "byte("), ")")); err == nil && len(s) == 1 {
+		sel = s[0]
+	} else {
+		t.Fatalf("%s: selector %q", path, lines[1])
+	}
+	lit := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(lines[2]), "[]byte("), ")")
+	body, err := strconv.Unquote(lit)
+	if err != nil {
+		t.Fatalf("%s: body: %v", path, err)
+	}
+	return sel, []byte(body)
 }

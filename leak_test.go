@@ -133,3 +133,63 @@ type hangKey struct{}
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestHandlerLeavesNoGoroutines drives the handler through success,
+// duplicates arriving while the first is in its callback, failures and
+// panics, then closes the server and checks that nothing is left running.
+func TestHandlerLeavesNoGoroutines(t *testing.T) {
+	checkGoroutines(t)
+	release := make(chan struct{})
+	var calls atomic.Int32
+	h := smtp2go.NewWebhookHandler(func(_ context.Context, ev *smtp2go.Event) error {
+		switch calls.Add(1) {
+		case 1:
+			<-release // hold the first delivery while its duplicates arrive
+		case 2:
+			return errors.New("fails once")
+		case 3:
+			panic("callback panic")
+		}
+		return nil
+	}, smtp2go.WithBearerToken("tok"))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	transport := &http.Transport{}
+	defer transport.CloseIdleConnections()
+	hc := &http.Client{Transport: transport}
+	post := func(id string) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("event=delivered&id="+id))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "Bearer tok")
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	statuses := make(chan int, 4)
+	go func() { statuses <- post("held") }()
+	for calls.Load() == 0 {
+		runtime.Gosched() // until the first delivery is inside its callback
+	}
+	for range 3 {
+		go func() { statuses <- post("held") }()
+	}
+	close(release)
+	for range 4 {
+		if s := <-statuses; s != http.StatusOK {
+			t.Errorf("held delivery or duplicate answered %d", s)
+		}
+	}
+	if s := post("fails"); s != http.StatusInternalServerError {
+		t.Errorf("failing callback answered %d", s)
+	}
+	if s := post("panics"); s != http.StatusInternalServerError {
+		t.Errorf("panicking callback answered %d", s)
+	}
+	if s := post("fails"); s != http.StatusOK {
+		t.Errorf("redelivery answered %d", s)
+	}
+}

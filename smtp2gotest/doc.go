@@ -1,6 +1,7 @@
-// Package smtp2gotest runs a fake SMTP2GO webhook API on loopback, for
-// testing code that uses package smtp2go (or any other SMTP2GO client)
-// without the network or an account. Like net/http/httptest, it is a real HTTP
+// Package smtp2gotest runs a fake SMTP2GO on loopback, for testing code that
+// uses package smtp2go (or any other SMTP2GO client) without the network or an
+// account: both the webhook API, which manages webhooks, and the deliveries
+// SMTP2GO then POSTs to them. Like net/http/httptest, it is a real HTTP
 // server, not a mock of the SDK's interfaces:
 //
 //	func TestProvision(t *testing.T) {
@@ -66,4 +67,44 @@
 // carried out. [Server.DenyEndpoint] makes an endpoint answer the permission
 // error. [Server.Requests] reports what was received and answered, with API
 // keys redacted.
+//
+// # Deliveries
+//
+// [Server.Emit] plays SMTP2GO's side of a webhook: it POSTs an event to every
+// webhook registered on the fake that subscribes to it, and reports each
+// attempt. Point a webhook at the endpoint under test and emit realistic
+// events from [SampleEvent]:
+//
+//	func TestReceive(t *testing.T) {
+//		srv := smtp2gotest.NewServer(t)
+//		endpoint := httptest.NewServer(myWebhookHandler)
+//		defer endpoint.Close()
+//		srv.Client().Webhooks.Add(ctx, &smtp2go.AddWebhookRequest{
+//			URL: endpoint.URL, Events: []smtp2go.EventType{smtp2go.EventBounce},
+//		})
+//		ds, err := srv.Emit(ctx, smtp2gotest.SampleEvent(smtp2go.EventBounce))
+//		if err != nil || !ds[0].OK() {
+//			t.Fatalf("deliveries %+v, %v", ds, err)
+//		}
+//	}
+//
+// Deliveries are as SMTP2GO documents them: one POST per event and webhook,
+// the body form-encoded (the default) or JSON as the webhook's output_format
+// says, with the field names SMTP2GO sends ("message-id", "read-secs",
+// "sms_delivered"…), the header-cased Message-Id and Subject repeated in form
+// bodies, each custom header the webhook lists that the event carries, and a
+// 32-hex-digit "id" kept on redeliveries. The Authorization header is the
+// webhook's bearer or basic value, or Basic from user:password@ in its URL.
+// A non-2xx answer, a transport error or no response headers within 10
+// seconds ([WithDeliveryTimeout]) is a failure, delivered again on a
+// compressed schedule ([WithRedeliverySchedule]); [Server.Deliveries] lists
+// every attempt. Close abandons deliveries in flight.
+//
+// The fake's guesses here: the time formats of opened-at, clicked-at and the
+// SMS timestamps, and the JSON types (read-secs, retry_count and status_code
+// are numbers, the rest strings); redirects are not followed; the
+// User-Agent is the fake's own.
+//
+// [Deliver] makes one delivery to any URL without a fake API, as the "Test"
+// button of SMTP2GO's App does.
 package smtp2gotest

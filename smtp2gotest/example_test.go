@@ -3,6 +3,8 @@ package smtp2gotest_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
+	"net/url"
 
 	"github.com/relaykit/smtp2go"
 	"github.com/relaykit/smtp2go/smtp2gotest"
@@ -58,4 +60,66 @@ func ExampleServer_Fail() {
 	// webhook/view 503
 	// webhook/view 503
 	// webhook/view 200
+}
+
+func ExampleServer_Emit() {
+	srv := smtp2gotest.NewServer(nil)
+	defer srv.Close()
+
+	// The code under test: an endpoint that receives SMTP2GO's deliveries.
+	handler := smtp2go.NewWebhookHandler(func(ctx context.Context, ev *smtp2go.Event) error {
+		fmt.Println("received", ev.Type, ev.Rcpt, ev.Bounce)
+		return nil
+	}, smtp2go.WithBearerToken("s3cret"))
+	endpoint := httptest.NewServer(handler)
+	defer endpoint.Close()
+
+	// Register it as SMTP2GO's API would, then play an event.
+	_, err := srv.Client().Webhooks.Add(context.Background(), &smtp2go.AddWebhookRequest{
+		URL:             endpoint.URL,
+		Events:          []smtp2go.EventType{smtp2go.EventBounce},
+		OutputFormat:    smtp2go.OutputJSON,
+		AuthHeaderType:  smtp2go.AuthBearer,
+		AuthHeaderValue: "s3cret",
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	deliveries, err := srv.Emit(context.Background(), smtp2gotest.SampleEvent(smtp2go.EventBounce))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, d := range deliveries {
+		fmt.Println("webhook", d.WebhookID, d.Format, "attempt", d.Attempt, "status", d.Status)
+	}
+	// Output:
+	// received bounce no-such-user@example.org hard
+	// webhook 1001 json attempt 1 status 200
+}
+
+func ExampleDeliver() {
+	// Any endpoint will do: here, one built with the SDK's handler.
+	endpoint := httptest.NewServer(smtp2go.NewWebhookHandler(func(ctx context.Context, ev *smtp2go.Event) error {
+		fmt.Println("received", ev.Type, "for customer", ev.Header("X-Customer-Id"))
+		return nil
+	}, smtp2go.WithBasicAuth("smtp2go", "hook-pass")))
+	defer endpoint.Close()
+
+	// What the App's Test button sends: one delivery, custom headers
+	// "Headers Unavailable" unless the event carries them.
+	ev := smtp2gotest.SampleEvent(smtp2go.EventDelivered)
+	ev.Fields = url.Values{"X-Customer-Id": {"C-42"}}
+	d, err := smtp2gotest.Deliver(context.Background(), endpoint.URL, ev,
+		smtp2gotest.WithBasicAuth("smtp2go", "hook-pass"),
+		smtp2gotest.WithHeaders("X-Customer-Id"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("status", d.Status, "ok", d.OK())
+	// Output:
+	// received delivered for customer C-42
+	// status 200 ok true
 }

@@ -1,6 +1,10 @@
 package smtp2gotest
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+	"time"
+)
 
 // DefaultWebhookLimit is how many webhooks each account of a [Server] may
 // have unless [WithWebhookLimit] says otherwise: 10, as on SMTP2GO's paid
@@ -16,10 +20,18 @@ type config struct {
 	stringLists bool
 	limit       int
 	apiKey      string
+
+	deliveryTimeout time.Duration   // how long a delivery waits for response headers
+	redeliveryWaits []time.Duration // the wait before each redelivery
 }
 
 func defaultConfig() config {
-	return config{viewShape: ViewArray, limit: DefaultWebhookLimit}
+	return config{
+		viewShape:       ViewArray,
+		limit:           DefaultWebhookLimit,
+		deliveryTimeout: defaultDeliveryTimeout,
+		redeliveryWaits: slices.Clone(defaultRedeliveryWaits),
+	}
 }
 
 // ViewShape is the shape of the data member of webhook/view responses.
@@ -82,4 +94,32 @@ func WithWebhookLimit(n int) Option {
 // key keeps the generated one.
 func WithAPIKey(key string) Option {
 	return func(c *config) { c.apiKey = key }
+}
+
+// WithDeliveryTimeout sets how long [Server.Emit] waits for a webhook URL's
+// response headers before it counts the delivery as failed: 10 seconds by
+// default, as SMTP2GO waits. Set it short to test a receiver that is too
+// slow. d <= 0 keeps the default.
+func WithDeliveryTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.deliveryTimeout = d
+		}
+	}
+}
+
+// WithRedeliverySchedule sets the waits before each redelivery of a failed
+// delivery by [Server.Emit]: len(waits) is the most redeliveries made. By
+// default there are 5, after 1, 2, 4, 8 and 16 milliseconds: SMTP2GO's own
+// schedule (about 35 over 48 hours: 5 in the first 30 minutes, then hourly,
+// then every 6 and 12 hours) compressed so that tests run fast.
+// WithRedeliverySchedule() with no waits turns redelivery off. A negative
+// wait is no wait.
+func WithRedeliverySchedule(waits ...time.Duration) Option {
+	return func(c *config) {
+		c.redeliveryWaits = make([]time.Duration, len(waits))
+		for i, w := range waits {
+			c.redeliveryWaits[i] = max(w, 0)
+		}
+	}
 }

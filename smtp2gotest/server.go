@@ -1,6 +1,7 @@
 package smtp2gotest
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"fmt"
@@ -40,15 +41,23 @@ type Server struct {
 	t       testing.TB
 	cfg     config
 	ts      *httptest.Server
-	closing chan struct{} // closed by Close, to end whatever waits (Delay faults; later, deliveries)
+	closing chan struct{} // closed by Close, to end whatever waits (Delay faults)
 
-	mu       sync.Mutex
-	closed   bool
-	inflight sync.WaitGroup // handlers running; Close waits for them
-	store    store
-	faults   []queuedFault
-	denied   map[string]bool // endpoints answered with the permission error; "*": all
-	requests []Request
+	// Deliveries (Emit): closeCtx is cancelled by Close, which then waits
+	// for emitting; deliveryClient keeps connections to webhook URLs.
+	closeCtx       context.Context
+	cancelClose    context.CancelFunc
+	emitting       sync.WaitGroup
+	deliveryClient *http.Client
+
+	mu         sync.Mutex
+	closed     bool
+	inflight   sync.WaitGroup // handlers running; Close waits for them
+	store      store
+	faults     []queuedFault
+	denied     map[string]bool // endpoints answered with the permission error; "*": all
+	requests   []Request
+	deliveries []Delivery
 }
 
 // NewServer starts a fake SMTP2GO API on a loopback port. When t is not nil
@@ -72,7 +81,10 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		closing: make(chan struct{}),
 		store:   newStore(),
 		denied:  make(map[string]bool),
+
+		deliveryClient: newDeliveryClient(true),
 	}
+	s.closeCtx, s.cancelClose = context.WithCancel(context.Background())
 	if s.APIKey == "" {
 		s.APIKey = newAPIKey()
 	}
@@ -85,8 +97,10 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 }
 
 // Close shuts the server down. Requests being delayed by a [Fault] are
-// dropped at once; Close returns when every handler has returned. Close may
-// be called more than once.
+// dropped at once, and deliveries of [Server.Emit] in flight or waiting to be
+// made again are abandoned (Emit returns an error). Close returns when every
+// handler and every Emit has returned, and closes the idle connections to
+// webhook URLs. Close may be called more than once.
 func (s *Server) Close() {
 	s.mu.Lock()
 	if s.closed {
@@ -95,9 +109,12 @@ func (s *Server) Close() {
 	}
 	s.closed = true
 	close(s.closing)
+	s.cancelClose()
 	s.mu.Unlock()
 	s.ts.Close()
 	s.inflight.Wait()
+	s.emitting.Wait()
+	s.deliveryClient.CloseIdleConnections()
 }
 
 // Client returns an SDK client that talks to the server with its API key and

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/relaykit/smtp2go"
 	"github.com/relaykit/smtp2go/smtp2gotest"
@@ -28,11 +30,8 @@ func TestMain(m *testing.M) {
 	if runtime.GOOS == "windows" {
 		binary += ".exe"
 	}
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
-	}
-	build := exec.Command(goTool, "build", "-o", binary, ".")
+	// go test puts its own go command first on PATH.
+	build := exec.Command("go", "build", "-o", binary, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building the CLI: %v\n%s", err, out)
 		os.Exit(1)
@@ -396,5 +395,98 @@ func TestHelpForEveryCommand(t *testing.T) {
 	wantCode(t, r, 0)
 	if !strings.Contains(r.stdout, smtp2go.Version) {
 		t.Errorf("version: %q", r.stdout)
+	}
+}
+
+func TestListenReceivesSendTest(t *testing.T) {
+	t.Parallel()
+	const token = "tok-listen-secret"
+	listen := exec.Command(binary, "listen", "--addr", "127.0.0.1:0", "--path", "/hooks/smtp2go", "--bearer-env", "HOOK_TOKEN")
+	listen.Env = []string{"HOOK_TOKEN=" + token}
+	var stdout bytes.Buffer
+	listen.Stdout = &stdout
+	stderr, err := listen.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := listen.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = listen.Process.Kill() })
+
+	// The listener logs its URL once it accepts connections.
+	lines := make(chan string, 64)
+	var logged bytes.Buffer
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var url string
+	for url == "" {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("listen exited early:\n%s", logged.String())
+			}
+			logged.WriteString(line + "\n")
+			if _, after, found := strings.Cut(line, "url="); found && strings.Contains(line, "listening") {
+				url = strings.Trim(after, `"`)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("listen did not report its address")
+		}
+	}
+
+	r := cli(t, []string{"HOOK_TOKEN=" + token}, "", "send-test", "--url", url, "--event", "bounce", "--format", "json",
+		"--auth", "bearer", "--auth-value-env", "HOOK_TOKEN", "--headers", "X-Customer-Id")
+	wantCode(t, r, 0)
+	noSecret(t, r, token)
+	if !strings.Contains(r.stdout, "200 OK") {
+		t.Errorf("send-test printed %q", r.stdout)
+	}
+	r = cli(t, []string{"HOOK_TOKEN=wrong-token"}, "", "send-test", "--url", url, "--event", "delivered", "--auth", "bearer", "--auth-value-env", "HOOK_TOKEN", "--output", "json")
+	wantCode(t, r, exitAPI)
+	if got := decodeJSON[map[string]any](t, r.stdout); got["status"] != float64(401) {
+		t.Errorf("send-test with a wrong token printed %v", got)
+	}
+
+	if err := listen.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	for line := range lines {
+		logged.WriteString(line + "\n")
+	}
+	if err := listen.Wait(); err != nil {
+		t.Fatalf("listen did not stop cleanly: %v\n%s", err, logged.String())
+	}
+	noSecret(t, result{stdout: stdout.String(), stderr: logged.String()}, token)
+	events := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(events) != 1 {
+		t.Fatalf("listen printed %d lines, want the one accepted event:\n%s", len(events), stdout.String())
+	}
+	ev := decodeJSON[eventOut](t, events[0])
+	if ev.Type != smtp2go.EventBounce || ev.Bounce != smtp2go.BounceHard || len(ev.ID) != 32 || ev.Rcpt == "" || ev.Fields["X-Customer-Id"] == nil {
+		t.Errorf("listen printed %+v", ev)
+	}
+	if !strings.Contains(logged.String(), "stopped") {
+		t.Errorf("listen's log lacks the clean stop:\n%s", logged.String())
+	}
+}
+
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	r := cli(t, nil, "", "demo")
+	wantCode(t, r, 0)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "demo ok:") {
+		t.Errorf("demo's last line: %q\n%s", last, r.stdout)
+	}
+	for _, want := range []string{"processed", "delivered", "open", "click", "bounce", "attempt 1", "500 Internal Server Error", "attempt 2", "200 OK", "0 webhooks left"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
 	}
 }

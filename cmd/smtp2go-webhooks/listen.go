@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/relaykit/smtp2go"
+)
+
+// shutdownGrace bounds how long listen waits for in-flight deliveries after
+// SIGINT or SIGTERM.
+const shutdownGrace = 10 * time.Second
+
+func cmdListen(ctx context.Context, e *env, args []string) error {
+	var addr, path, basicEnv, bearerEnv string
+	var maxBody int64
+	fs := newFlagSet(e, "listen")
+	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0 picks a free one)")
+	fs.StringVar(&path, "path", "/webhook", "URL `PATH` to receive deliveries on")
+	fs.StringVar(&basicEnv, "basic-auth-env", "", "require basic auth; the environment variable `NAME` holds user:pass")
+	fs.StringVar(&bearerEnv, "bearer-env", "", "require a bearer token; the environment variable `NAME` holds it")
+	fs.Int64Var(&maxBody, "max-body-bytes", smtp2go.DefaultMaxBodyBytes, "largest delivery body accepted, in `BYTES`")
+	if rest, err := parse(e, fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return &usageError{msg: fmt.Sprintf("unexpected argument %q", rest[0]), help: helpText("listen", fs)}
+	}
+	if !strings.HasPrefix(path, "/") {
+		return usagef("--path must start with /")
+	}
+	opts := []smtp2go.HandlerOption{smtp2go.WithMaxBodyBytes(maxBody)}
+	if basicEnv != "" {
+		userPass, _, err := secretValue(e, "", basicEnv)
+		if err != nil {
+			return err
+		}
+		user, pass, ok := strings.Cut(userPass, ":")
+		if !ok {
+			return usagef("%s must hold user:pass", basicEnv)
+		}
+		opts = append(opts, smtp2go.WithBasicAuth(user, pass))
+	}
+	if bearerEnv != "" {
+		token, _, err := secretValue(e, "", bearerEnv)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, smtp2go.WithBearerToken(token))
+	}
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	opts = append(opts, smtp2go.WithHandlerLogger(logger))
+
+	printer := &eventPrinter{w: e.stdout}
+	mux := http.NewServeMux()
+	mux.Handle(path, smtp2go.NewWebhookHandler(printer.print, opts...))
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return usagef("--addr: %v", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	logger.Info("listening", "url", "http://"+ln.Addr().String()+path)
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight deliveries")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// eventPrinter writes each event as one JSON line; deliveries arrive
+// concurrently, and lines must not interleave.
+type eventPrinter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (p *eventPrinter) print(_ context.Context, ev *smtp2go.Event) error {
+	line, err := json.Marshal(toEventOut(ev))
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, err = p.w.Write(append(line, '\n'))
+	return err // a failed write answers 500, and SMTP2GO delivers again
+}
+
+// eventOut is an event as listen prints it: stable snake_case names, the
+// typed fields, and every field as received (with "auth", which may be an
+// API key, masked).
+type eventOut struct {
+	Type       smtp2go.EventType   `json:"type"`
+	RawType    string              `json:"raw_type"`
+	ID         string              `json:"id,omitempty"`
+	EmailID    string              `json:"email_id,omitempty"`
+	MessageID  string              `json:"message_id,omitempty"`
+	Time       *time.Time          `json:"time,omitempty"`
+	Rcpt       string              `json:"rcpt,omitempty"`
+	Recipients []string            `json:"recipients,omitempty"`
+	Sender     string              `json:"sender,omitempty"`
+	Subject    string              `json:"subject,omitempty"`
+	Bounce     smtp2go.BounceType  `json:"bounce,omitempty"`
+	Message    string              `json:"message,omitempty"`
+	URL        string              `json:"url,omitempty"`
+	SMS        *smsOut             `json:"sms,omitempty"`
+	Fields     map[string][]string `json:"fields"`
+}
+
+type smsOut struct {
+	DestinationNumber string `json:"destination_number,omitempty"`
+	SourceNumber      string `json:"source_number,omitempty"`
+	MessageID         string `json:"message_id,omitempty"`
+	StatusCode        int    `json:"status_code,omitempty"`
+	RetryCount        int    `json:"retry_count,omitempty"`
+}
+
+func toEventOut(ev *smtp2go.Event) eventOut {
+	out := eventOut{
+		Type: ev.Type, RawType: ev.RawType, ID: ev.ID, EmailID: ev.EmailID, MessageID: ev.MessageID,
+		Rcpt: ev.Rcpt, Recipients: ev.Recipients, Sender: ev.Sender, Subject: ev.Subject,
+		Bounce: ev.Bounce, Message: ev.Message, URL: ev.URL, Fields: map[string][]string{},
+	}
+	if !ev.Time.IsZero() {
+		t := ev.Time
+		out.Time = &t
+	}
+	if s := ev.SMS; s != nil {
+		out.SMS = &smsOut{DestinationNumber: s.DestinationNumber, SourceNumber: s.SourceNumber, MessageID: s.MessageID, StatusCode: s.StatusCode, RetryCount: s.RetryCount}
+	}
+	for k, v := range ev.Fields {
+		if strings.EqualFold(k, "auth") {
+			v = []string{masked}
+		}
+		out.Fields[k] = v
+	}
+	return out
+}

@@ -24,14 +24,17 @@ type clientConfig struct {
 
 // clientResult is what the client scenario measured.
 type clientResult struct {
-	cfg      clientConfig
-	actions  map[smtp2go.EnsureAction]int
-	errs     map[string]int // failed calls by error type
-	faults   int            // faults injected
-	requests int            // API requests the fake received
-	final    []smtp2go.Webhook
-	desired  []*smtp2go.AddWebhookRequest
-	elapsed  time.Duration
+	cfg              clientConfig
+	actions          map[smtp2go.EnsureAction]int
+	errs             map[string]int // failed calls by error type
+	faults           int            // requests answered with a fault
+	faultsByEndpoint map[string]int
+	drifts           int // changes made behind Ensure's back
+	maxCopies        int // most webhooks with one URL seen after any call
+	requests         int // API requests the fake received
+	final            []smtp2go.Webhook
+	desired          []*smtp2go.AddWebhookRequest
+	elapsed          time.Duration
 }
 
 // faultKinds are the failures the fake injects: overload, throttling, and
@@ -51,7 +54,7 @@ func runClient(ctx context.Context, cfg clientConfig) (*clientResult, error) {
 	srv := smtp2gotest.NewServer(nil)
 	defer srv.Close()
 	client := srv.Client(smtp2go.WithRetryWait(time.Millisecond, 5*time.Millisecond), smtp2go.WithTimeout(2*time.Second))
-	res := &clientResult{cfg: cfg, actions: map[smtp2go.EnsureAction]int{}, errs: map[string]int{}}
+	res := &clientResult{cfg: cfg, actions: map[smtp2go.EnsureAction]int{}, errs: map[string]int{}, faultsByEndpoint: map[string]int{}}
 	for i := range cfg.Webhooks {
 		res.desired = append(res.desired, &smtp2go.AddWebhookRequest{
 			URL:          fmt.Sprintf("https://hooks.example.com/load/%d", i),
@@ -71,18 +74,53 @@ func runClient(ctx context.Context, cfg clientConfig) (*clientResult, error) {
 		}
 	}
 
-	// A fault is queued before roughly one request in 1/FaultRate; the next
-	// request to that endpoint, from whichever worker, takes it.
-	endpoints := []string{"webhook/view", "webhook/add", "webhook/edit"}
+	// Faults are queued as the calls go, about 1.5 per 10 calls at the
+	// default rate, since a call makes about 1.5 requests: most for the next
+	// request of any kind, the rest for the next add or edit, which are rarer
+	// than views but where a fault can do the most harm. The share of
+	// requests faulted is measured and printed.
 	rng := rand.New(rand.NewPCG(1, 2))
 	var rngMu, resMu sync.Mutex
 	maybeFault := func() {
 		rngMu.Lock()
 		defer rngMu.Unlock()
-		if rng.Float64() < cfg.FaultRate {
-			srv.Fail(endpoints[rng.IntN(len(endpoints))], faultKinds[rng.IntN(len(faultKinds))])
-			res.faults++
+		if rng.Float64() >= 1.5*cfg.FaultRate {
+			return
 		}
+		endpoint := "*"
+		switch r := rng.Float64(); {
+		case r < 0.2:
+			endpoint = "webhook/add"
+		case r < 0.4:
+			endpoint = "webhook/edit"
+		}
+		srv.Fail(endpoint, faultKinds[rng.IntN(len(faultKinds))])
+	}
+
+	// Drift: every driftEvery-th call, someone else removes one of the
+	// webhooks or sets it up differently, so Ensure must create and update
+	// again and again while faults land on its adds and edits too.
+	const driftEvery = 10
+	drift := srv.Client(smtp2go.WithRetryMax(10))
+	driftOnce := func(i int) {
+		want := res.desired[(i/driftEvery)%len(res.desired)]
+		list, err := drift.Webhooks.List(ctx, nil)
+		if err != nil {
+			return
+		}
+		for _, w := range list.Webhooks {
+			if w.URL != want.URL {
+				continue
+			}
+			if i%(2*driftEvery) == 0 {
+				_, _ = drift.Webhooks.Remove(ctx, &smtp2go.RemoveWebhookRequest{ID: w.ID})
+			} else {
+				_, _ = drift.Webhooks.Edit(ctx, &smtp2go.EditWebhookRequest{ID: w.ID, Events: []smtp2go.EventType{smtp2go.EventOpen}})
+			}
+		}
+		resMu.Lock()
+		res.drifts++
+		resMu.Unlock()
 	}
 
 	calls := make(chan int)
@@ -103,14 +141,25 @@ func runClient(ctx context.Context, cfg clientConfig) (*clientResult, error) {
 		go func() {
 			defer wg.Done()
 			for i := range calls {
+				if i%driftEvery == 0 {
+					driftOnce(i)
+				}
 				maybeFault()
-				out, err := client.Webhooks.Ensure(ctx, res.desired[i%len(res.desired)])
+				want := res.desired[i%len(res.desired)]
+				out, err := client.Webhooks.Ensure(ctx, want)
+				dups := 0
+				for _, w := range srv.Webhooks() {
+					if w.URL == want.URL {
+						dups++
+					}
+				}
 				resMu.Lock()
 				if err != nil {
 					res.errs[errorKind(err)]++
 				} else {
 					res.actions[out.Action]++
 				}
+				res.maxCopies = max(res.maxCopies, dups)
 				resMu.Unlock()
 			}
 		}()
@@ -120,10 +169,22 @@ func runClient(ctx context.Context, cfg clientConfig) (*clientResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("client scenario stopped: %w", err)
 	}
-	// Faults still queued would fail the final read; the state is what counts.
+	// Converge: faults off, one last Ensure of each webhook, since drift may
+	// have come after the last call for it. Then the state must be exact.
 	srv.ClearFaults()
+	for _, want := range res.desired {
+		if _, err := client.Webhooks.Ensure(ctx, want); err != nil {
+			return nil, fmt.Errorf("converging: %w", err)
+		}
+	}
 	res.final = srv.Webhooks()
-	res.requests = len(srv.Requests())
+	for _, r := range srv.Requests() {
+		res.requests++
+		if r.Fault != nil {
+			res.faults++
+			res.faultsByEndpoint[r.Endpoint]++
+		}
+	}
 	return res, nil
 }
 
@@ -148,6 +209,9 @@ func (r *clientResult) check() error {
 	for _, w := range r.final {
 		byURL[w.URL] = append(byURL[w.URL], w)
 	}
+	if r.maxCopies > 1 {
+		errs = append(errs, fmt.Errorf("a URL had %d webhooks at once", r.maxCopies))
+	}
 	if len(r.final) != len(r.desired) {
 		errs = append(errs, fmt.Errorf("%d webhooks at the end, want %d", len(r.final), len(r.desired)))
 	}
@@ -171,9 +235,10 @@ func (r *clientResult) check() error {
 }
 
 func (r *clientResult) print(w io.Writer) {
-	fmt.Fprintf(w, "client: %d Ensure calls of %d webhooks from %d goroutines, %.0f%% of requests faulted\n",
+	fmt.Fprintf(w, "client: %d Ensure calls of %d webhooks from %d goroutines sharing one client, faults aimed at %.0f%% of requests\n",
 		r.cfg.Calls, r.cfg.Webhooks, r.cfg.Workers, 100*r.cfg.FaultRate)
-	fmt.Fprintf(w, "  %d API requests, %d faults injected, in %s\n", r.requests, r.faults, r.elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "  %d API requests in %s; %d faulted (%.1f%%): %v\n", r.requests, r.elapsed.Round(time.Millisecond),
+		r.faults, 100*float64(r.faults)/float64(max(r.requests, 1)), r.faultsByEndpoint)
 	fmt.Fprintf(w, "  outcomes: created %d, updated %d, unchanged %d", r.actions[smtp2go.EnsureCreated], r.actions[smtp2go.EnsureUpdated], r.actions[smtp2go.EnsureUnchanged])
 	kinds := make([]string, 0, len(r.errs))
 	for k := range r.errs {
@@ -196,5 +261,6 @@ func (r *clientResult) print(w io.Writer) {
 		}
 		seen[wh.URL] = true
 	}
-	fmt.Fprintf(w, "\n  final state: %d webhooks, %d duplicates, every one as desired: %t\n", len(r.final), dups, r.check() == nil)
+	fmt.Fprintf(w, "\n  %d drifts behind Ensure's back; most webhooks with one URL after any call: %d\n", r.drifts, r.maxCopies)
+	fmt.Fprintf(w, "  final state: %d webhooks, %d duplicates, every one as desired: %t\n", len(r.final), dups, r.check() == nil)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -98,13 +99,15 @@ type eventPrinter struct {
 }
 
 func (p *eventPrinter) print(_ context.Context, ev *smtp2go.Event) error {
-	line, err := json.Marshal(toEventOut(ev))
-	if err != nil {
+	var line bytes.Buffer
+	enc := json.NewEncoder(&line) // one line, ending in a newline
+	enc.SetEscapeHTML(false)      // keep <addresses> readable
+	if err := enc.Encode(toEventOut(ev)); err != nil {
 		return err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_, err = p.w.Write(append(line, '\n'))
+	_, err := p.w.Write(line.Bytes())
 	return err // a failed write answers 500, and SMTP2GO delivers again
 }
 

@@ -283,7 +283,7 @@ func (s *WebhooksService) Edit(ctx context.Context, req *EditWebhookRequest) (*E
 		return nil, err
 	}
 	next := *current
-	overlay(&next, req)
+	req.ApplyTo(&next)
 	// A new auth type needs a value. A kept one does not: SMTP2GO may withhold
 	// the secret in webhook/view, and editBody then leaves it as it is.
 	requireAuthValue := req.AuthHeaderValue != nil || next.AuthHeaderType != current.AuthHeaderType
@@ -293,8 +293,11 @@ func (s *WebhooksService) Edit(ctx context.Context, req *EditWebhookRequest) (*E
 	return s.send(ctx, &next, req.SubaccountID)
 }
 
-// overlay copies onto w the fields req sets.
-func overlay(w *Webhook, req *EditWebhookRequest) {
+// ApplyTo sets on w the fields req sets, as Edit does to the current state
+// before sending it. A change of auth type drops w's auth value unless req
+// sets a new one: one type's secret does not carry over to the other. ID and
+// SubaccountID are not applied.
+func (req *EditWebhookRequest) ApplyTo(w *Webhook) {
 	if req.URL != nil {
 		w.URL = *req.URL
 	}

@@ -23,15 +23,13 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	var api apiFlags
 	var file string
 	var prune, dryRun bool
-	fs := newFlagSet(e, "apply")
+	fs := newFlagSet("apply")
 	api.register(fs)
 	fs.StringVar(&file, "f", "", "the desired webhooks: `FILE` holding a JSON array of webhook/add bodies (- for stdin)")
 	fs.BoolVar(&prune, "prune", false, "also remove webhooks that are not in the file")
 	fs.BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing")
-	if rest, err := parse(e, fs, args); err != nil {
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return &usageError{msg: fmt.Sprintf("unexpected argument %q", rest[0]), help: helpText("apply", fs)}
 	}
 	if file == "" {
 		return &usageError{msg: "-f FILE is required", help: helpText("apply", fs)}
@@ -89,12 +87,7 @@ func readDesired(e *env, path, subaccount string) ([]*smtp2go.AddWebhookRequest,
 		if body.subaccountID != "" && body.subaccountID != subaccount {
 			return nil, usagef("%s: entry %d: subaccount_id %q differs from --subaccount %q; apply one account at a time", path, i, body.subaccountID, subaccount)
 		}
-		w := body.webhook
-		req := &smtp2go.AddWebhookRequest{
-			URL: w.URL, Events: w.Events, SMSEvents: w.SMSEvents, Headers: w.Headers, Usernames: w.Usernames,
-			OutputFormat: w.OutputFormat, AuthHeaderType: w.AuthHeaderType,
-			AuthHeaderValue: basicValue(w.AuthHeaderType, w.AuthHeaderValue), SubaccountID: subaccount,
-		}
+		req := addRequestFor(body.webhook, subaccount)
 		if err := req.Validate(); err != nil {
 			return nil, fmt.Errorf("%s: entry %d: %w", path, i, err)
 		}

@@ -25,11 +25,9 @@ var demoEvents = []smtp2go.EventType{
 // cmdDemo runs the whole cycle offline: a fake SMTP2GO and a real receiver in
 // this process, driven by the same SDK calls a provisioning script makes.
 func cmdDemo(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "demo")
-	if rest, err := parse(e, fs, args); err != nil {
+	fs := newFlagSet("demo")
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return &usageError{msg: fmt.Sprintf("unexpected argument %q", rest[0]), help: helpText("demo", fs)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

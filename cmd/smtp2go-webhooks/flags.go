@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/relaykit/smtp2go"
@@ -146,65 +147,60 @@ func parseJSONBody(data []byte) (*jsonBody, error) {
 
 // addRequest builds the webhook/add request from --from-json and the flags.
 func (w *webhookFlags) addRequest(e *env, subaccount string) (*smtp2go.AddWebhookRequest, error) {
-	var req smtp2go.AddWebhookRequest
-	if w.fromJSON != "" {
-		body, err := readJSONBody(e, w.fromJSON)
-		if err != nil {
-			return nil, err
-		}
-		jw := body.webhook
-		req = smtp2go.AddWebhookRequest{
-			URL: jw.URL, Events: jw.Events, SMSEvents: jw.SMSEvents, Headers: jw.Headers, Usernames: jw.Usernames,
-			OutputFormat: jw.OutputFormat, AuthHeaderType: jw.AuthHeaderType, AuthHeaderValue: jw.AuthHeaderValue,
-			SubaccountID: body.subaccountID,
-		}
-	}
-	edit, err := w.changes(e)
+	fields, jsonSubaccount, err := w.fields(e)
 	if err != nil {
 		return nil, err
 	}
-	if edit.URL != nil {
-		req.URL = *edit.URL
+	var wh smtp2go.Webhook
+	fields.ApplyTo(&wh)
+	if subaccount == "" {
+		subaccount = jsonSubaccount
 	}
-	if edit.Events != nil {
-		req.Events = edit.Events
-	}
-	if edit.SMSEvents != nil {
-		req.SMSEvents = edit.SMSEvents
-	}
-	if edit.Headers != nil {
-		req.Headers = edit.Headers
-	}
-	if edit.Usernames != nil {
-		req.Usernames = edit.Usernames
-	}
-	if edit.OutputFormat != nil {
-		req.OutputFormat = *edit.OutputFormat
-	}
-	if edit.AuthHeaderType != nil {
-		req.AuthHeaderType = *edit.AuthHeaderType
-	}
-	if edit.AuthHeaderValue != nil {
-		req.AuthHeaderValue = *edit.AuthHeaderValue
-	}
-	if subaccount != "" {
-		req.SubaccountID = subaccount
-	}
-	if req.URL == "" {
+	if wh.URL == "" {
 		return nil, usagef("--url is required (or a url in --from-json)")
 	}
-	req.AuthHeaderValue = basicValue(req.AuthHeaderType, req.AuthHeaderValue)
-	return &req, nil
+	return addRequestFor(wh, subaccount), nil
+}
+
+// addRequestFor is the webhook/add request that creates w.
+func addRequestFor(w smtp2go.Webhook, subaccount string) *smtp2go.AddWebhookRequest {
+	return &smtp2go.AddWebhookRequest{
+		URL: w.URL, Events: w.Events, SMSEvents: w.SMSEvents, Headers: w.Headers, Usernames: w.Usernames,
+		OutputFormat: w.OutputFormat, AuthHeaderType: w.AuthHeaderType,
+		AuthHeaderValue: basicValue(w.AuthHeaderType, w.AuthHeaderValue), SubaccountID: subaccount,
+	}
 }
 
 // editRequest builds the webhook/edit request: only the fields in
 // --from-json and the flags given are set.
 func (w *webhookFlags) editRequest(e *env, id int64, subaccount string) (*smtp2go.EditWebhookRequest, error) {
-	req := &smtp2go.EditWebhookRequest{ID: id, SubaccountID: subaccount}
+	req, jsonSubaccount, err := w.fields(e)
+	if err != nil {
+		return nil, err
+	}
+	req.ID, req.SubaccountID = id, subaccount
+	if subaccount == "" {
+		req.SubaccountID = jsonSubaccount
+	}
+	if req.AuthHeaderValue != nil {
+		typ := smtp2go.AuthHeaderType("")
+		if req.AuthHeaderType != nil {
+			typ = *req.AuthHeaderType
+		}
+		req.AuthHeaderValue = smtp2go.Ptr(basicValue(typ, *req.AuthHeaderValue))
+	}
+	return req, nil
+}
+
+// fields returns, as an edit, the webhook fields that --from-json holds and
+// the flags set, the flags winning; and the file's subaccount_id.
+func (w *webhookFlags) fields(e *env) (*smtp2go.EditWebhookRequest, string, error) {
+	req := &smtp2go.EditWebhookRequest{}
+	subaccount := ""
 	if w.fromJSON != "" {
 		body, err := readJSONBody(e, w.fromJSON)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		jw, p := body.webhook, body.present
 		if p["url"] {
@@ -231,51 +227,16 @@ func (w *webhookFlags) editRequest(e *env, id int64, subaccount string) (*smtp2g
 		if p["auth_header_value"] {
 			req.AuthHeaderValue = &jw.AuthHeaderValue
 		}
-		if body.subaccountID != "" && subaccount == "" {
-			req.SubaccountID = body.subaccountID
-		}
+		subaccount = body.subaccountID
 	}
-	changes, err := w.changes(e)
-	if err != nil {
-		return nil, err
+	if err := w.applyFlags(e, req); err != nil {
+		return nil, "", err
 	}
-	if changes.URL != nil {
-		req.URL = changes.URL
-	}
-	if changes.Events != nil {
-		req.Events = changes.Events
-	}
-	if changes.SMSEvents != nil {
-		req.SMSEvents = changes.SMSEvents
-	}
-	if changes.Headers != nil {
-		req.Headers = changes.Headers
-	}
-	if changes.Usernames != nil {
-		req.Usernames = changes.Usernames
-	}
-	if changes.OutputFormat != nil {
-		req.OutputFormat = changes.OutputFormat
-	}
-	if changes.AuthHeaderType != nil {
-		req.AuthHeaderType = changes.AuthHeaderType
-	}
-	if changes.AuthHeaderValue != nil {
-		req.AuthHeaderValue = changes.AuthHeaderValue
-	}
-	if req.AuthHeaderValue != nil {
-		typ := smtp2go.AuthHeaderType("")
-		if req.AuthHeaderType != nil {
-			typ = *req.AuthHeaderType
-		}
-		req.AuthHeaderValue = smtp2go.Ptr(basicValue(typ, *req.AuthHeaderValue))
-	}
-	return req, nil
+	return req, subaccount, nil
 }
 
-// changes returns the fields the flags set, as an edit request.
-func (w *webhookFlags) changes(e *env) (*smtp2go.EditWebhookRequest, error) {
-	req := &smtp2go.EditWebhookRequest{}
+// applyFlags sets on req the fields the flags give.
+func (w *webhookFlags) applyFlags(e *env, req *smtp2go.EditWebhookRequest) error {
 	if w.given("url") {
 		req.URL = &w.url
 	}
@@ -302,16 +263,16 @@ func (w *webhookFlags) changes(e *env) (*smtp2go.EditWebhookRequest, error) {
 		req.AuthHeaderType = &typ
 	}
 	if w.authValueFile != "" && w.authValueEnv != "" {
-		return nil, usagef("give --auth-value-file or --auth-value-env, not both")
+		return usagef("give --auth-value-file or --auth-value-env, not both")
 	}
 	value, ok, err := secretValue(e, w.authValueFile, w.authValueEnv)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if ok {
 		req.AuthHeaderValue = &value
 	}
-	return req, nil
+	return nil
 }
 
 // secretValue reads a secret from a file or an environment variable: never
@@ -375,14 +336,18 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// parseID parses a webhook ID argument.
-func parseID(args []string, help string) (int64, error) {
-	if len(args) != 1 {
-		return 0, &usageError{msg: "want exactly one webhook ID", help: help}
+// parseIDArg parses args, which must hold exactly one webhook ID.
+func parseIDArg(e *env, fs *flag.FlagSet, args []string) (int64, error) {
+	rest, err := parse(e, fs, args)
+	if err != nil {
+		return 0, err
 	}
-	var id int64
-	if _, err := fmt.Sscan(args[0], &id); err != nil || id <= 0 || fmt.Sprint(id) != args[0] {
-		return 0, &usageError{msg: fmt.Sprintf("webhook ID must be a positive integer, got %q", args[0]), help: help}
+	if len(rest) != 1 {
+		return 0, &usageError{msg: "want exactly one webhook ID", help: helpText(fs.Name(), fs)}
+	}
+	id, err := strconv.ParseInt(rest[0], 10, 64)
+	if err != nil || id <= 0 {
+		return 0, &usageError{msg: fmt.Sprintf("webhook ID must be a positive integer, got %q", rest[0]), help: helpText(fs.Name(), fs)}
 	}
 	return id, nil
 }

@@ -24,16 +24,14 @@ const shutdownGrace = 10 * time.Second
 func cmdListen(ctx context.Context, e *env, args []string) error {
 	var addr, path, basicEnv, bearerEnv string
 	var maxBody int64
-	fs := newFlagSet(e, "listen")
+	fs := newFlagSet("listen")
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0 picks a free one)")
 	fs.StringVar(&path, "path", "/webhook", "URL `PATH` to receive deliveries on")
 	fs.StringVar(&basicEnv, "basic-auth-env", "", "require basic auth; the environment variable `NAME` holds user:pass")
 	fs.StringVar(&bearerEnv, "bearer-env", "", "require a bearer token; the environment variable `NAME` holds it")
 	fs.Int64Var(&maxBody, "max-body-bytes", smtp2go.DefaultMaxBodyBytes, "largest delivery body accepted, in `BYTES`")
-	if rest, err := parse(e, fs, args); err != nil {
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return &usageError{msg: fmt.Sprintf("unexpected argument %q", rest[0]), help: helpText("listen", fs)}
 	}
 	if !strings.HasPrefix(path, "/") {
 		return usagef("--path must start with /")

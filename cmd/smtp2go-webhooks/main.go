@@ -147,9 +147,9 @@ func exitCode(err error) int {
 	return exitAPI
 }
 
-// newFlagSet returns a flag set whose usage names the command and shows its
-// example, and which reports errors instead of exiting.
-func newFlagSet(e *env, name string) *flag.FlagSet {
+// newFlagSet returns a silent flag set that reports errors instead of
+// exiting; parse prints the command's help where it is wanted.
+func newFlagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -218,9 +218,21 @@ func parse(e *env, fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseNoArgs parses args, which must hold flags only.
+func parseNoArgs(e *env, fs *flag.FlagSet, args []string) error {
+	rest, err := parse(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return &usageError{msg: fmt.Sprintf("unexpected argument %q", rest[0]), help: helpText(fs.Name(), fs)}
+	}
+	return nil
+}
+
 func cmdVersion(_ context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "version")
-	if _, err := parse(e, fs, args); err != nil {
+	fs := newFlagSet("version")
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "smtp2go-webhooks %s (SDK smtp2go-go/%s)\n", smtp2go.Version, smtp2go.Version)

@@ -9,12 +9,10 @@ import (
 
 func cmdList(ctx context.Context, e *env, args []string) error {
 	var api apiFlags
-	fs := newFlagSet(e, "list")
+	fs := newFlagSet("list")
 	api.register(fs)
-	if rest, err := parse(e, fs, args); err != nil {
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return &usageError{msg: fmt.Sprintf("unexpected argument %q", rest[0]), help: helpText("list", fs)}
 	}
 	c, err := api.client(e)
 	if err != nil {
@@ -29,13 +27,9 @@ func cmdList(ctx context.Context, e *env, args []string) error {
 
 func cmdGet(ctx context.Context, e *env, args []string) error {
 	var api apiFlags
-	fs := newFlagSet(e, "get")
+	fs := newFlagSet("get")
 	api.register(fs)
-	rest, err := parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := parseID(rest, helpText("get", fs))
+	id, err := parseIDArg(e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -53,13 +47,11 @@ func cmdGet(ctx context.Context, e *env, args []string) error {
 func cmdAdd(ctx context.Context, e *env, args []string) error {
 	var api apiFlags
 	var wf webhookFlags
-	fs := newFlagSet(e, "add")
+	fs := newFlagSet("add")
 	api.register(fs)
 	wf.register(fs)
-	if rest, err := parse(e, fs, args); err != nil {
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return &usageError{msg: fmt.Sprintf("unexpected argument %q", rest[0]), help: helpText("add", fs)}
 	}
 	req, err := wf.addRequest(e, api.subaccount)
 	if err != nil {
@@ -83,14 +75,10 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 func cmdEdit(ctx context.Context, e *env, args []string) error {
 	var api apiFlags
 	var wf webhookFlags
-	fs := newFlagSet(e, "edit")
+	fs := newFlagSet("edit")
 	api.register(fs)
 	wf.register(fs)
-	rest, err := parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := parseID(rest, helpText("edit", fs))
+	id, err := parseIDArg(e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -115,13 +103,9 @@ func cmdEdit(ctx context.Context, e *env, args []string) error {
 
 func cmdRemove(ctx context.Context, e *env, args []string) error {
 	var api apiFlags
-	fs := newFlagSet(e, "remove")
+	fs := newFlagSet("remove")
 	api.register(fs)
-	rest, err := parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := parseID(rest, helpText("remove", fs))
+	id, err := parseIDArg(e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -148,13 +132,11 @@ func cmdRemove(ctx context.Context, e *env, args []string) error {
 func cmdEnsure(ctx context.Context, e *env, args []string) error {
 	var api apiFlags
 	var wf webhookFlags
-	fs := newFlagSet(e, "ensure")
+	fs := newFlagSet("ensure")
 	api.register(fs)
 	wf.register(fs)
-	if rest, err := parse(e, fs, args); err != nil {
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return &usageError{msg: fmt.Sprintf("unexpected argument %q", rest[0]), help: helpText("ensure", fs)}
 	}
 	req, err := wf.addRequest(e, api.subaccount)
 	if err != nil {

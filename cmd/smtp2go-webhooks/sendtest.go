@@ -12,7 +12,7 @@ import (
 
 func cmdSendTest(ctx context.Context, e *env, args []string) error {
 	var url, event, format, auth, valueFile, valueEnv, headers, output string
-	fs := newFlagSet(e, "send-test")
+	fs := newFlagSet("send-test")
 	fs.StringVar(&url, "url", "", "the endpoint to post to")
 	fs.StringVar(&event, "event", "delivered", "event `TYPE`: processed, delivered, open, click, bounce, spam, unsubscribe, resubscribe, reject, or sms_delivered, sms_failed, …")
 	fs.StringVar(&format, "format", "form", "body format: form or json")
@@ -21,10 +21,8 @@ func cmdSendTest(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&valueEnv, "auth-value-env", "", "read the bearer token, or user:pass for basic, from the environment variable `NAME`")
 	fs.StringVar(&headers, "headers", "", "comma-separated custom header names to include, as a webhook's headers list does")
 	fs.StringVar(&output, "output", "table", "output format: table or json")
-	if rest, err := parse(e, fs, args); err != nil {
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return &usageError{msg: fmt.Sprintf("unexpected argument %q", rest[0]), help: helpText("send-test", fs)}
 	}
 	if url == "" {
 		return &usageError{msg: "--url is required", help: helpText("send-test", fs)}

@@ -3,6 +3,7 @@ package smtp2go
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,7 +32,7 @@ type AddWebhookRequest struct {
 	Usernames       []string       `json:"usernames,omitempty"`         // senders that trigger it; empty means all
 	OutputFormat    OutputFormat   `json:"output_format,omitempty"`     // form (server default) or json
 	AuthHeaderType  AuthHeaderType `json:"auth_header_type,omitempty"`  // bearer, basic or none
-	AuthHeaderValue string         `json:"auth_header_value,omitempty"` // the token, or base64 of "user:pass"; a secret
+	AuthHeaderValue string         `json:"auth_header_value,omitempty"` // the token, or base64 of "user:pass" for basic; a secret
 	SubaccountID    string         `json:"subaccount_id,omitempty"`     // act for this subaccount
 }
 
@@ -549,8 +550,17 @@ func validateWebhook(w *Webhook, requireAuthValue bool) error {
 		return invalid("auth_header_value", "set without auth_header_type; say bearer or basic")
 	case w.AuthHeaderType != AuthNone && w.AuthHeaderValue == "" && requireAuthValue:
 		return invalid("auth_header_value", "required when auth_header_type is %s", w.AuthHeaderType)
+	case w.AuthHeaderType == AuthBasic && requireAuthValue && !isBasicCredential(w.AuthHeaderValue):
+		return invalid("auth_header_value", "with auth_header_type basic, must be the base64 of user:password")
 	}
 	return nil
+}
+
+// isBasicCredential reports whether v is what a Basic Authorization header
+// carries: the standard base64 of "user:password".
+func isBasicCredential(v string) bool {
+	raw, err := base64.StdEncoding.DecodeString(v)
+	return err == nil && bytes.IndexByte(raw, ':') >= 0
 }
 
 // validHeaderName reports whether s is an HTTP header field name (RFC 9110 token).

@@ -347,6 +347,9 @@ func TestAddValidation(t *testing.T) {
 		{"bad auth type", valid(func(r *smtp2go.AddWebhookRequest) { r.AuthHeaderType = "digest" }), "auth_header_type"},
 		{"value without type", valid(func(r *smtp2go.AddWebhookRequest) { r.AuthHeaderValue = "s3cret-value" }), "auth_header_value"},
 		{"bearer without value", valid(func(r *smtp2go.AddWebhookRequest) { r.AuthHeaderType = smtp2go.AuthBearer }), "auth_header_value"},
+		{"basic value not base64 of user:pass", valid(func(r *smtp2go.AddWebhookRequest) {
+			r.AuthHeaderType, r.AuthHeaderValue = smtp2go.AuthBasic, "s3cret-value"
+		}), "auth_header_value"},
 		{"value with newline", valid(func(r *smtp2go.AddWebhookRequest) {
 			r.AuthHeaderType, r.AuthHeaderValue = smtp2go.AuthBearer, "s3cret-value\r\nX-Evil: 1"
 		}), "auth_header_value"},

@@ -2,6 +2,7 @@ package smtp2gotest
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -337,6 +338,10 @@ func applyFields(w *smtp2go.Webhook, p payload) *failure {
 		return invalidField("auth_header_value", "Required when auth_header_type is %s.", w.AuthHeaderType)
 	case w.AuthHeaderType == smtp2go.AuthNone && w.AuthHeaderValue != "":
 		return invalidField("auth_header_value", "Set without auth_header_type.")
+	case p.has("auth_header_value") && w.AuthHeaderType == smtp2go.AuthBasic && !isBasicCredential(w.AuthHeaderValue):
+		// Stricter than SMTP2GO is known to be: a value that is not base64 of
+		// user:password would make every delivery fail authentication.
+		return invalidField("auth_header_value", "Must be the base64 of user:password for basic.")
 	}
 	return nil
 }
@@ -493,4 +498,11 @@ func (s *Server) envelope(status int, data any) response {
 		Data      any    `json:"data"`
 	}{newUUID(), data})
 	return response{status: status, header: http.Header{"Content-Type": {"application/json"}}, body: b.Bytes()}
+}
+
+// isBasicCredential reports whether v is the standard base64 of
+// "user:password".
+func isBasicCredential(v string) bool {
+	raw, err := base64.StdEncoding.DecodeString(v)
+	return err == nil && strings.Contains(string(raw), ":")
 }

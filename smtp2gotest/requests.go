@@ -3,6 +3,7 @@ package smtp2gotest
 import (
 	"bytes"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -15,7 +16,7 @@ type Request struct {
 	Endpoint string      // the path after /v3/, such as "webhook/add"; the whole path if it is not under /v3/
 	Method   string      // the HTTP method, such as "POST"
 	Header   http.Header // the request headers; API keys in X-Smtp2go-Api-Key and Authorization read "[redacted]"
-	Body     []byte      // the body as received (up to the 1 MB limit), with an api_key value read "[redacted]"
+	Body     []byte      // the body as received (up to the 1 MB limit), with every api_key value, and the server's key anywhere, read "[redacted]"
 	Status   int         // the status answered; 0 while in flight, and for a dropped or abandoned request
 	Time     time.Time   // when the request arrived
 	Fault    *Fault      // the fault applied to it, or nil
@@ -55,11 +56,16 @@ func redactHeader(h http.Header) http.Header {
 	return h
 }
 
-// redactBody replaces the JSON string token rawKey (the api_key member as it
-// appears in body, quotes included) with "[redacted]".
-func redactBody(body, rawKey []byte) []byte {
-	if len(rawKey) < 2 {
-		return body
+// apiKeyMember matches an "api_key" member of a JSON body, whether or not the
+// rest of the body parses.
+var apiKeyMember = regexp.MustCompile(`("api_key"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+
+// redactBody hides every api_key member of body, and the server's own key
+// wherever else it appears.
+func redactBody(body []byte, key string) []byte {
+	out := apiKeyMember.ReplaceAll(body, []byte(`${1}"`+redacted+`"`))
+	if key != "" {
+		out = bytes.ReplaceAll(out, []byte(key), []byte(redacted))
 	}
-	return bytes.ReplaceAll(body, rawKey, []byte(`"`+redacted+`"`))
+	return out
 }

@@ -197,10 +197,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	req.readErr = readErr
 	req.body, req.parseErr = parsePayload(body)
-	rec := Request{Endpoint: req.endpoint, Method: r.Method, Header: redactHeader(r.Header), Body: body, Time: time.Now()}
-	if raw, ok := req.body["api_key"]; ok {
-		rec.Body = redactBody(body, raw)
-	}
+	rec := Request{Endpoint: req.endpoint, Method: r.Method, Header: redactHeader(r.Header), Body: redactBody(body, s.APIKey), Time: time.Now()}
 
 	s.mu.Lock()
 	if s.closed {

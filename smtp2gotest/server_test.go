@@ -367,10 +367,12 @@ func TestEditKeepsOmittedFields(t *testing.T) {
 		t.Errorf("after setting basic auth: %+v", got)
 	}
 	// A new value for the same type.
-	wantStatus(t, post(t, srv, "webhook/edit", fmt.Sprintf(`{"id":%d,"auth_header_value":"bmV3"}`, id)), 200)
-	if got := srv.Webhooks()[0]; got.AuthHeaderType != "basic" || got.AuthHeaderValue != "bmV3" {
+	wantStatus(t, post(t, srv, "webhook/edit", fmt.Sprintf(`{"id":%d,"auth_header_value":"bmV3OnBhc3M="}`, id)), 200)
+	if got := srv.Webhooks()[0]; got.AuthHeaderType != "basic" || got.AuthHeaderValue != "bmV3OnBhc3M=" {
 		t.Errorf("after rotating the value: %+v", got)
 	}
+	// A basic value that is not base64 of user:password is refused.
+	wantStatus(t, post(t, srv, "webhook/edit", fmt.Sprintf(`{"id":%d,"auth_header_value":"alice:pw"}`, id)), 400)
 }
 
 func TestRemove(t *testing.T) {
@@ -607,6 +609,20 @@ func TestRequestsRecorded(t *testing.T) {
 	}
 	if !got[0].Time.Before(got[4].Time) && !got[0].Time.Equal(got[4].Time) {
 		t.Error("requests out of order")
+	}
+
+	// Bodies that do not parse, or repeat api_key, are redacted all the same.
+	for _, body := range []string{`{"api_key":"` + srv.APIKey + `",}`, `{"api_key":"` + srv.APIKey + `"} trailing`, `{"api_key":"` + srv.APIKey + `","api_key":"x"}`, `{"x":"` + srv.APIKey + `"}`} {
+		resp, err := http.Post(srv.URL+"webhook/view", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for i, r := range srv.Requests()[len(got):] {
+		if bytes.Contains(r.Body, []byte(srv.APIKey)) {
+			t.Errorf("odd body %d: the API key was recorded", i)
+		}
 	}
 
 	// Requests and Webhooks return copies.

@@ -271,6 +271,25 @@ func invalid(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Problem: fmt.Sprintf(format, args...)}
 }
 
+// NotFoundError is returned by Get and Edit when the account has no webhook
+// with the ID asked for. It matches [ErrNotFound]. (A 404 from the API is an
+// [*APIError] instead.)
+type NotFoundError struct {
+	ID        int64  // the webhook ID looked for
+	RequestID string // request_id of the webhook/view call that showed it missing
+}
+
+func (e *NotFoundError) Error() string {
+	s := fmt.Sprintf("smtp2go: no webhook with id %d", e.ID)
+	if e.RequestID != "" {
+		s += " (request_id " + e.RequestID + ")"
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrNotFound) true.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
 // NetworkError is returned when no HTTP response was received after every
 // attempt: connection refused, DNS failure, timeout, reset. It unwraps to the
 // last transport error, so errors.Is(err, context.DeadlineExceeded) works.

@@ -236,8 +236,8 @@ func (s *WebhooksService) List(ctx context.Context, req *ListWebhooksRequest) (*
 	return &ListWebhooksResponse{RequestID: requestID, Webhooks: list}, nil
 }
 
-// Get returns the webhook with the given ID, or an error matching
-// [ErrNotFound] if there is none. SMTP2GO has no endpoint for one webhook, so
+// Get returns the webhook with the given ID, or a [*NotFoundError] (which
+// matches [ErrNotFound]) if there is none. SMTP2GO has no endpoint for one webhook, so
 // Get lists them and picks. opts may be nil.
 func (s *WebhooksService) Get(ctx context.Context, id int64, opts *GetWebhookOptions) (*Webhook, error) {
 	if id <= 0 {
@@ -250,22 +250,23 @@ func (s *WebhooksService) Get(ctx context.Context, id int64, opts *GetWebhookOpt
 	if err != nil {
 		return nil, err
 	}
-	return pick(list.Webhooks, id)
+	return pick(list, id)
 }
 
-func pick(list []Webhook, id int64) (*Webhook, error) {
-	for i := range list {
-		if list[i].ID == id {
-			return &list[i], nil
+// pick returns the webhook with the ID from a listing, or a *NotFoundError.
+func pick(list *ListWebhooksResponse, id int64) (*Webhook, error) {
+	for i := range list.Webhooks {
+		if list.Webhooks[i].ID == id {
+			return &list.Webhooks[i], nil
 		}
 	}
-	return nil, fmt.Errorf("%w: no webhook with id %d", ErrNotFound, id)
+	return nil, &NotFoundError{ID: id, RequestID: list.RequestID}
 }
 
 // Edit changes a webhook: it reads the current state with one List, overlays
 // the fields set in req, and sends the whole state, so that fields not set
 // keep their values whatever webhook/edit does with omitted fields. A missing
-// ID returns an error matching [ErrNotFound] and sends no edit.
+// ID returns a [*NotFoundError] and sends no edit.
 //
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/edit-webhook
 func (s *WebhooksService) Edit(ctx context.Context, req *EditWebhookRequest) (*EditWebhookResponse, error) {
@@ -279,7 +280,7 @@ func (s *WebhooksService) Edit(ctx context.Context, req *EditWebhookRequest) (*E
 	if err != nil {
 		return nil, err
 	}
-	current, err := pick(list.Webhooks, req.ID)
+	current, err := pick(list, req.ID)
 	if err != nil {
 		return nil, err
 	}

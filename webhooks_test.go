@@ -154,8 +154,9 @@ func TestGet(t *testing.T) {
 	if !errors.Is(err, smtp2go.ErrNotFound) {
 		t.Errorf("Get(99) error = %v, want ErrNotFound", err)
 	}
-	if !strings.Contains(err.Error(), "99") {
-		t.Errorf("error %q does not name the ID", err)
+	var nf *smtp2go.NotFoundError
+	if !errors.As(err, &nf) || nf.ID != 99 || nf.RequestID != "aa2d5a46-8f0c-4c3e-9b7e-2a0c1c3f4b10" || !strings.Contains(err.Error(), "99") {
+		t.Errorf("error %v is not a NotFoundError naming the ID and the view's request ID", err)
 	}
 	if _, err := c.Webhooks.Get(context.Background(), 0, nil); !errors.Is(err, smtp2go.ErrInvalidRequest) {
 		t.Errorf("Get(0) error = %v, want ErrInvalidRequest", err)

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"text/tabwriter"
@@ -15,9 +17,23 @@ import (
 type step struct {
 	Action string `json:"action"` // create, update, unchanged or remove
 	ID     int64  `json:"id,omitempty"`
-	URL    string `json:"url"` // redacted for printing
+	URL    string `json:"url"`    // redacted for printing
+	Status string `json:"status"` // planned (dry run), done, failed or not run
+	Error  string `json:"error,omitempty"`
 	req    *smtp2go.AddWebhookRequest
 }
+
+// Step statuses.
+const (
+	statusPlanned = "planned"
+	statusDone    = "done"
+	statusFailed  = "failed"
+	statusNotRun  = "not run"
+)
+
+// phases is the order apply carries steps out in: removals first, so that an
+// account at its webhook limit (one, on free plans) can still converge.
+var phases = []string{"remove", "update", "create", "unchanged"}
 
 func cmdApply(ctx context.Context, e *env, args []string) error {
 	var api apiFlags
@@ -50,30 +66,66 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !dryRun {
+	if dryRun {
 		for i := range steps {
-			if err := carryOut(ctx, c, &steps[i], api.subaccount); err != nil {
-				return fmt.Errorf("%s %s: %w", steps[i].Action, steps[i].URL, err)
+			steps[i].Status = statusPlanned
+		}
+		return printPlan(e, api.output, steps, true)
+	}
+	err = carryOutAll(ctx, c, steps, api.subaccount)
+	// What was done is printed even when a step failed, so that a script can
+	// tell what changed.
+	if perr := printPlan(e, api.output, steps, false); perr != nil && err == nil {
+		err = perr
+	}
+	return err
+}
+
+// carryOutAll carries the steps out phase by phase, and stops at the first
+// failure, marking the steps left as not run.
+func carryOutAll(ctx context.Context, c *smtp2go.Client, steps []step, subaccount string) error {
+	for i := range steps {
+		steps[i].Status = statusNotRun
+	}
+	for _, phase := range phases {
+		for i := range steps {
+			s := &steps[i]
+			if s.Action != phase {
+				continue
 			}
+			if err := carryOut(ctx, c, s, subaccount); err != nil {
+				s.Status, s.Error = statusFailed, err.Error()
+				return fmt.Errorf("%s %s: %w", s.Action, s.URL, err)
+			}
+			s.Status = statusDone
 		}
 	}
-	return printPlan(e, api.output, steps, dryRun)
+	return nil
 }
 
 // readDesired reads and checks the file: every entry valid, no URL twice.
 // Nothing has been sent when it fails.
 func readDesired(e *env, path, subaccount string) ([]*smtp2go.AddWebhookRequest, error) {
-	var data []byte
-	var err error
-	if path == "-" {
-		data, err = readAllLimited(e.stdin)
-	} else {
-		data, err = os.ReadFile(path)
+	var r io.Reader = e.stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, usagef("-f: %v", err)
+		}
+		defer f.Close()
+		r = f
 	}
+	data, err := readAllLimited(r)
 	if err != nil {
-		return nil, usagef("-f: %v", err)
+		return nil, usagef("-f %s: %v", path, err)
 	}
+	// An array, even an empty one, and nothing else: a null or an object
+	// (a template gone wrong) must not read as "no webhooks" and, with
+	// --prune, remove them all.
 	var entries []json.RawMessage
+	if trimmed := bytes.TrimSpace(data); len(trimmed) == 0 || trimmed[0] != '[' {
+		return nil, usagef("%s: want a JSON array of webhook/add bodies", path)
+	}
 	if err := json.Unmarshal(data, &entries); err != nil {
 		return nil, usagef("%s: want a JSON array of webhook/add bodies: %v", path, err)
 	}
@@ -143,12 +195,14 @@ func carryOut(ctx context.Context, c *smtp2go.Client, s *step, subaccount string
 	switch s.Action {
 	case "create", "update":
 		// Ensure looks again before it changes anything, so a webhook created
-		// meanwhile is updated rather than duplicated.
+		// meanwhile is updated rather than duplicated; what it did is what
+		// is reported.
 		res, err := c.Webhooks.Ensure(ctx, s.req)
 		if err != nil {
 			return err
 		}
 		s.ID = res.Webhook.ID
+		s.Action = map[smtp2go.EnsureAction]string{smtp2go.EnsureCreated: "create", smtp2go.EnsureUpdated: "update", smtp2go.EnsureUnchanged: "unchanged"}[res.Action]
 	case "remove":
 		_, err := c.Webhooks.Remove(ctx, &smtp2go.RemoveWebhookRequest{ID: s.ID, SubaccountID: subaccount})
 		return err
@@ -176,8 +230,17 @@ func printPlan(e *env, format string, steps []step, dryRun bool) error {
 		if s.ID != 0 {
 			id = fmt.Sprint(s.ID)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Action, id, s.URL)
-		counts[s.Action]++
+		note := ""
+		switch s.Status {
+		case statusFailed:
+			note = "\tFAILED: " + s.Error
+		case statusNotRun:
+			note = "\t(not run)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s%s\n", s.Action, id, s.URL, note)
+		if s.Status == statusDone || s.Status == statusPlanned {
+			counts[s.Action]++
+		}
 	}
 	tw.Flush()
 	if dryRun {

@@ -128,8 +128,9 @@ func parseJSONBody(data []byte) (*jsonBody, error) {
 		return nil, usagef("--from-json: not a JSON object: %v", err)
 	}
 	body := &jsonBody{present: map[string]bool{}}
-	for k := range fields {
-		body.present[k] = true
+	for k, v := range fields {
+		// null says nothing, as in the fake: the field is left as it is.
+		body.present[k] = string(bytes.TrimSpace(v)) != "null"
 	}
 	// The Webhook type reads the API's JSON with its quirks (lists as strings).
 	if err := json.Unmarshal(data, &body.webhook); err != nil {

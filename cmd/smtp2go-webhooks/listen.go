@@ -33,8 +33,11 @@ func cmdListen(ctx context.Context, e *env, args []string) error {
 	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
 	}
-	if !strings.HasPrefix(path, "/") {
-		return usagef("--path must start with /")
+	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " ?#") {
+		return usagef("--path must start with / and hold no spaces, ? or #")
+	}
+	if maxBody <= 0 {
+		return usagef("--max-body-bytes must be positive, got %d", maxBody)
 	}
 	opts := []smtp2go.HandlerOption{smtp2go.WithMaxBodyBytes(maxBody)}
 	if basicEnv != "" {
@@ -59,14 +62,22 @@ func cmdListen(ctx context.Context, e *env, args []string) error {
 	opts = append(opts, smtp2go.WithHandlerLogger(logger))
 
 	printer := &eventPrinter{w: e.stdout}
-	mux := http.NewServeMux()
-	mux.Handle(path, smtp2go.NewWebhookHandler(printer.print, opts...))
+	hook := smtp2go.NewWebhookHandler(printer.print, opts...)
+	// The path is compared as it is, not used as a ServeMux pattern, in
+	// which braces and methods mean something.
+	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != path {
+			http.NotFound(w, r)
+			return
+		}
+		hook.ServeHTTP(w, r)
+	})
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return usagef("--addr: %v", err)
+		return fmt.Errorf("listening on %s: %w", addr, err) // in use, or not ours: not a usage error
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: route, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	logger.Info("listening", "url", "http://"+ln.Addr().String()+path)

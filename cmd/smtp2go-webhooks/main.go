@@ -37,6 +37,9 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal, the default handling comes back: a second
+	// Ctrl-C ends a listen that is still finishing its deliveries.
+	go func() { <-ctx.Done(); stop() }()
 	code := run(ctx, os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
 	stop()
 	os.Exit(code)
@@ -78,6 +81,9 @@ func commands() []command {
 
 // run executes one command line and returns the exit code.
 func run(ctx context.Context, args []string, e *env) int {
+	if len(args) == 2 && args[0] == "help" {
+		args = []string{args[1], "--help"}
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		w := e.stderr
 		code := exitUsage
@@ -135,13 +141,16 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// exitCode maps an error to the documented exit codes.
+// exitCode maps an error to the documented exit codes. Only a webhook ID
+// that the account does not have is "not found": a 404 from the API (a wrong
+// --base-url, say) is an API error like any other.
 func exitCode(err error) int {
 	var ue *usageError
+	var nf *smtp2go.NotFoundError
 	switch {
 	case errors.As(err, &ue), errors.Is(err, smtp2go.ErrInvalidRequest):
 		return exitUsage
-	case errors.Is(err, smtp2go.ErrNotFound):
+	case errors.As(err, &nf):
 		return exitNotFound
 	}
 	return exitAPI
@@ -165,7 +174,7 @@ func helpText(name string, fs *flag.FlagSet) string {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: smtp2go-webhooks %s %s\n\n%s.\n\nExample:\n  %s\n", c.name, c.usage, capitalize(c.summary), c.example)
+	fmt.Fprintf(&b, "Usage: %s\n\n%s.\n\nExample:\n  %s\n", strings.TrimSpace("smtp2go-webhooks "+c.name+" "+c.usage), capitalize(c.summary), c.example)
 	var flags []*flag.Flag
 	fs.VisitAll(func(f *flag.Flag) { flags = append(flags, f) })
 	if len(flags) > 0 {
@@ -179,7 +188,11 @@ func helpText(name string, fs *flag.FlagSet) string {
 			if _, isBool := f.Value.(interface{ IsBoolFlag() bool }); isBool {
 				name = ""
 			}
-			fmt.Fprintf(&b, "  %-26s %s", strings.TrimSpace("--"+f.Name+" "+name), text)
+			dashes := "--"
+			if len(f.Name) == 1 {
+				dashes = "-"
+			}
+			fmt.Fprintf(&b, "  %-26s %s", strings.TrimSpace(dashes+f.Name+" "+name), text)
 			if f.DefValue != "" && f.DefValue != "false" {
 				fmt.Fprintf(&b, " (default %s)", f.DefValue)
 			}
@@ -209,12 +222,15 @@ func parse(e *env, fs *flag.FlagSet, args []string) ([]string, error) {
 			}
 			return nil, &usageError{msg: err.Error(), help: helpText(fs.Name(), fs)}
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		rest := fs.Args()
+		if len(rest) == 0 {
 			return positional, nil
 		}
-		positional = append(positional, args[0])
-		args = args[1:]
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(positional, rest...), nil // after --, nothing is a flag
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
 }
 

@@ -2,9 +2,12 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,7 +54,11 @@ type result struct {
 // test process's own, so no real key can leak in), and stdin.
 func cli(t *testing.T, env []string, stdin string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	// A command that should end but does not is killed, so the test fails
+	// instead of hanging; the bound is far above any command's run time.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
@@ -488,5 +495,112 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
+	}
+}
+
+func TestApplyRemovesFirstAtTheWebhookLimit(t *testing.T) {
+	t.Parallel()
+	// A free plan has room for one webhook: replacing it works only if the
+	// old one goes before the new one is created.
+	srv := smtp2gotest.NewServer(t, smtp2gotest.WithWebhookLimit(1))
+	if _, err := srv.Client().Webhooks.Add(t.Context(), &smtp2go.AddWebhookRequest{URL: "https://example.com/old"}); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, []string{"SMTP2GO_API_KEY=" + srv.APIKey}, `[{"url":"https://example.com/new","events":["bounce"]}]`,
+		"apply", "-f", "-", "--prune", "--base-url", srv.URL)
+	wantCode(t, r, 0)
+	if w := srv.Webhooks(); len(w) != 1 || w[0].URL != "https://example.com/new" {
+		t.Errorf("webhooks after apply: %v", w)
+	}
+}
+
+func TestApplyReportsWhatWasDoneWhenAStepFails(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t)
+	client := srv.Client()
+	for _, u := range []string{"https://example.com/change", "https://example.com/extra"} {
+		if _, err := client.Webhooks.Add(t.Context(), &smtp2go.AddWebhookRequest{URL: u}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.Fail("webhook/edit", smtp2gotest.Fault{Status: 400, Body: `{"request_id":"req-edit-1","data":{"error":"refused","error_code":"E_ApiResponseCodes.API_EXCEPTION"}}`})
+	file := `[{"url":"https://example.com/change","events":["spam"]},{"url":"https://example.com/new","events":["bounce"]}]`
+	r := cli(t, []string{"SMTP2GO_API_KEY=" + srv.APIKey}, file, "apply", "-f", "-", "--prune", "--output", "json", "--base-url", srv.URL)
+	wantCode(t, r, exitAPI)
+	p := decodeJSON[struct {
+		Steps []struct{ Action, URL, Status string } `json:"steps"`
+	}](t, r.stdout)
+	got := []string{}
+	for _, s := range p.Steps {
+		got = append(got, s.Action+" "+s.URL+" "+s.Status)
+	}
+	want := "update https://example.com/change failed|create https://example.com/new not run|remove https://example.com/extra done"
+	if strings.Join(got, "|") != want {
+		t.Errorf("steps:\n%s\nwant:\n%s", strings.Join(got, "|"), want)
+	}
+	if !strings.Contains(r.stderr, "400") || !strings.Contains(r.stderr, "API_EXCEPTION") || !strings.Contains(r.stderr, "req-edit-1") {
+		t.Errorf("stderr lacks status, code or request ID: %s", r.stderr)
+	}
+}
+
+func TestCommandLineEdgeCases(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t)
+	added, err := srv.Client().Webhooks.Add(t.Context(), &smtp2go.AddWebhookRequest{
+		URL: "https://example.com/basic", AuthHeaderType: smtp2go.AuthBasic, AuthHeaderValue: "dXNlcjpwYXNz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := fmt.Sprint(added.Webhook.ID)
+	key := "SMTP2GO_API_KEY=" + srv.APIKey
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() }) // after the parallel subtests
+
+	tests := []struct {
+		name  string
+		env   []string
+		stdin string
+		args  []string
+		code  int
+	}{
+		{"apply of null", []string{key}, "null", []string{"apply", "-f", "-", "--prune", "--base-url", srv.URL}, exitUsage},
+		{"apply of an object", []string{key}, `{"url":"https://example.com/x"}`, []string{"apply", "-f", "-", "--base-url", srv.URL}, exitUsage},
+		{"edit with nothing to change", []string{key}, "", []string{"edit", id, "--base-url", srv.URL}, exitUsage},
+		{"edit from a JSON of nulls", []string{key}, `{"events":null}`, []string{"edit", id, "--from-json", "-", "--base-url", srv.URL}, exitUsage},
+		{"a 404 from the API is not a missing ID", []string{key}, "", []string{"list", "--base-url", strings.Replace(srv.URL, "/v3/", "/v2/", 1)}, exitAPI},
+		{"listen on a path with a space", nil, "", []string{"listen", "--addr", "127.0.0.1:0", "--path", "/a b"}, exitUsage},
+		{"listen with no body allowed", nil, "", []string{"listen", "--addr", "127.0.0.1:0", "--max-body-bytes", "0"}, exitUsage},
+		{"listen on a port in use", nil, "", []string{"listen", "--addr", busy.Addr().String()}, exitAPI},
+		{"send-test to a non-URL", nil, "", []string{"send-test", "--url", "notaurl"}, exitUsage},
+		{"send-test to a closed port", nil, "", []string{"send-test", "--url", "http://127.0.0.1:1/webhook"}, exitAPI},
+		{"a positional after --", []string{key}, "", []string{"get", "--base-url", srv.URL, "--", id}, exitOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := cli(t, tt.env, tt.stdin, tt.args...)
+			wantCode(t, r, tt.code)
+			if strings.Contains(r.stderr, "goroutine ") {
+				t.Errorf("panicked:\n%s", r.stderr)
+			}
+		})
+	}
+
+	// A new secret for a basic webhook is encoded as basic wants, even
+	// without --auth.
+	r := cli(t, []string{key, "PASS=alice:pw2"}, "", "edit", id, "--auth-value-env", "PASS", "--base-url", srv.URL)
+	wantCode(t, r, 0)
+	if got := srv.Webhooks()[0].AuthHeaderValue; got != base64.StdEncoding.EncodeToString([]byte("alice:pw2")) {
+		t.Error("the basic value was not stored as base64 of user:pass")
+	}
+	noSecret(t, r, "alice:pw2", srv.Webhooks()[0].AuthHeaderValue)
+
+	r = cli(t, nil, "", "help", "apply")
+	wantCode(t, r, 0)
+	if !strings.Contains(r.stdout, "Usage: smtp2go-webhooks apply") || !strings.Contains(r.stdout, "  -f FILE") {
+		t.Errorf("help apply:\n%s", r.stdout)
 	}
 }

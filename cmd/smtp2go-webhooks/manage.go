@@ -86,9 +86,22 @@ func cmdEdit(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if req.URL == nil && req.Events == nil && req.SMSEvents == nil && req.Headers == nil && req.Usernames == nil &&
+		req.OutputFormat == nil && req.AuthHeaderType == nil && req.AuthHeaderValue == nil {
+		return &usageError{msg: "nothing to change: give the fields to change as flags or in --from-json", help: helpText("edit", fs)}
+	}
 	c, err := api.client(e)
 	if err != nil {
 		return err
+	}
+	if req.AuthHeaderValue != nil && req.AuthHeaderType == nil {
+		// A new value for the current type: basic wants user:pass encoded,
+		// so look the type up.
+		current, err := c.Webhooks.Get(ctx, id, &smtp2go.GetWebhookOptions{SubaccountID: req.SubaccountID})
+		if err != nil {
+			return err
+		}
+		req.AuthHeaderValue = smtp2go.Ptr(basicValue(current.AuthHeaderType, *req.AuthHeaderValue))
 	}
 	res, err := c.Webhooks.Edit(ctx, req)
 	if err != nil {

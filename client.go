@@ -52,7 +52,9 @@ type Client struct {
 	Webhooks *WebhooksService
 
 	apiKey       string
-	baseURL      *url.URL
+	baseURL      *url.URL // where requests go: explicitBase, else region's
+	explicitBase *url.URL // from WithBaseURL
+	region       Region   // from WithRegion
 	userHTTP     *http.Client
 	retryMax     int
 	retryWaitMin time.Duration
@@ -77,10 +79,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if strings.IndexFunc(apiKey, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0 {
 		return nil, invalid("api key", "contains whitespace or control characters (a stray newline from a file?)")
 	}
-	base, _ := url.Parse(RegionGlobal.BaseURL())
 	c := &Client{
 		apiKey:       apiKey,
-		baseURL:      base,
 		userHTTP:     http.DefaultClient,
 		retryMax:     DefaultRetryMax,
 		retryWaitMin: DefaultRetryWaitMin,
@@ -96,12 +96,29 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	// WithBaseURL wins over WithRegion whatever their order, so that a test
+	// configuration never reaches SMTP2GO because of the order of options.
+	switch {
+	case c.explicitBase != nil:
+		c.baseURL = c.explicitBase
+	case c.region != "":
+		c.baseURL, _ = url.Parse(c.region.BaseURL())
+	default:
+		c.baseURL, _ = url.Parse(RegionGlobal.BaseURL())
+	}
 	timeout := c.timeout
 	if t := c.userHTTP.Timeout; t > 0 && t < timeout {
 		timeout = t
 	}
 	c.retrying = &retryablehttp.Client{
-		HTTPClient:     &http.Client{Transport: transportOf{c.userHTTP}, Timeout: timeout},
+		HTTPClient: &http.Client{
+			Transport: transportOf{c.userHTTP},
+			Timeout:   timeout,
+			// SMTP2GO's API does not redirect. Following one would send the
+			// API key header, and the body with its secrets, to wherever it
+			// points; a 3xx is answered as an *APIError instead.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
 		Logger:         nil, // the SDK logs through slog, and only when asked to
 		RetryWaitMin:   c.retryWaitMin,
 		RetryWaitMax:   c.retryWaitMax,
@@ -117,14 +134,27 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 
 // String describes the client without its API key.
 func (c *Client) String() string {
-	return fmt.Sprintf("smtp2go.Client{BaseURL: %q, APIKey: %q}", c.baseURL.String(), redactValue(c.apiKey))
+	if c == nil {
+		return "smtp2go.Client(nil)"
+	}
+	return fmt.Sprintf("smtp2go.Client{BaseURL: %q, APIKey: %q}", c.BaseURL(), redactValue(c.apiKey))
 }
 
 // GoString is String, so that %#v does not print the API key either.
 func (c *Client) GoString() string { return c.String() }
 
-// BaseURL returns the API base URL the client sends to, ending in "/".
-func (c *Client) BaseURL() string { return c.baseURL.String() }
+// BaseURL returns the API base URL the client sends to, ending in "/". It is
+// "" for a Client not made by NewClient.
+func (c *Client) BaseURL() string {
+	if c == nil || c.baseURL == nil {
+		return ""
+	}
+	return c.baseURL.String()
+}
+
+// errNoClient is returned by calls on a Client, or a WebhooksService, that
+// NewClient did not make: the zero value has no key and no transport.
+var errNoClient = errors.New("smtp2go: the Client was not made by NewClient")
 
 // transportOf sends through an *http.Client's Transport, read at each request,
 // so the caller's client is used as it is at call time and never changed.
@@ -171,7 +201,11 @@ func callFrom(ctx context.Context) *call {
 // endpoint with retries, and decode the data member of the response into out
 // (which may be nil). It returns SMTP2GO's request ID and the number of
 // attempts made. Failures are *APIError, *NetworkError, or the context's error.
+// maxAttempts caps the attempts below the client's own limit (0: no cap).
 func (c *Client) do(ctx context.Context, endpoint string, policy retryPolicy, maxAttempts int, in, out any) (requestID string, attempts int, err error) {
+	if c == nil || c.retrying == nil {
+		return "", 0, errNoClient
+	}
 	payload, err := json.Marshal(in)
 	if err != nil {
 		return "", 0, fmt.Errorf("smtp2go: %s: encoding request: %w", endpoint, err)
@@ -197,14 +231,17 @@ func (c *Client) do(ctx context.Context, endpoint string, policy retryPolicy, ma
 		return "", st.attempts, &NetworkError{Endpoint: endpoint, Attempts: st.attempts, Err: err}
 	}
 	resp.Body.Close() // checkRetry has read it into st.body
-	if st.readErr != nil {
-		return "", st.attempts, &NetworkError{Endpoint: endpoint, Attempts: st.attempts, Err: st.readErr}
-	}
+	// What SMTP2GO echoes back may hold the request's secrets as well as
+	// the key: keep them all out of the error.
+	secrets := append([]string{c.apiKey}, secretsOf(in)...)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		apiErr := newAPIError(endpoint, resp.StatusCode, st.body, c.apiKey)
+		apiErr := newAPIError(endpoint, resp.StatusCode, st.body, secrets)
 		apiErr.Attempts = st.attempts
 		apiErr.RetryAfter, _ = retryAfter(resp.Header)
 		return apiErr.RequestID, st.attempts, apiErr
+	}
+	if st.readErr != nil {
+		return "", st.attempts, &NetworkError{Endpoint: endpoint, Attempts: st.attempts, Err: st.readErr}
 	}
 	// One pass: encoding/json decodes data straight into the pointer out.
 	env := struct {
@@ -215,21 +252,48 @@ func (c *Client) do(ctx context.Context, endpoint string, policy retryPolicy, ma
 		env.Data = &json.RawMessage{}
 	}
 	if err := json.Unmarshal(st.body, &env); err != nil {
-		apiErr := c.undecodable(endpoint, resp.StatusCode, st, err)
-		apiErr.RequestID = env.RequestID
-		return env.RequestID, st.attempts, apiErr
+		// No excerpt of a 2xx body: it is webhook data, secrets included.
+		return env.RequestID, st.attempts, &APIError{
+			Endpoint:   endpoint,
+			StatusCode: resp.StatusCode,
+			RequestID:  env.RequestID,
+			Attempts:   st.attempts,
+			decodeErr:  err,
+		}
 	}
 	return env.RequestID, st.attempts, nil
 }
 
-func (c *Client) undecodable(endpoint string, status int, st *call, err error) *APIError {
-	return &APIError{
-		Endpoint:   endpoint,
-		StatusCode: status,
-		Attempts:   st.attempts,
-		Body:       excerpt(st.body, c.apiKey),
-		decodeErr:  err,
+// secretHolder is a request body with secrets of its own (an auth value, a
+// password or token in a URL) that must be kept out of errors.
+type secretHolder interface{ secrets() []string }
+
+func secretsOf(in any) []string {
+	if h, ok := in.(secretHolder); ok {
+		return h.secrets()
 	}
+	return nil
+}
+
+// urlSecrets returns the password and the query values of a URL, where
+// webhook URLs carry secrets.
+func urlSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	if pass, ok := u.User.Password(); ok && pass != "" {
+		out = append(out, pass)
+	}
+	for _, vs := range u.Query() {
+		for _, v := range vs {
+			if len(v) >= 4 { // shorter values are not secrets, and would scrub too much
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }
 
 // beforeAttempt runs before every attempt (retryablehttp's RequestLogHook).
@@ -255,9 +319,9 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr
 	}
-	retry := shouldRetry(st, resp, err)
-	if retry && st.attempts >= st.maxAttempts {
-		retry = false
+	retry := shouldRetry(st, resp, err) && st.attempts < st.maxAttempts
+	if retry && resp != nil && !waitFits(ctx, resp, c.retryWaitMin, c.retryWaitMax) {
+		retry = false // the caller would get a bare deadline error instead of the 429
 	}
 	if retry && c.logger != nil {
 		attrs := []any{slog.String("endpoint", st.endpoint), slog.Int("attempt", st.attempts)}
@@ -289,7 +353,8 @@ func readBody(resp *http.Response) ([]byte, error) {
 	return b, nil
 }
 
-// shouldRetry applies the call's retry policy to one attempt's outcome.
+// shouldRetry applies the call's retry policy to one attempt's outcome. The
+// status decides first: a 4xx is final even if its body could not be read.
 func shouldRetry(st *call, resp *http.Response, err error) bool {
 	if err != nil {
 		if st.policy == retryUnsent {
@@ -297,16 +362,14 @@ func shouldRetry(st *call, resp *http.Response, err error) bool {
 		}
 		return retryableTransportError(err)
 	}
-	if st.readErr != nil {
-		return st.policy == retryIdempotent
-	}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests:
 		return true
 	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return st.policy == retryIdempotent
 	}
-	return false
+	// A 2xx whose body was cut off: the call may have been carried out.
+	return st.readErr != nil && resp.StatusCode < 300 && st.policy == retryIdempotent
 }
 
 // notSent reports whether err proves the request never reached a server: the
@@ -331,11 +394,12 @@ func retryableTransportError(err error) bool {
 }
 
 // ambiguous reports whether a failed call may still have been carried out by
-// SMTP2GO: a 5xx, or a transport failure after the request may have been sent.
+// SMTP2GO: a 5xx, a 2xx that did not decode, or a transport failure after the
+// request may have been sent.
 func ambiguous(err error) bool {
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
-		return apiErr.StatusCode >= 500
+		return apiErr.StatusCode >= 500 || apiErr.StatusCode < 300 // a 5xx, or a 2xx that did not decode
 	}
 	var netErr *NetworkError
 	return errors.As(err, &netErr) && !notSent(netErr.Err)
@@ -389,6 +453,17 @@ func clamp(d, min, max time.Duration) time.Duration {
 		return max
 	}
 	return d
+}
+
+// waitFits reports whether the wait a Retry-After asks for ends before the
+// context's deadline. Without either, it does.
+func waitFits(ctx context.Context, resp *http.Response, min, max time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return true
+	}
+	d, ok := retryAfter(resp.Header)
+	return !ok || time.Now().Add(clamp(d, min, max)).Before(deadline)
 }
 
 // retryAfter parses a Retry-After header, in seconds or as an HTTP date.

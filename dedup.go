@@ -3,6 +3,7 @@ package smtp2go
 import (
 	"container/list"
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -92,9 +93,17 @@ func NewMemoryDeduplicator(ttl time.Duration, maxKeys int) *MemoryDeduplicator {
 	return d
 }
 
+// errNilDeduplicator answers calls on a nil *MemoryDeduplicator, such as one
+// passed to WithDeduplicator by mistake, so that the handler answers 500
+// rather than panicking.
+var errNilDeduplicator = errors.New("smtp2go: nil *MemoryDeduplicator")
+
 // Seen reports whether key was marked within the TTL, and marks it if not.
-// It never fails.
+// It fails only on a nil *MemoryDeduplicator.
 func (d *MemoryDeduplicator) Seen(_ context.Context, key string) (bool, error) {
+	if d == nil {
+		return false, errNilDeduplicator
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.init()
@@ -119,9 +128,12 @@ func (d *MemoryDeduplicator) Seen(_ context.Context, key string) (bool, error) {
 	return false, nil
 }
 
-// Forget unmarks key, so that the next Seen of it reports false. It never
-// fails.
+// Forget unmarks key, so that the next Seen of it reports false. It fails
+// only on a nil *MemoryDeduplicator.
 func (d *MemoryDeduplicator) Forget(_ context.Context, key string) error {
+	if d == nil {
+		return errNilDeduplicator
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if el, ok := d.keys[key]; ok {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -127,41 +128,53 @@ func statusSentinel(code int) error {
 	return nil
 }
 
-// newAPIError builds the error for a response. body is the whole body read.
-func newAPIError(endpoint string, status int, body []byte, secret string) *APIError {
+// newAPIError builds the error for a non-2xx response. body is the whole
+// body read; no secret in secrets appears in the error.
+func newAPIError(endpoint string, status int, body []byte, secrets []string) *APIError {
 	e := &APIError{Endpoint: endpoint, StatusCode: status}
-	var env struct {
-		RequestID string          `json:"request_id"`
-		Data      json.RawMessage `json:"data"`
-		errorFields
-	}
+	// Each member on its own, so that an odd one (field_validation_errors
+	// as a string, say) does not lose the others.
+	var env map[string]json.RawMessage
 	if json.Unmarshal(body, &env) != nil {
-		e.Body = excerpt(body, secret)
+		e.Body = excerpt(body, secrets)
 		return e
 	}
-	e.RequestID = env.RequestID
-	fields := env.errorFields
-	var nested errorFields
-	if len(env.Data) > 0 && json.Unmarshal(env.Data, &nested) == nil && (nested.Error != "" || nested.Code != "" || len(nested.FieldErrors) > 0) {
-		fields = nested // SMTP2GO nests errors under data; its response-codes page does not
+	_ = json.Unmarshal(env["request_id"], &e.RequestID)
+	fields := readErrorFields(env)
+	var data map[string]json.RawMessage
+	if json.Unmarshal(env["data"], &data) == nil {
+		// SMTP2GO nests errors under data; its response-codes page does not.
+		if nested := readErrorFields(data); nested.Error != "" || nested.Code != "" || len(nested.FieldErrors) > 0 {
+			fields = nested
+		}
 	}
 	e.Code = fields.Code
-	e.Message = scrub(fields.Error, secret)
+	e.Message = scrub(fields.Error, secrets)
 	e.FieldErrors = fields.FieldErrors
 	for i := range e.FieldErrors {
-		e.FieldErrors[i].Message = scrub(e.FieldErrors[i].Message, secret)
+		e.FieldErrors[i].Message = scrub(e.FieldErrors[i].Message, secrets)
 	}
 	if e.Message == "" && e.Code == "" && len(e.FieldErrors) == 0 {
-		e.Body = excerpt(body, secret)
+		e.Body = excerpt(body, secrets)
 	}
 	return e
 }
 
+// readErrorFields reads the error members of an object, each on its own; one
+// that does not decode is left empty.
+func readErrorFields(obj map[string]json.RawMessage) errorFields {
+	var f errorFields
+	_ = json.Unmarshal(obj["error"], &f.Error)
+	_ = json.Unmarshal(obj["error_code"], &f.Code)
+	_ = json.Unmarshal(obj["field_validation_errors"], &f.FieldErrors)
+	return f
+}
+
 // errorFields are the error members of SMTP2GO's error bodies.
 type errorFields struct {
-	Error       string      `json:"error"`
-	Code        string      `json:"error_code"`
-	FieldErrors fieldErrors `json:"field_validation_errors"`
+	Error       string
+	Code        string
+	FieldErrors fieldErrors
 }
 
 // fieldErrors accepts field_validation_errors as one object, an array of
@@ -200,31 +213,23 @@ func (f *fieldErrors) UnmarshalJSON(b []byte) error {
 		}
 		*f = append(*f, fe)
 	}
-	sortFieldErrors(*f)
+	slices.SortFunc(*f, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
 	return nil
 }
 
-func sortFieldErrors(f []FieldError) {
-	for i := 1; i < len(f); i++ {
-		for j := i; j > 0 && f[j].Field < f[j-1].Field; j-- {
-			f[j], f[j-1] = f[j-1], f[j]
-		}
-	}
-}
-
-// excerpt turns a body into a short printable snippet: whitespace runs folded,
-// control characters dropped, the secret removed, cut at maxExcerpt bytes.
-func excerpt(body []byte, secret string) string {
-	if len(body) > 4*maxExcerpt {
-		body = body[:4*maxExcerpt]
-	}
+// excerpt turns a body into a short printable snippet: secrets removed
+// (before anything is cut, so no part of one survives), whitespace runs
+// folded, control characters dropped, cut at maxExcerpt bytes.
+func excerpt(body []byte, secrets []string) string {
+	text := scrub(string(body), secrets)
 	var b strings.Builder
 	space := false
-	for len(body) > 0 && b.Len() < maxExcerpt {
-		r, n := utf8.DecodeRune(body)
-		body = body[n:]
+	for i, r := range text {
+		if b.Len() >= maxExcerpt {
+			return b.String() + "…"
+		}
 		switch {
-		case r == utf8.RuneError && n <= 1:
+		case r == utf8.RuneError && !strings.HasPrefix(text[i:], "\uFFFD"):
 			continue
 		case unicode.IsSpace(r):
 			space = b.Len() > 0
@@ -238,19 +243,17 @@ func excerpt(body []byte, secret string) string {
 		}
 		b.WriteRune(r)
 	}
-	s := scrub(b.String(), secret)
-	if len(body) > 0 {
-		s += "…"
-	}
-	return s
+	return b.String()
 }
 
-// scrub removes every occurrence of secret from s.
-func scrub(s, secret string) string {
-	if secret == "" || !strings.Contains(s, secret) {
-		return s
+// scrub removes every secret in secrets from s.
+func scrub(s string, secrets []string) string {
+	for _, secret := range secrets {
+		if secret != "" && strings.Contains(s, secret) {
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+		}
 	}
-	return strings.ReplaceAll(s, secret, "[redacted]")
+	return s
 }
 
 // ValidationError reports a request the SDK refused to send because a field
@@ -260,6 +263,7 @@ type ValidationError struct {
 	Problem string // what is wrong with it
 }
 
+// Error names the field and the problem.
 func (e *ValidationError) Error() string {
 	return "smtp2go: invalid request: " + e.Field + ": " + e.Problem
 }
@@ -279,6 +283,7 @@ type NotFoundError struct {
 	RequestID string // request_id of the webhook/view call that showed it missing
 }
 
+// Error names the ID and the listing's request ID.
 func (e *NotFoundError) Error() string {
 	s := fmt.Sprintf("smtp2go: no webhook with id %d", e.ID)
 	if e.RequestID != "" {
@@ -296,11 +301,17 @@ func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 type NetworkError struct {
 	Endpoint string // the endpoint called, such as "webhook/view"
 	Attempts int    // requests made, retries included
-	Err      error  // the last transport error, with any URL password removed
+	Err      error  // the last transport error
 }
 
+// Error names the endpoint, the last transport error and the attempts made.
 func (e *NetworkError) Error() string {
-	s := "smtp2go: " + e.Endpoint + ": " + e.Err.Error()
+	s := "smtp2go: " + e.Endpoint + ": "
+	if e.Err != nil {
+		s += e.Err.Error()
+	} else {
+		s += "no response"
+	}
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" after %d attempts", e.Attempts)
 	}

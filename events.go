@@ -237,6 +237,9 @@ func (e *Event) Header(name string) string {
 // message ID is missing, the hash covers every field, so that unrelated events
 // that lack identifiers are never taken for duplicates of one another.
 func (e *Event) DedupKey() string {
+	if e == nil {
+		return ""
+	}
 	if e.ID != "" && len(e.ID) <= maxDirectIDLen {
 		return e.ID
 	}
@@ -282,11 +285,9 @@ func (e *Event) DedupKey() string {
 }
 
 // String describes the event briefly, without Auth (which may be an API key)
-// or the other fields.
-func (e *Event) String() string {
-	if e == nil {
-		return "<nil>"
-	}
+// or the other fields. It has a value receiver so that printing an Event, not
+// only an *Event, leaves Auth out.
+func (e Event) String() string {
 	var b strings.Builder
 	b.WriteString("smtp2go event ")
 	b.WriteString(string(e.Type))
@@ -310,10 +311,7 @@ func (e *Event) String() string {
 
 // LogValue makes slog log the event's identifying fields only: never Auth,
 // which may be an API key, nor message content.
-func (e *Event) LogValue() slog.Value {
-	if e == nil {
-		return slog.StringValue("<nil>")
-	}
+func (e Event) LogValue() slog.Value {
 	attrs := []slog.Attr{slog.String("type", string(e.Type))}
 	if e.ID != "" {
 		attrs = append(attrs, slog.String("id", e.ID))
@@ -336,6 +334,9 @@ func (e *Event) LogValue() slog.Value {
 // [http.MaxBytesReader] first for a lower limit. It does not check the
 // Authorization header: [NewWebhookHandler] does that.
 func ParseEvent(r *http.Request) (*Event, error) {
+	if r == nil || r.Body == nil {
+		return nil, fmt.Errorf("%w: no request body", ErrMalformedPayload)
+	}
 	ct := r.Header.Get("Content-Type")
 	kind, boundary, err := mediaKind(ct)
 	if err != nil {

@@ -992,8 +992,15 @@ func TestEventStringAndLogValueOmitAuth(t *testing.T) {
 	}
 
 	var nilEvent *Event
-	if nilEvent.String() != "<nil>" || nilEvent.LogValue().String() != "<nil>" {
-		t.Error("nil event does not format as <nil>")
+	if got := fmt.Sprint(nilEvent); got != "<nil>" {
+		t.Errorf("nil event formats as %q", got)
+	}
+	// An Event value, not only a pointer, leaves Auth out.
+	value := *ev
+	for _, out := range []string{fmt.Sprint(value), fmt.Sprintf("%v", []Event{value})} {
+		if strings.Contains(out, value.Auth) {
+			t.Errorf("printed Event value holds Auth: %s", out)
+		}
 	}
 }
 

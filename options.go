@@ -16,7 +16,8 @@ type Option func(*Client) error
 
 // WithBaseURL points the client at another API base URL, such as a test
 // server. It must be an absolute http or https URL without user info; a
-// trailing "/" is added if missing. It overrides [WithRegion].
+// trailing "/" is added if missing. It wins over [WithRegion], whichever
+// comes first.
 func WithBaseURL(u string) Option {
 	return func(c *Client) error {
 		parsed, err := url.Parse(u)
@@ -32,7 +33,7 @@ func WithBaseURL(u string) Option {
 		if !strings.HasSuffix(parsed.Path, "/") {
 			parsed.Path += "/"
 		}
-		c.baseURL = parsed
+		c.explicitBase = parsed
 		return nil
 	}
 }
@@ -41,11 +42,10 @@ func WithBaseURL(u string) Option {
 // which SMTP2GO routes to the nearest region.
 func WithRegion(r Region) Option {
 	return func(c *Client) error {
-		base := r.BaseURL()
-		if base == "" {
+		if r.BaseURL() == "" {
 			return invalid("region", "unknown region %q (want global, us, eu or au)", string(r))
 		}
-		c.baseURL, _ = url.Parse(base)
+		c.region = r
 		return nil
 	}
 }
@@ -54,6 +54,8 @@ func WithRegion(r Region) Option {
 // request, so a transport swapped in later, as httpmock does, is used). hc
 // itself is never replaced or modified; the SDK's retries and per-attempt
 // timeout wrap it. If hc has a Timeout shorter than the SDK's, it applies.
+// Its Jar and CheckRedirect are not used: the API sets no cookies, and the
+// SDK follows no redirect, so that the API key goes nowhere else.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {
@@ -106,8 +108,8 @@ func WithTimeout(d time.Duration) Option {
 // so SMTP2GO's logs show which program made the request.
 func WithUserAgent(ua string) Option {
 	return func(c *Client) error {
-		if strings.ContainsAny(ua, "\r\n") {
-			return invalid("user agent", "must not contain line breaks")
+		if strings.IndexFunc(ua, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+			return invalid("user agent", "must not contain control characters or line breaks")
 		}
 		if ua = strings.TrimSpace(ua); ua != "" {
 			c.userAgent = fmt.Sprintf("%s %s", defaultUserAgent, ua)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -192,8 +193,8 @@ func (raw *wireWebhook) webhook() Webhook {
 		SMSEvents:       convertStrings[SMSEventType](raw.SMSEvents),
 		Headers:         []string(raw.Headers),
 		Usernames:       []string(raw.Usernames),
-		OutputFormat:    OutputFormat(raw.OutputFormat),
-		AuthHeaderType:  AuthHeaderType(raw.AuthHeaderType),
+		OutputFormat:    OutputFormat(strings.ToLower(strings.TrimSpace(raw.OutputFormat))),
+		AuthHeaderType:  AuthHeaderType(strings.ToLower(strings.TrimSpace(raw.AuthHeaderType))),
 		AuthHeaderValue: raw.AuthHeaderValue,
 	}
 }
@@ -206,6 +207,9 @@ func (w Webhook) String() string {
 	type plain Webhook // drops the String method
 	return fmt.Sprintf("%+v", plain(w))
 }
+
+// GoString is String, so that %#v hides the secrets too.
+func (w Webhook) GoString() string { return "smtp2go.Webhook" + w.String() }
 
 // LogValue makes slog log the webhook with its secrets redacted.
 func (w Webhook) LogValue() slog.Value {
@@ -228,8 +232,8 @@ func redactValue(s string) string {
 	return "[redacted]"
 }
 
-// flexStrings decodes a JSON array of strings, null, or a single string
-// holding a comma-separated list (empty string: none).
+// flexStrings decodes a JSON array of strings (null elements skipped), null,
+// or a single string holding a comma-separated list (empty string: none).
 type flexStrings []string
 
 func (f *flexStrings) UnmarshalJSON(b []byte) error {
@@ -262,6 +266,10 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 	list := []string{}
 	rest := bytes.TrimLeft(b[1:], " \t\r\n")
 	for len(rest) > 0 && rest[0] != ']' {
+		if bytes.HasPrefix(rest, []byte("null")) { // a null element says nothing
+			rest = bytes.TrimLeft(rest[len("null"):], " \t\r\n,")
+			continue
+		}
 		if rest[0] != '"' {
 			return fmt.Errorf("want an array of strings, got an element %.20s", rest)
 		}
@@ -302,7 +310,7 @@ func jsonString(q []byte) (string, error) {
 	return s, err
 }
 
-// flexInt decodes a JSON number or a string holding an integer.
+// flexInt decodes a JSON number or a string holding a whole number.
 type flexInt int64
 
 func (n *flexInt) UnmarshalJSON(b []byte) error {
@@ -317,11 +325,16 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 		}
 		b = []byte(s)
 	}
-	v, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
+	if v, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+		*n = flexInt(v)
+		return nil
+	}
+	// 4320.0 or 4.32e3: a number that is a whole one.
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 		return fmt.Errorf("want an integer, got %.40q", b)
 	}
-	*n = flexInt(v)
+	*n = flexInt(f)
 	return nil
 }
 

@@ -41,6 +41,9 @@ func (r AddWebhookRequest) String() string {
 	return r.webhook().String() + subaccountSuffix(r.SubaccountID)
 }
 
+// GoString is String, so that %#v hides the secrets too.
+func (r AddWebhookRequest) GoString() string { return "smtp2go.AddWebhookRequest" + r.String() }
+
 // LogValue makes slog log the request with its secrets redacted.
 func (r AddWebhookRequest) LogValue() slog.Value { return r.webhook().LogValue() }
 
@@ -67,6 +70,11 @@ type AddWebhookResponse struct {
 	Webhook   Webhook // the created webhook, with its ID
 }
 
+// LogValue makes slog log the response with the webhook's secrets redacted.
+func (r AddWebhookResponse) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("request_id", r.RequestID), slog.Any("webhook", r.Webhook.LogValue()))
+}
+
 // ListWebhooksRequest is the body of webhook/view. A nil request lists the
 // main account's webhooks.
 type ListWebhooksRequest struct {
@@ -77,6 +85,15 @@ type ListWebhooksRequest struct {
 type ListWebhooksResponse struct {
 	RequestID string    // SMTP2GO's request_id
 	Webhooks  []Webhook // every webhook of the account, possibly none
+}
+
+// LogValue makes slog log the response with the webhooks' secrets redacted.
+func (r ListWebhooksResponse) LogValue() slog.Value {
+	list := make([]any, len(r.Webhooks))
+	for i, w := range r.Webhooks {
+		list[i] = w.LogValue()
+	}
+	return slog.GroupValue(slog.String("request_id", r.RequestID), slog.Any("webhooks", list))
 }
 
 // GetWebhookOptions are the options of [WebhooksService.Get]. nil is fine.
@@ -135,10 +152,18 @@ func (r EditWebhookRequest) String() string {
 	return b.String() + subaccountSuffix(r.SubaccountID)
 }
 
+// GoString is String, so that %#v hides the secrets too.
+func (r EditWebhookRequest) GoString() string { return "smtp2go.EditWebhookRequest" + r.String() }
+
 // EditWebhookResponse is what webhook/edit returns.
 type EditWebhookResponse struct {
 	RequestID string  // SMTP2GO's request_id
 	Webhook   Webhook // the webhook as changed (as sent, if SMTP2GO returned none)
+}
+
+// LogValue makes slog log the response with the webhook's secrets redacted.
+func (r EditWebhookResponse) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("request_id", r.RequestID), slog.Any("webhook", r.Webhook.LogValue()))
 }
 
 // RemoveWebhookRequest is the body of webhook/remove.
@@ -151,6 +176,15 @@ type RemoveWebhookRequest struct {
 type RemoveWebhookResponse struct {
 	RequestID string   // SMTP2GO's request_id
 	Webhook   *Webhook // the removed webhook; nil when SMTP2GO sends none, as it does live
+}
+
+// LogValue makes slog log the response with the webhook's secrets redacted.
+func (r RemoveWebhookResponse) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("request_id", r.RequestID)}
+	if r.Webhook != nil {
+		attrs = append(attrs, slog.Any("webhook", r.Webhook.LogValue()))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // EnsureAction says what [WebhooksService.Ensure] did.
@@ -170,6 +204,11 @@ type EnsureWebhookResponse struct {
 	Action    EnsureAction // what Ensure did
 }
 
+// LogValue makes slog log the response with the webhook's secrets redacted.
+func (r EnsureWebhookResponse) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("request_id", r.RequestID), slog.String("action", string(r.Action)), slog.Any("webhook", r.Webhook.LogValue()))
+}
+
 // ErrDuplicateURL is returned by Ensure when several webhooks have the URL
 // asked for, so there is no telling which one to keep.
 var ErrDuplicateURL = errors.New("smtp2go: several webhooks have this URL")
@@ -179,39 +218,94 @@ var ErrDuplicateURL = errors.New("smtp2go: several webhooks have this URL")
 // A retried add could create a second webhook, and SMTP2GO has no idempotency
 // keys, so Add retries only failures that prove nothing was created (a
 // connection that was never made, or 429). After an ambiguous failure (a
-// timeout, a reset connection, a 5xx) it lists the webhooks and returns the
-// one identical to req if there is one; only if there is none does it add
-// again. Such a webhook may also have existed before the call.
+// timeout, a reset connection, a 5xx, a 2xx whose body holds no webhook) it
+// waits, lists the webhooks and returns the one identical to req if there is
+// one; only if there is none does it add again, within the same retry budget.
+// Such a webhook may also have existed before the call.
 //
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/add-webhook
 func (s *WebhooksService) Add(ctx context.Context, req *AddWebhookRequest) (*AddWebhookResponse, error) {
+	c, err := s.clientOrErr()
+	if err != nil {
+		return nil, err
+	}
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
 	want := req.webhook()
-	c := s.client
-	budget := c.retryMax + 1
+	budget, used := c.retryMax+1, 0
 	for round := 0; ; round++ {
-		var created Webhook
-		requestID, attempts, err := c.do(ctx, "webhook/add", retryUnsent, budget, req, &created)
-		if err == nil {
-			return &AddWebhookResponse{RequestID: requestID, Webhook: created}, nil
+		var created oneWebhook
+		requestID, attempts, err := c.do(ctx, "webhook/add", retryUnsent, budget-used, req, &created)
+		used += attempts
+		if err == nil && created.ID != 0 {
+			return &AddWebhookResponse{RequestID: requestID, Webhook: created.Webhook}, nil
 		}
-		budget -= attempts
-		if !ambiguous(err) || budget <= 0 {
-			return nil, err
+		if err != nil && !ambiguous(err) {
+			return nil, withAttempts(err, used)
+		}
+		// It may have been created: a timeout, a reset, a 5xx, or a 2xx
+		// without a usable webhook in it. Give an add still under way on
+		// SMTP2GO's side time to land, then look for it.
+		if werr := sleep(ctx, backoff(c.retryWaitMin, c.retryWaitMax, round, nil)); werr != nil {
+			return nil, fmt.Errorf("smtp2go: webhook/add: %w", werr)
 		}
 		list, listErr := s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID})
-		if listErr != nil {
-			return nil, fmt.Errorf("%w (and listing to check whether it was created failed: %v)", err, listErr)
+		switch {
+		case listErr != nil && err == nil:
+			return nil, fmt.Errorf("smtp2go: webhook/add: the answer held no webhook, and listing to find it failed: %w", listErr)
+		case listErr != nil:
+			return nil, fmt.Errorf("%w (and listing to check whether it was created failed: %w)", withAttempts(err, used), listErr)
 		}
 		if w, ok := findMatch(list.Webhooks, &want); ok {
 			return &AddWebhookResponse{RequestID: list.RequestID, Webhook: w}, nil
 		}
-		if err := sleep(ctx, backoff(c.retryWaitMin, c.retryWaitMax, round, nil)); err != nil {
-			return nil, fmt.Errorf("smtp2go: webhook/add: %w", err)
+		if err == nil {
+			// SMTP2GO said it created the webhook, but neither its answer
+			// nor the list shows it; adding again could make a second one.
+			return &AddWebhookResponse{RequestID: requestID, Webhook: created.Webhook}, nil
+		}
+		if used >= budget {
+			return nil, withAttempts(err, used)
 		}
 	}
+}
+
+// withAttempts records on err the attempts made across all of a call's rounds.
+func withAttempts(err error, attempts int) error {
+	var apiErr *APIError
+	var netErr *NetworkError
+	switch {
+	case errors.As(err, &apiErr):
+		apiErr.Attempts = attempts
+	case errors.As(err, &netErr):
+		netErr.Attempts = attempts
+	}
+	return err
+}
+
+// oneWebhook decodes the data of webhook/add and webhook/edit as tolerantly
+// as that of webhook/view: an object, an array of one, or a "webhooks" member.
+type oneWebhook struct{ Webhook }
+
+func (o *oneWebhook) UnmarshalJSON(b []byte) error {
+	var l webhookList
+	if err := l.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	if len(l) > 0 {
+		o.Webhook = l[0]
+	}
+	return nil
+}
+
+// clientOrErr returns the service's client, or an error for a service that
+// NewClient did not make.
+func (s *WebhooksService) clientOrErr() (*Client, error) {
+	if s == nil || s.client == nil || s.client.retrying == nil {
+		return nil, errNoClient
+	}
+	return s.client, nil
 }
 
 // List returns the webhooks of the account, or of req.SubaccountID. req may be
@@ -222,11 +316,15 @@ func (s *WebhooksService) Add(ctx context.Context, req *AddWebhookRequest) (*Add
 //
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/view-webhook
 func (s *WebhooksService) List(ctx context.Context, req *ListWebhooksRequest) (*ListWebhooksResponse, error) {
+	c, err := s.clientOrErr()
+	if err != nil {
+		return nil, err
+	}
 	if req == nil {
 		req = &ListWebhooksRequest{}
 	}
 	var list webhookList
-	requestID, _, err := s.client.do(ctx, "webhook/view", retryIdempotent, 0, req, &list)
+	requestID, _, err := c.do(ctx, "webhook/view", retryIdempotent, 0, req, &list)
 	if err != nil {
 		return nil, err
 	}
@@ -284,12 +382,20 @@ func (s *WebhooksService) Edit(ctx context.Context, req *EditWebhookRequest) (*E
 	if err != nil {
 		return nil, err
 	}
+	// Only what the caller sets is checked field by field: the current state
+	// is SMTP2GO's, and an event name it knows and this SDK does not must not
+	// block an edit of something else.
+	var set Webhook
+	req.ApplyTo(&set)
+	if err := validateFields(&set, req.URL != nil); err != nil {
+		return nil, err
+	}
 	next := *current
 	req.ApplyTo(&next)
 	// A new auth type needs a value. A kept one does not: SMTP2GO may withhold
 	// the secret in webhook/view, and editBody then leaves it as it is.
 	requireAuthValue := req.AuthHeaderValue != nil || next.AuthHeaderType != current.AuthHeaderType
-	if err := validateWebhook(&next, requireAuthValue); err != nil {
+	if err := validateAuth(&next, requireAuthValue); err != nil {
 		return nil, err
 	}
 	return s.send(ctx, &next, req.SubaccountID)
@@ -300,6 +406,9 @@ func (s *WebhooksService) Edit(ctx context.Context, req *EditWebhookRequest) (*E
 // sets a new one: one type's secret does not carry over to the other. ID and
 // SubaccountID are not applied.
 func (req *EditWebhookRequest) ApplyTo(w *Webhook) {
+	if req == nil || w == nil {
+		return
+	}
 	if req.URL != nil {
 		w.URL = *req.URL
 	}
@@ -328,9 +437,10 @@ func (req *EditWebhookRequest) ApplyTo(w *Webhook) {
 }
 
 // editBody is the body of webhook/edit: the whole state of the webhook. Lists
-// are always sent, empty ones as [], so that nothing is left to the server's
-// defaults. An empty auth value is omitted rather than sent, so that a secret
-// SMTP2GO withholds in webhook/view is not overwritten with nothing.
+// are always sent, empty ones as [], and the output format always, so that
+// nothing is left to the server's defaults. An auth value that is empty or
+// looks masked is omitted rather than sent, so that a secret SMTP2GO withholds
+// in webhook/view is not overwritten with nothing, or with its mask.
 type editBody struct {
 	ID              int64          `json:"id"`
 	URL             string         `json:"url"`
@@ -338,7 +448,7 @@ type editBody struct {
 	SMSEvents       []SMSEventType `json:"sms_events"`
 	Headers         []string       `json:"headers"`
 	Usernames       []string       `json:"usernames"`
-	OutputFormat    OutputFormat   `json:"output_format,omitempty"`
+	OutputFormat    OutputFormat   `json:"output_format"`
 	AuthHeaderType  AuthHeaderType `json:"auth_header_type"`
 	AuthHeaderValue string         `json:"auth_header_value,omitempty"`
 	SubaccountID    string         `json:"subaccount_id,omitempty"`
@@ -347,26 +457,43 @@ type editBody struct {
 // send makes the webhook/edit call that sets w's whole state.
 func (s *WebhooksService) send(ctx context.Context, w *Webhook, subaccountID string) (*EditWebhookResponse, error) {
 	body := editBody{
-		ID:              w.ID,
-		URL:             w.URL,
-		Events:          nonNil(w.Events),
-		SMSEvents:       nonNil(w.SMSEvents),
-		Headers:         nonNil(w.Headers),
-		Usernames:       nonNil(w.Usernames),
-		OutputFormat:    w.OutputFormat,
-		AuthHeaderType:  w.AuthHeaderType,
-		AuthHeaderValue: w.AuthHeaderValue,
-		SubaccountID:    subaccountID,
+		ID:             w.ID,
+		URL:            w.URL,
+		Events:         nonNil(w.Events),
+		SMSEvents:      nonNil(w.SMSEvents),
+		Headers:        nonNil(w.Headers),
+		Usernames:      nonNil(w.Usernames),
+		OutputFormat:   formatOrDefault(w.OutputFormat),
+		AuthHeaderType: w.AuthHeaderType,
+		SubaccountID:   subaccountID,
 	}
-	var echoed Webhook
+	if !looksMasked(w.AuthHeaderValue) {
+		body.AuthHeaderValue = w.AuthHeaderValue
+	}
+	var echoed oneWebhook
 	requestID, _, err := s.client.do(ctx, "webhook/edit", retryIdempotent, 0, &body, &echoed)
 	if err != nil {
 		return nil, err
 	}
-	if echoed.ID == 0 && echoed.URL == "" {
-		echoed = *w
+	res := &EditWebhookResponse{RequestID: requestID, Webhook: echoed.Webhook}
+	if echoed.ID != w.ID {
+		res.Webhook = *w // no echo, or an echo of something else: report what was sent
 	}
-	return &EditWebhookResponse{RequestID: requestID, Webhook: echoed}, nil
+	return res, nil
+}
+
+// secrets keeps the auth value and the URL's secrets out of errors.
+func (b *editBody) secrets() []string { return webhookSecrets(b.URL, b.AuthHeaderValue) }
+
+// secrets keeps the auth value and the URL's secrets out of errors.
+func (r *AddWebhookRequest) secrets() []string { return webhookSecrets(r.URL, r.AuthHeaderValue) }
+
+func webhookSecrets(rawURL, authValue string) []string {
+	s := urlSecrets(rawURL)
+	if len(authValue) >= 4 {
+		s = append(s, authValue)
+	}
+	return s
 }
 
 func nonNil[T any](s []T) []T {
@@ -387,8 +514,12 @@ func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest)
 	if req.ID <= 0 {
 		return nil, invalid("id", "must be positive, got %d", req.ID)
 	}
+	c, err := s.clientOrErr()
+	if err != nil {
+		return nil, err
+	}
 	var data json.RawMessage
-	requestID, _, err := s.client.do(ctx, "webhook/remove", retryIdempotent, 0, req, &data)
+	requestID, _, err := c.do(ctx, "webhook/remove", retryIdempotent, 0, req, &data)
 	if err != nil {
 		return nil, err
 	}
@@ -412,6 +543,9 @@ func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest)
 // An auth value SMTP2GO does not return cannot be compared; it then counts as
 // equal, so rotate secrets with Edit.
 func (s *WebhooksService) Ensure(ctx context.Context, req *AddWebhookRequest) (*EnsureWebhookResponse, error) {
+	if _, err := s.clientOrErr(); err != nil {
+		return nil, err
+	}
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
@@ -471,8 +605,8 @@ func findMatch(list []Webhook, want *Webhook) (Webhook, bool) {
 
 // Matches reports whether w has req's URL and is set up as req asks, as
 // [WebhooksService.Ensure] judges it: lists compare as sets, an empty output
-// format equals "form", and an auth value that w lacks (SMTP2GO may withhold
-// it) is not compared. The subaccount is not part of a webhook and is ignored.
+// format equals "form", and an auth value that w lacks or that looks masked
+// (SMTP2GO may withhold it) is not compared. The subaccount is not part of a webhook and is ignored.
 func (w Webhook) Matches(req *AddWebhookRequest) bool {
 	if req == nil {
 		return false
@@ -489,7 +623,7 @@ func sameSettings(have, want *Webhook) bool {
 		sameSet(have.Usernames, want.Usernames) &&
 		formatOrDefault(have.OutputFormat) == formatOrDefault(want.OutputFormat) &&
 		have.AuthHeaderType == want.AuthHeaderType &&
-		(have.AuthHeaderValue == "" || have.AuthHeaderValue == want.AuthHeaderValue)
+		(have.AuthHeaderValue == "" || looksMasked(have.AuthHeaderValue) || have.AuthHeaderValue == want.AuthHeaderValue)
 }
 
 func formatOrDefault(f OutputFormat) OutputFormat {
@@ -510,12 +644,22 @@ func sameSet[T ~string](a, b []T) bool {
 // the first field that is wrong. requireAuthValue makes a bearer or basic
 // type without a value an error.
 func validateWebhook(w *Webhook, requireAuthValue bool) error {
-	if w.URL == "" {
-		return invalid("url", "required")
+	if err := validateFields(w, true); err != nil {
+		return err
 	}
-	u, err := url.Parse(w.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsFunc(w.URL, unicode.IsSpace) {
-		return invalid("url", "must be an absolute http or https URL without spaces, got %q", RedactURL(w.URL))
+	return validateAuth(w, requireAuthValue)
+}
+
+// validateFields checks each field of w on its own; the URL only if checkURL.
+func validateFields(w *Webhook, checkURL bool) error {
+	if checkURL {
+		if w.URL == "" {
+			return invalid("url", "required")
+		}
+		u, err := url.Parse(w.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsFunc(w.URL, unicode.IsSpace) {
+			return invalid("url", "must be an absolute http or https URL without spaces, got %q", RedactURL(w.URL))
+		}
 	}
 	for i, e := range w.Events {
 		if !e.Valid() {
@@ -546,6 +690,11 @@ func validateWebhook(w *Webhook, requireAuthValue bool) error {
 	if strings.ContainsFunc(w.AuthHeaderValue, unicode.IsControl) {
 		return invalid("auth_header_value", "must not contain control characters or line breaks")
 	}
+	return nil
+}
+
+// validateAuth checks that the auth type and value go together.
+func validateAuth(w *Webhook, requireAuthValue bool) error {
 	switch {
 	case w.AuthHeaderType == AuthNone && w.AuthHeaderValue != "":
 		return invalid("auth_header_value", "set without auth_header_type; say bearer or basic")
@@ -555,6 +704,13 @@ func validateWebhook(w *Webhook, requireAuthValue bool) error {
 		return invalid("auth_header_value", "with auth_header_type basic, must be the base64 of user:password")
 	}
 	return nil
+}
+
+// looksMasked reports whether an auth value read from SMTP2GO is a mask
+// ("********") rather than the secret: whether SMTP2GO masks it is not
+// documented. A mask is never sent back, nor compared.
+func looksMasked(v string) bool {
+	return v != "" && (strings.Trim(v, "*•") == "" || strings.Contains(v, "****"))
 }
 
 // isBasicCredential reports whether v is what a Basic Authorization header

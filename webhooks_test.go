@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -173,6 +175,31 @@ func TestEditSendsFullStateOverlaidWithChanges(t *testing.T) {
 	api.on("webhook/edit", fixture(t, 200, "edit_documented.json"))
 
 	res, err := api.client().Webhooks.Edit(context.Background(), &smtp2go.EditWebhookRequest{
+		ID:     4320,
+		URL:    smtp2go.Ptr("https://example.com/test-webhook-edited"),
+		Events: []smtp2go.EventType{smtp2go.EventProcessed, smtp2go.EventDelivered},
+	})
+	if err != nil {
+		t.Fatalf("Edit: %v", err)
+	}
+	want := `{"id":4320,"url":"https://example.com/test-webhook-edited","events":["processed","delivered"],"sms_events":["sending"],"headers":["X-Test-Header"],"usernames":["MyUser1"],"output_format":"json","auth_header_type":""}`
+	if got := string(api.requests("webhook/edit")[0].Body); got != want {
+		t.Errorf("edit body:\n%s\nwant:\n%s", got, want)
+	}
+	// The documented response, with its lists as strings.
+	if res.RequestID != "7d1b3a4e-4b3f-4b8e-8f5e-0a8c2c7d9e21" || res.Webhook.URL != "https://example.com/test-webhook-edited" ||
+		!reflect.DeepEqual(res.Webhook.Headers, []string{"X-Test-Header"}) || len(res.Webhook.Events) != 2 {
+		t.Errorf("response not decoded from the documented example: %+v", res)
+	}
+}
+
+func TestEditGolden(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	api.on("webhook/view", fixture(t, 200, "view_array.json"))
+	// An echo of another webhook is not taken for this one's new state.
+	api.on("webhook/edit", fixture(t, 200, "edit_documented.json"))
+	res, err := api.client().Webhooks.Edit(context.Background(), &smtp2go.EditWebhookRequest{
 		ID:     4321,
 		Events: []smtp2go.EventType{smtp2go.EventDelivered, smtp2go.EventBounce, smtp2go.EventSpam, smtp2go.EventReject},
 	})
@@ -182,8 +209,8 @@ func TestEditSendsFullStateOverlaidWithChanges(t *testing.T) {
 	if got, want := string(api.requests("webhook/edit")[0].Body), golden(t, "edit_request_full_state.golden.json"); got != want {
 		t.Errorf("edit body:\n%s\nwant:\n%s", got, want)
 	}
-	if res.RequestID != "7d1b3a4e-4b3f-4b8e-8f5e-0a8c2c7d9e21" || res.Webhook.Headers[0] != "X-Test-Header" || len(res.Webhook.Events) != 2 {
-		t.Errorf("response not decoded from the documented example: %+v", res)
+	if res.Webhook.ID != 4321 || len(res.Webhook.Events) != 4 {
+		t.Errorf("Webhook = %+v, want the state sent", res.Webhook)
 	}
 }
 
@@ -713,7 +740,13 @@ func TestAddNeverDuplicates(t *testing.T) {
 		{"refused: retried without a list", []httpmock.Responder{refused, refused, fixture(t, 200, "add_documented.json")}, nil, 3, 0, 4320, nil},
 		{"429: retried without a list", []httpmock.Responder{raw(429, "application/json", "{}", nil), fixture(t, 200, "add_documented.json")}, nil, 2, 0, 4320, nil},
 		{"400: not retried", []httpmock.Responder{fixture(t, 400, "error_field_object_400.json")}, nil, 1, 0, 0, smtp2go.ErrBadRequest},
-		{"5xx until the budget is spent", []httpmock.Responder{raw(500, "text/plain", "", nil)}, []httpmock.Responder{fixture(t, 200, "view_empty.json")}, 4, 3, 0, smtp2go.ErrServer},
+		// Every ambiguous add is followed by a look, the last one too: it may
+		// have been created.
+		{"5xx until the budget is spent", []httpmock.Responder{raw(500, "text/plain", "", nil)}, []httpmock.Responder{fixture(t, 200, "view_empty.json")}, 4, 4, 0, smtp2go.ErrServer},
+		{"5xx, then found after the last attempt", []httpmock.Responder{raw(500, "text/plain", "", nil)}, []httpmock.Responder{fixture(t, 200, "view_empty.json"), fixture(t, 200, "view_empty.json"), fixture(t, 200, "view_empty.json"), matching}, 4, 4, 4320, nil},
+		{"2xx without a webhook, found by the list", []httpmock.Responder{raw(200, "application/json", `{"request_id":"r","data":{}}`, nil)}, []httpmock.Responder{matching}, 1, 1, 4320, nil},
+		{"2xx that does not decode, found by the list", []httpmock.Responder{raw(200, "application/json", `{"request_id":"r","data":{"id":"x1"`, nil)}, []httpmock.Responder{matching}, 1, 1, 4320, nil},
+		{"documented shape as an array of one", []httpmock.Responder{raw(200, "application/json", `{"request_id":"r","data":[{"id":77,"url":"https://example.com/test-webhook"}]}`, nil)}, nil, 1, 0, 77, nil},
 		{"list fails too", []httpmock.Responder{raw(502, "text/plain", "", nil)}, []httpmock.Responder{fixture(t, 403, "error_permission_403.json")}, 1, 1, 0, smtp2go.ErrServer},
 	}
 	for _, tt := range tests {
@@ -795,7 +828,7 @@ func TestEnsure(t *testing.T) {
 		if res.Action != smtp2go.EnsureUpdated || res.Webhook.ID != 4321 || res.RequestID != "edit-1" {
 			t.Errorf("res = %+v", res)
 		}
-		want := `{"id":4321,"url":"https://hooks.example.org/smtp2go","events":["delivered"],"sms_events":[],"headers":[],"usernames":[],"auth_header_type":""}`
+		want := `{"id":4321,"url":"https://hooks.example.org/smtp2go","events":["delivered"],"sms_events":[],"headers":[],"usernames":[],"output_format":"form","auth_header_type":""}`
 		if got := string(api.requests("webhook/edit")[0].Body); got != want {
 			t.Errorf("edit body:\n%s\nwant:\n%s", got, want)
 		}
@@ -920,4 +953,189 @@ func mustRead(t testing.TB, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	t.Parallel()
+	// Another host, which must never see the key.
+	var leaked atomic.Bool
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Smtp2go-Api-Key") != "" {
+			leaked.Store(true)
+		}
+	}))
+	defer elsewhere.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer api.Close()
+	c, err := smtp2go.NewClient(testKey, smtp2go.WithBaseURL(api.URL+"/v3/"), smtp2go.WithRetryMax(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Webhooks.List(context.Background(), nil)
+	var apiErr *smtp2go.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusTemporaryRedirect {
+		t.Errorf("error = %v, want an *APIError with status 307", err)
+	}
+	if leaked.Load() {
+		t.Error("the API key was sent to the host the redirect pointed at")
+	}
+}
+
+func TestErrorsNeverHoldTheRequestsSecrets(t *testing.T) {
+	t.Parallel()
+	const token, password, query = "tok-secret-9876", "pw-secret-5432", "q-secret-1111"
+	hookURL := "https://user:" + password + "@example.com/hook?key=" + query
+	api := newMockAPI(t)
+	// SMTP2GO echoing what it was sent, in its message and field errors.
+	api.on("webhook/add", raw(400, "application/json", `{"request_id":"r","data":{"error":"invalid url `+hookURL+` with token `+token+`","error_code":"E_ApiResponseCodes.INVALID_IN_PAYLOAD","field_validation_errors":{"fieldname":"url","message":"`+hookURL+`"}}}`, nil))
+	api.on("webhook/view", raw(200, "application/json", `{"request_id":"r","data":[{"id":1,"url":"`+hookURL+`","auth_header_value":"`+token+`","events":"open"`, nil))
+	c := api.client()
+	_, addErr := c.Webhooks.Add(context.Background(), &smtp2go.AddWebhookRequest{URL: hookURL, AuthHeaderType: smtp2go.AuthBearer, AuthHeaderValue: token})
+	_, listErr := c.Webhooks.List(context.Background(), nil)
+	for _, err := range []error{addErr, listErr} {
+		if err == nil {
+			t.Fatal("want an error")
+		}
+		noSecrets(t, "error", fmt.Sprintf("%v %+v %#v", err, err, err), token, password, query)
+	}
+}
+
+func TestAddReconciliationHonoursTheContext(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	api.on("webhook/add", raw(503, "text/plain", "", nil))
+	api.on("webhook/view", func(req *http.Request) (*http.Response, error) {
+		cancel() // the caller gives up while Add looks for the webhook
+		return nil, req.Context().Err()
+	})
+	_, err := api.client().Webhooks.Add(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/a"})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error = %v, want it to match context.Canceled", err)
+	}
+	if n := api.count("webhook/add"); n != 1 {
+		t.Errorf("sent %d adds", n)
+	}
+}
+
+func TestAddCountsEveryAttempt(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	api.on("webhook/add", raw(500, "text/plain", "", nil))
+	api.on("webhook/view", fixture(t, 200, "view_empty.json"))
+	_, err := api.client().Webhooks.Add(context.Background(), &smtp2go.AddWebhookRequest{URL: "https://example.com/a"})
+	var apiErr *smtp2go.APIError
+	if !errors.As(err, &apiErr) || apiErr.Attempts != 4 || !strings.Contains(err.Error(), "after 4 attempts") {
+		t.Errorf("error = %v, want the 4 adds counted", err)
+	}
+}
+
+func TestRetryAfterPastTheDeadlineGivesThe429(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	api.on("webhook/view", raw(429, "application/json", `{"request_id":"r429","data":{"error_code":"E_ApiResponseCodes.REQ_LIMIT_EXCEEDED"}}`, http.Header{"Retry-After": {"30"}}))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := api.client(smtp2go.WithRetryWait(time.Millisecond, time.Minute)).Webhooks.List(ctx, nil)
+	if !errors.Is(err, smtp2go.ErrRateLimited) {
+		t.Errorf("error = %v, want the 429 rather than a deadline error", err)
+	}
+	if n := api.count("webhook/view"); n != 1 {
+		t.Errorf("sent %d, want 1: the wait would outlast the deadline", n)
+	}
+}
+
+func TestBaseURLWinsOverRegionInAnyOrder(t *testing.T) {
+	t.Parallel()
+	for _, opts := range [][]smtp2go.Option{
+		{smtp2go.WithBaseURL(testBase), smtp2go.WithRegion(smtp2go.RegionEU)},
+		{smtp2go.WithRegion(smtp2go.RegionEU), smtp2go.WithBaseURL(testBase)},
+	} {
+		c, err := smtp2go.NewClient(testKey, opts...)
+		if err != nil || c.BaseURL() != testBase {
+			t.Errorf("BaseURL = %q, %v; want the explicit one", c.BaseURL(), err)
+		}
+	}
+}
+
+func TestZeroValuesFailCleanly(t *testing.T) {
+	t.Parallel()
+	var c smtp2go.Client
+	if c.BaseURL() != "" || !strings.Contains(c.String(), "Client") {
+		t.Errorf("zero Client: BaseURL %q, String %q", c.BaseURL(), c.String())
+	}
+	ctx := context.Background()
+	var svc *smtp2go.WebhooksService
+	for _, call := range []func() error{
+		func() error { _, err := c.Webhooks.List(ctx, nil); return err },
+		func() error {
+			_, err := svc.Add(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/a"})
+			return err
+		},
+		func() error {
+			_, err := (&smtp2go.WebhooksService{}).Remove(ctx, &smtp2go.RemoveWebhookRequest{ID: 1})
+			return err
+		},
+		func() error {
+			_, err := svc.Ensure(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/a"})
+			return err
+		},
+		func() error { _, err := svc.Get(ctx, 1, nil); return err },
+		func() error { _, err := svc.Edit(ctx, &smtp2go.EditWebhookRequest{ID: 1}); return err },
+	} {
+		if err := call(); err == nil || !strings.Contains(err.Error(), "NewClient") {
+			t.Errorf("error = %v, want one saying to use NewClient", err)
+		}
+	}
+	var nilEdit *smtp2go.EditWebhookRequest
+	nilEdit.ApplyTo(&smtp2go.Webhook{}) // no panic
+	if (&smtp2go.NetworkError{}).Error() == "" {
+		t.Error("zero NetworkError has no message")
+	}
+}
+
+func TestEditToleratesTheServersState(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	// An event this SDK does not know, a format in capitals, and a masked
+	// secret: none of them the caller's doing.
+	api.on("webhook/view", raw(200, "application/json", `{"request_id":"r","data":[{"id":5,"url":"https://example.com/h","events":["bounce","soft_bounce"],"output_format":"JSON","auth_header_type":"bearer","auth_header_value":"********"}]}`, nil))
+	api.on("webhook/edit", raw(200, "application/json", `{"request_id":"e"}`, nil))
+	c := api.client()
+	if _, err := c.Webhooks.Edit(context.Background(), &smtp2go.EditWebhookRequest{ID: 5, Headers: []string{"X-Customer-Id"}}); err != nil {
+		t.Fatalf("Edit: %v", err)
+	}
+	want := `{"id":5,"url":"https://example.com/h","events":["bounce","soft_bounce"],"sms_events":[],"headers":["X-Customer-Id"],"usernames":[],"output_format":"json","auth_header_type":"bearer"}`
+	if got := string(api.requests("webhook/edit")[0].Body); got != want {
+		t.Errorf("edit body:\n%s\nwant:\n%s", got, want)
+	}
+	// A masked value cannot be compared, so it does not make Ensure update.
+	res, err := c.Webhooks.Ensure(context.Background(), &smtp2go.AddWebhookRequest{URL: "https://example.com/h", Events: []smtp2go.EventType{smtp2go.EventBounce},
+		OutputFormat: smtp2go.OutputJSON, AuthHeaderType: smtp2go.AuthBearer, AuthHeaderValue: "tok-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Action != smtp2go.EnsureUpdated {
+		t.Errorf("Ensure = %s: the events differ (soft_bounce), so it should update", res.Action)
+	}
+}
+
+func TestGoStringHidesSecrets(t *testing.T) {
+	t.Parallel()
+	const token = "tok-gostring-1"
+	w := smtp2go.Webhook{ID: 1, URL: "https://u:pw-gostring@example.com/", AuthHeaderType: smtp2go.AuthBearer, AuthHeaderValue: token}
+	add := smtp2go.AddWebhookRequest{URL: w.URL, AuthHeaderValue: token}
+	edit := smtp2go.EditWebhookRequest{ID: 1, AuthHeaderValue: smtp2go.Ptr(token)}
+	res := smtp2go.ListWebhooksResponse{Webhooks: []smtp2go.Webhook{w}}
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("x", "res", res, "ensure", smtp2go.EnsureWebhookResponse{Webhook: w}, "add", smtp2go.AddWebhookResponse{Webhook: w})
+	for what, s := range map[string]string{
+		"Webhook %#v": fmt.Sprintf("%#v", w), "Add %#v": fmt.Sprintf("%#v", add), "Edit %#v": fmt.Sprintf("%#v", edit),
+		"List response %#v": fmt.Sprintf("%#v", res), "List response %+v": fmt.Sprintf("%+v", res), "slog of responses": logged.String(),
+	} {
+		noSecrets(t, what, s, token, "pw-gostring")
+	}
 }

@@ -20,6 +20,9 @@
 //	http.Handle("/smtp2go", h)
 //
 // Errors from the API are *APIError values that match the sentinels ErrBadRequest,
-// ErrUnauthorized, ErrForbidden, ErrNotFound, ErrRateLimited and ErrServer with
-// errors.Is. The package smtp2gotest runs a fake SMTP2GO on loopback for tests.
+// ErrUnauthorized, ErrRequestFailed, ErrForbidden, ErrNotFound, ErrRateLimited
+// and ErrServer with errors.Is; requests refused before sending are
+// *ValidationError values matching ErrInvalidRequest; no response at all is a
+// *NetworkError. The package smtp2gotest runs a fake SMTP2GO on loopback for
+// tests.
 package smtp2go

@@ -143,6 +143,10 @@ func WithHandlerLogger(l *slog.Logger) HandlerOption {
 // Error answers never carry fn's error text. A nil fn answers 500 to every
 // authenticated delivery, so that a wiring mistake loses no events.
 //
+// SMTP2GO signs nothing: without [WithBasicAuth] or [WithBearerToken] the
+// handler accepts deliveries from anyone who finds the URL. Configure the
+// same credentials on the webhook (auth_header_type and auth_header_value).
+//
 // fn runs concurrently for different events, but with deduplication on (the
 // default) never for the same one (see
 // [Deduplicator]). The handler starts no goroutines of its own.

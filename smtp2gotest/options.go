@@ -47,7 +47,10 @@ const (
 	ViewArray ViewShape = iota
 	// ViewObject answers a single webhook object, as SMTP2GO's view-webhook
 	// reference documents: the account's first webhook (lowest ID), or {}
-	// when it has none. Webhooks after the first are not shown.
+	// when it has none. Webhooks after the first are not shown, so with more
+	// than one, List, Get, Edit and Ensure cannot see them (Ensure then adds
+	// another): use it to test decoding of the documented shape, with one
+	// webhook.
 	ViewObject
 	// ViewWrapped answers {"webhooks": [...]}, a shape some clients read.
 	ViewWrapped

@@ -60,7 +60,7 @@ func SampleEvent(t smtp2go.EventType) smtp2go.Event {
 	ev.MessageID = sampleMessageID
 	ev.Subject = sampleSubject
 	ev.Sender = sampleSender
-	ev.From = sampleFromName + " <" + sampleSender + ">"
+	ev.From = sampleSender // bare, as in the live capture; the name is in from_name
 	ev.FromAddress = sampleSender
 	ev.FromName = sampleFromName
 	ev.Auth = sampleAuth

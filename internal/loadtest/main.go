@@ -25,7 +25,7 @@ func main() {
 	flag.IntVar(&rc.Deliveries, "deliveries", 20_000, "receiver: deliveries to send, redeliveries excluded")
 	flag.IntVar(&rc.Senders, "senders", 50, "receiver: concurrent senders")
 	flag.Float64Var(&rc.DuplicateRate, "duplicates", 0.10, "receiver: share of deliveries that repeat an earlier event")
-	flag.Float64Var(&rc.FailRate, "fail", 0.05, "receiver: share of events whose first processing fails")
+	flag.Float64Var(&rc.FailRate, "fail", 0.05, "receiver: share of deliveries whose event fails on its first processing, then succeeds on redelivery")
 	flag.IntVar(&cc.Calls, "calls", 1000, "client: Ensure calls")
 	flag.IntVar(&cc.Workers, "workers", 20, "client: concurrent callers")
 	flag.IntVar(&cc.Webhooks, "webhooks", 8, "client: distinct webhooks ensured")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"runtime"
@@ -22,7 +23,7 @@ type receiverConfig struct {
 	Deliveries    int     // deliveries sent, not counting redeliveries
 	Senders       int     // concurrent senders
 	DuplicateRate float64 // share of deliveries that repeat an earlier event
-	FailRate      float64 // share of distinct events whose first processing fails
+	FailRate      float64 // share of deliveries whose event fails on its first processing
 }
 
 // receiverResult is what the receiver scenario measured.
@@ -45,11 +46,13 @@ type receiverResult struct {
 func runReceiver(ctx context.Context, cfg receiverConfig) (*receiverResult, error) {
 	const user, pass = "smtp2go", "load-test-password"
 	res := &receiverResult{cfg: cfg, statuses: map[int]int{}, processed: map[string]int{}}
-	distinct := int(float64(cfg.Deliveries) / (1 + cfg.DuplicateRate))
+	repeats := int(math.Round(float64(cfg.Deliveries) * cfg.DuplicateRate))
+	distinct := cfg.Deliveries - repeats
 	res.distinct = distinct
+	// Every failEvery-th distinct event fails once: FailRate of all deliveries.
 	failEvery := 0
-	if cfg.FailRate > 0 {
-		failEvery = int(1 / cfg.FailRate)
+	if failing := int(math.Round(float64(cfg.Deliveries) * cfg.FailRate)); failing > 0 {
+		failEvery = distinct / failing
 	}
 
 	var mu sync.Mutex

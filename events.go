@@ -731,11 +731,7 @@ func newEvent(fields url.Values) (*Event, error) {
 		sms = new(SMSDetails)
 		e.SMS = sms
 	}
-	var (
-		link, clickURL       string
-		altMsgID, altSubject string // "Message-Id", "Subject" in any case, when the lower-case field is absent
-		altMsgKey, altSubKey string
-	)
+	var link, clickURL string
 	for k, vs := range fields {
 		if len(vs) == 0 {
 			continue
@@ -805,22 +801,18 @@ func newEvent(fields url.Values) (*Event, error) {
 		case fieldClickedAt:
 			e.ClickedAt = parseEventTime(v)
 		default:
-			if sms != nil && fillSMS(sms, k, v) {
-				continue
-			}
-			switch {
-			case len(k) == len(fieldMessageID) && strings.EqualFold(k, fieldMessageID) && (altMsgKey == "" || k < altMsgKey):
-				altMsgKey, altMsgID = k, v
-			case len(k) == len(fieldSubject) && strings.EqualFold(k, fieldSubject) && (altSubKey == "" || k < altSubKey):
-				altSubKey, altSubject = k, v
+			if sms != nil {
+				fillSMS(sms, k, v)
 			}
 		}
 	}
+	// Without the lower-case field, "Message-Id" and "Subject" in any case
+	// (form bodies repeat the default headers under their header names).
 	if _, ok := fields[fieldMessageID]; !ok {
-		e.MessageID = altMsgID
+		e.MessageID = e.Header(fieldMessageID)
 	}
 	if _, ok := fields[fieldSubject]; !ok {
-		e.Subject = altSubject
+		e.Subject = e.Header(fieldSubject)
 	}
 	if e.URL == "" {
 		e.URL = link
@@ -831,8 +823,8 @@ func newEvent(fields url.Values) (*Event, error) {
 	return e, nil
 }
 
-// fillSMS sets the SMS field named k, reporting whether k is one.
-func fillSMS(sms *SMSDetails, k, v string) bool {
+// fillSMS sets the SMS field named k, if k is one.
+func fillSMS(sms *SMSDetails, k, v string) {
 	switch k {
 	case fieldDestinationNumber:
 		sms.DestinationNumber = v
@@ -856,10 +848,7 @@ func fillSMS(sms *SMSDetails, k, v string) bool {
 		sms.RetryCount = parseLooseInt(v)
 	case fieldStatusCode:
 		sms.StatusCode = parseLooseInt(v)
-	default:
-		return false
 	}
-	return true
 }
 
 func firstValue(vs []string) string {

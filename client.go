@@ -231,10 +231,10 @@ func (c *Client) do(ctx context.Context, endpoint string, policy retryPolicy, ma
 		return "", st.attempts, &NetworkError{Endpoint: endpoint, Attempts: st.attempts, Err: err}
 	}
 	resp.Body.Close() // checkRetry has read it into st.body
-	// What SMTP2GO echoes back may hold the request's secrets as well as
-	// the key: keep them all out of the error.
-	secrets := append([]string{c.apiKey}, secretsOf(in)...)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// What SMTP2GO echoes back may hold the request's secrets as well
+		// as the key: keep them all out of the error.
+		secrets := append([]string{c.apiKey}, secretsOf(in)...)
 		apiErr := newAPIError(endpoint, resp.StatusCode, st.body, secrets)
 		apiErr.Attempts = st.attempts
 		apiErr.RetryAfter, _ = retryAfter(resp.Header)

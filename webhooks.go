@@ -771,21 +771,19 @@ func (l *webhookList) UnmarshalJSON(b []byte) error {
 		}
 		return nil
 	}
-	var wrapped struct {
+	// One pass reads both object shapes: a webhook, or a "webhooks" member.
+	var obj struct {
+		wireWebhook
 		Webhooks json.RawMessage `json:"webhooks"`
 	}
-	if err := json.Unmarshal(b, &wrapped); err != nil {
+	if err := json.Unmarshal(b, &obj); err != nil {
 		return err
 	}
-	if wrapped.Webhooks != nil {
-		return l.UnmarshalJSON(wrapped.Webhooks)
+	if obj.Webhooks != nil {
+		return l.UnmarshalJSON(obj.Webhooks)
 	}
-	var one Webhook
-	if err := json.Unmarshal(b, &one); err != nil {
-		return err
-	}
-	if one.ID != 0 || one.URL != "" {
-		*l = webhookList{one}
+	if obj.ID != 0 || obj.URL != "" {
+		*l = webhookList{obj.webhook()}
 	}
 	return nil
 }

@@ -275,27 +275,6 @@ func secretsOf(in any) []string {
 	return nil
 }
 
-// urlSecrets returns the password and the query values of a URL, where
-// webhook URLs carry secrets.
-func urlSecrets(raw string) []string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	if pass, ok := u.User.Password(); ok && pass != "" {
-		out = append(out, pass)
-	}
-	for _, vs := range u.Query() {
-		for _, v := range vs {
-			if len(v) >= 4 { // shorter values are not secrets, and would scrub too much
-				out = append(out, v)
-			}
-		}
-	}
-	return out
-}
-
 // beforeAttempt runs before every attempt (retryablehttp's RequestLogHook).
 func beforeAttempt(_ retryablehttp.Logger, req *http.Request, i int) {
 	if st := callFrom(req.Context()); st != nil {

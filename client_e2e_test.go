@@ -620,3 +620,28 @@ func TestE2EStringListsSeveral(t *testing.T) {
 		}
 	})
 }
+
+// TestE2ERemoveWhoseAnswerWasLost: the first remove is carried out but its
+// connection dropped; the retry is told the webhook does not exist. That is
+// the success it looks like, not an error.
+func TestE2ERemoveWhoseAnswerWasLost(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t)
+	client := srv.Client()
+	added, err := client.Webhooks.Add(context.Background(), &smtp2go.AddWebhookRequest{URL: "https://example.com/gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Fail("webhook/remove", smtp2gotest.Fault{DropAfterProcessing: true})
+	res, err := client.Webhooks.Remove(context.Background(), &smtp2go.RemoveWebhookRequest{ID: added.Webhook.ID})
+	if err != nil || res.Webhook != nil {
+		t.Fatalf("Remove = %+v, %v; want success without data", res, err)
+	}
+	if n := len(srv.Webhooks()); n != 0 {
+		t.Errorf("%d webhooks left", n)
+	}
+	// A remove of an ID that never existed is still an error.
+	if _, err := client.Webhooks.Remove(context.Background(), &smtp2go.RemoveWebhookRequest{ID: 999999}); !errors.Is(err, smtp2go.ErrBadRequest) {
+		t.Errorf("Remove(999999) = %v, want the fake's 400", err)
+	}
+}

@@ -246,14 +246,62 @@ func excerpt(body []byte, secrets []string) string {
 	return b.String()
 }
 
-// scrub removes every secret in secrets from s.
+// scrub removes every secret in secrets from s, longest first, so that no
+// part of a longer one survives the removal of a shorter one.
 func scrub(s string, secrets []string) string {
+	secrets = slices.Clone(secrets)
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	for _, secret := range secrets {
 		if secret != "" && strings.Contains(s, secret) {
 			s = strings.ReplaceAll(s, secret, "[redacted]")
 		}
 	}
 	return s
+}
+
+// minSecretLen is the length below which a value is not scrubbed: shorter
+// ones are no secrets worth the name, and removing them would garble errors.
+const minSecretLen = 4
+
+// secretForms returns s in every form an error body may echo it in: as it
+// is, percent-encoded for a query or a path, and JSON-escaped (also with "/"
+// written "\/"). None for a value shorter than minSecretLen.
+func secretForms(s string) []string {
+	if len(s) < minSecretLen {
+		return nil
+	}
+	forms := []string{s, url.QueryEscape(s), url.PathEscape(s)}
+	if j, err := json.Marshal(s); err == nil {
+		escaped := string(j[1 : len(j)-1])
+		forms = append(forms, escaped, strings.ReplaceAll(escaped, "/", `\/`))
+	}
+	slices.Sort(forms)
+	return slices.Compact(forms)
+}
+
+// urlSecrets returns the password and the query values of a webhook URL, where
+// secrets are kept, in every form an error may echo them in, the raw one of
+// the URL included.
+func urlSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	if pass, ok := u.User.Password(); ok {
+		out = append(out, secretForms(pass)...)
+		if _, rawPass, ok := strings.Cut(u.User.String(), ":"); ok {
+			out = append(out, secretForms(rawPass)...)
+		}
+	}
+	for _, pair := range strings.Split(u.RawQuery, "&") {
+		_, rawValue, _ := strings.Cut(pair, "=")
+		out = append(out, secretForms(rawValue)...)
+		if v, err := url.QueryUnescape(rawValue); err == nil {
+			out = append(out, secretForms(v)...)
+		}
+	}
+	return out
 }
 
 // ValidationError reports a request the SDK refused to send because a field

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -199,13 +200,33 @@ func (raw *wireWebhook) webhook() Webhook {
 	}
 }
 
-// String describes the webhook with its auth value redacted, so that printing
-// a Webhook never reveals the secret.
-func (w Webhook) String() string {
+// Redacted returns a copy of w safe to print or log: the auth value replaced
+// by "[redacted]" (when there is one), the URL through [RedactURL], and
+// usernames that are API keys ("api-…": a webhook's usernames may be SMTP
+// users, API keys or IP addresses) cut to "api-[redacted]".
+func (w Webhook) Redacted() Webhook {
 	w.AuthHeaderValue = redactValue(w.AuthHeaderValue)
 	w.URL = RedactURL(w.URL)
+	if slices.ContainsFunc(w.Usernames, isAPIKey) {
+		names := make([]string, len(w.Usernames))
+		for i, n := range w.Usernames {
+			if isAPIKey(n) {
+				n = "api-[redacted]"
+			}
+			names[i] = n
+		}
+		w.Usernames = names
+	}
+	return w
+}
+
+func isAPIKey(s string) bool { return strings.HasPrefix(s, "api-") }
+
+// String describes the webhook with its secrets redacted (see
+// [Webhook.Redacted]), so that printing a Webhook never reveals them.
+func (w Webhook) String() string {
 	type plain Webhook // drops the String method
-	return fmt.Sprintf("%+v", plain(w))
+	return fmt.Sprintf("%+v", plain(w.Redacted()))
 }
 
 // GoString is String, so that %#v hides the secrets too.
@@ -213,14 +234,17 @@ func (w Webhook) GoString() string { return "smtp2go.Webhook" + w.String() }
 
 // LogValue makes slog log the webhook with its secrets redacted.
 func (w Webhook) LogValue() slog.Value {
+	r := w.Redacted()
 	return slog.GroupValue(
-		slog.Int64("id", w.ID),
-		slog.String("url", RedactURL(w.URL)),
-		slog.Any("events", w.Events),
-		slog.Any("sms_events", w.SMSEvents),
-		slog.String("output_format", string(w.OutputFormat)),
-		slog.String("auth_header_type", string(w.AuthHeaderType)),
-		slog.String("auth_header_value", redactValue(w.AuthHeaderValue)),
+		slog.Int64("id", r.ID),
+		slog.String("url", r.URL),
+		slog.Any("events", r.Events),
+		slog.Any("sms_events", r.SMSEvents),
+		slog.Any("headers", r.Headers),
+		slog.Any("usernames", r.Usernames),
+		slog.String("output_format", string(r.OutputFormat)),
+		slog.String("auth_header_type", string(r.AuthHeaderType)),
+		slog.String("auth_header_value", r.AuthHeaderValue),
 	)
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -209,6 +210,10 @@ func (r EnsureWebhookResponse) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("request_id", r.RequestID), slog.String("action", string(r.Action)), slog.Any("webhook", r.Webhook.LogValue()))
 }
 
+// errNoWebhook is why a 2xx answer to webhook/add is an error: it held no
+// webhook with an ID.
+var errNoWebhook = errors.New("the response held no webhook with an id")
+
 // ErrDuplicateURL is returned by Ensure when several webhooks have the URL
 // asked for, so there is no telling which one to keep.
 var ErrDuplicateURL = errors.New("smtp2go: several webhooks have this URL")
@@ -220,7 +225,8 @@ var ErrDuplicateURL = errors.New("smtp2go: several webhooks have this URL")
 // connection that was never made, or 429). After an ambiguous failure (a
 // timeout, a reset connection, a 5xx, a 2xx whose body holds no webhook) it
 // waits, lists the webhooks and returns the one identical to req if there is
-// one; only if there is none does it add again, within the same retry budget.
+// one; only if there is none does it add again, within the same retry budget,
+// and never after a 2xx (the error is then an *APIError with that status).
 // Such a webhook may also have existed before the call.
 //
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/add-webhook
@@ -241,31 +247,35 @@ func (s *WebhooksService) Add(ctx context.Context, req *AddWebhookRequest) (*Add
 		if err == nil && created.ID != 0 {
 			return &AddWebhookResponse{RequestID: requestID, Webhook: created.Webhook}, nil
 		}
-		if err != nil && !ambiguous(err) {
+		if err == nil {
+			err = &APIError{Endpoint: "webhook/add", StatusCode: http.StatusOK, RequestID: requestID, decodeErr: errNoWebhook}
+		}
+		if !ambiguous(err) {
 			return nil, withAttempts(err, used)
 		}
 		// It may have been created: a timeout, a reset, a 5xx, or a 2xx
 		// without a usable webhook in it. Give an add still under way on
 		// SMTP2GO's side time to land, then look for it.
 		if werr := sleep(ctx, backoff(c.retryWaitMin, c.retryWaitMax, round, nil)); werr != nil {
-			return nil, fmt.Errorf("smtp2go: webhook/add: %w", werr)
+			return nil, fmt.Errorf("%w (gave up checking whether it was created: %w)", withAttempts(err, used), werr)
 		}
 		list, listErr := s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID})
 		switch {
-		case listErr != nil && err == nil:
-			return nil, fmt.Errorf("smtp2go: webhook/add: the answer held no webhook, and listing to find it failed: %w", listErr)
+		case listErr != nil && ctx.Err() != nil:
+			return nil, fmt.Errorf("%w (gave up checking whether it was created: %w)", withAttempts(err, used), ctx.Err())
 		case listErr != nil:
-			return nil, fmt.Errorf("%w (and listing to check whether it was created failed: %w)", withAttempts(err, used), listErr)
+			// The list's error is text only, so that errors.Is answers for
+			// the add alone.
+			return nil, fmt.Errorf("%w (and listing to check whether it was created failed: %v)", withAttempts(err, used), listErr)
 		}
 		if w, ok := findMatch(list.Webhooks, &want); ok {
 			return &AddWebhookResponse{RequestID: list.RequestID, Webhook: w}, nil
 		}
-		if err == nil {
-			// SMTP2GO said it created the webhook, but neither its answer
-			// nor the list shows it; adding again could make a second one.
-			return &AddWebhookResponse{RequestID: requestID, Webhook: created.Webhook}, nil
-		}
-		if used >= budget {
+		// After a 2xx SMTP2GO said it created the webhook, even if neither
+		// its answer nor the list shows it: adding again could make a
+		// second one.
+		var apiErr *APIError
+		if used >= budget || (errors.As(err, &apiErr) && apiErr.StatusCode < 300) {
 			return nil, withAttempts(err, used)
 		}
 	}
@@ -392,13 +402,17 @@ func (s *WebhooksService) Edit(ctx context.Context, req *EditWebhookRequest) (*E
 	}
 	next := *current
 	req.ApplyTo(&next)
-	// A new auth type needs a value. A kept one does not: SMTP2GO may withhold
-	// the secret in webhook/view, and editBody then leaves it as it is.
-	requireAuthValue := req.AuthHeaderValue != nil || next.AuthHeaderType != current.AuthHeaderType
-	if err := validateAuth(&next, requireAuthValue); err != nil {
-		return nil, err
+	if req.AuthHeaderType != nil || req.AuthHeaderValue != nil {
+		// A new auth type needs a value. A kept one does not: SMTP2GO may
+		// withhold the secret in webhook/view, and send then leaves it be.
+		requireAuthValue := req.AuthHeaderValue != nil || next.AuthHeaderType != current.AuthHeaderType
+		if err := validateAuth(&next, requireAuthValue); err != nil {
+			return nil, err
+		}
+	} else if next.AuthHeaderType == AuthNone {
+		next.AuthHeaderValue = "" // a leftover (or a mask) without a type means nothing
 	}
-	return s.send(ctx, &next, req.SubaccountID)
+	return s.send(ctx, &next, req.SubaccountID, req.AuthHeaderValue != nil)
 }
 
 // ApplyTo sets on w the fields req sets, as Edit does to the current state
@@ -454,8 +468,9 @@ type editBody struct {
 	SubaccountID    string         `json:"subaccount_id,omitempty"`
 }
 
-// send makes the webhook/edit call that sets w's whole state.
-func (s *WebhooksService) send(ctx context.Context, w *Webhook, subaccountID string) (*EditWebhookResponse, error) {
+// send makes the webhook/edit call that sets w's whole state. callersValue
+// says whether w's auth value came from the caller rather than from SMTP2GO.
+func (s *WebhooksService) send(ctx context.Context, w *Webhook, subaccountID string, callersValue bool) (*EditWebhookResponse, error) {
 	body := editBody{
 		ID:             w.ID,
 		URL:            w.URL,
@@ -467,7 +482,9 @@ func (s *WebhooksService) send(ctx context.Context, w *Webhook, subaccountID str
 		AuthHeaderType: w.AuthHeaderType,
 		SubaccountID:   subaccountID,
 	}
-	if !looksMasked(w.AuthHeaderValue) {
+	// A value read from webhook/view that looks masked is never sent back;
+	// one the caller gives always is.
+	if callersValue || !looksMasked(w.AuthHeaderValue) {
 		body.AuthHeaderValue = w.AuthHeaderValue
 	}
 	var echoed oneWebhook
@@ -489,11 +506,7 @@ func (b *editBody) secrets() []string { return webhookSecrets(b.URL, b.AuthHeade
 func (r *AddWebhookRequest) secrets() []string { return webhookSecrets(r.URL, r.AuthHeaderValue) }
 
 func webhookSecrets(rawURL, authValue string) []string {
-	s := urlSecrets(rawURL)
-	if len(authValue) >= 4 {
-		s = append(s, authValue)
-	}
-	return s
+	return append(urlSecrets(rawURL), secretForms(authValue)...)
 }
 
 func nonNil[T any](s []T) []T {
@@ -504,7 +517,9 @@ func nonNil[T any](s []T) []T {
 }
 
 // Remove deletes a webhook. SMTP2GO's docs return the removed webhook; live it
-// may return none, and then RemoveWebhookResponse.Webhook is nil.
+// may return none, and then RemoveWebhookResponse.Webhook is nil. A retry that
+// finds the webhook already gone (an earlier attempt removed it, and its
+// answer was lost) is a success, confirmed with one List.
 //
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/remove-webhook
 func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest) (*RemoveWebhookResponse, error) {
@@ -519,7 +534,12 @@ func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest)
 		return nil, err
 	}
 	var data json.RawMessage
-	requestID, _, err := c.do(ctx, "webhook/remove", retryIdempotent, 0, req, &data)
+	requestID, attempts, err := c.do(ctx, "webhook/remove", retryIdempotent, 0, req, &data)
+	if err != nil && attempts > 1 && s.removedEarlier(ctx, req, err) {
+		// An earlier attempt removed it, and its answer was lost: the 4xx
+		// of the retry says only that it is no longer there.
+		return &RemoveWebhookResponse{}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -529,6 +549,21 @@ func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest)
 		resp.Webhook = &removed
 	}
 	return resp, nil
+}
+
+// removedEarlier reports whether a remove that failed with a 4xx after
+// retries failed only because an earlier attempt had removed the webhook.
+func (s *WebhooksService) removedEarlier(ctx context.Context, req *RemoveWebhookRequest, err error) bool {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode < 400 || apiErr.StatusCode > 499 || apiErr.StatusCode == http.StatusTooManyRequests {
+		return false
+	}
+	list, listErr := s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID})
+	if listErr != nil {
+		return false
+	}
+	_, pickErr := pick(list, req.ID)
+	return pickErr != nil
 }
 
 // Ensure makes the account have exactly one webhook with req.URL, set up as
@@ -578,7 +613,7 @@ func (s *WebhooksService) Ensure(ctx context.Context, req *AddWebhookRequest) (*
 			return &EnsureWebhookResponse{RequestID: list.RequestID, Webhook: found[0], Action: EnsureUnchanged}, nil
 		}
 		want.ID = found[0].ID
-		edited, err := s.send(ctx, &want, req.SubaccountID)
+		edited, err := s.send(ctx, &want, req.SubaccountID, true)
 		if err != nil {
 			return nil, err
 		}

@@ -521,7 +521,8 @@ func TestErrorsNeverLeakTheKey(t *testing.T) {
 func TestSecretsRedactedWhenPrintedOrLogged(t *testing.T) {
 	t.Parallel()
 	const token = "tok-very-secret"
-	w := smtp2go.Webhook{ID: 1, URL: "https://user:pw-secret@example.com/hook?key=q-secret", AuthHeaderType: smtp2go.AuthBearer, AuthHeaderValue: token}
+	w := smtp2go.Webhook{ID: 1, URL: "https://user:pw-secret@example.com/hook?key=q-secret", AuthHeaderType: smtp2go.AuthBearer, AuthHeaderValue: token,
+		Usernames: []string{"smtp-user", "api-KEYSECRET0123456789"}}
 	add := smtp2go.AddWebhookRequest{URL: w.URL, AuthHeaderType: smtp2go.AuthBearer, AuthHeaderValue: token}
 	edit := smtp2go.EditWebhookRequest{ID: 1, URL: &w.URL, AuthHeaderValue: smtp2go.Ptr(token)}
 	var logged bytes.Buffer
@@ -531,7 +532,7 @@ func TestSecretsRedactedWhenPrintedOrLogged(t *testing.T) {
 		"Webhook %v": fmt.Sprintf("%v", w), "Webhook %+v": fmt.Sprintf("%+v", w), "[]Webhook": fmt.Sprint([]smtp2go.Webhook{w}),
 		"Add %v": fmt.Sprintf("%v", add), "Edit %v": fmt.Sprintf("%v", edit), "slog": logged.String(),
 	} {
-		noSecrets(t, what, s, token, "pw-secret", "q-secret")
+		noSecrets(t, what, s, token, "pw-secret", "q-secret", "KEYSECRET")
 		if !strings.Contains(s, "example.com") {
 			t.Errorf("%s lost the URL's host: %s", what, s)
 		}
@@ -1137,5 +1138,85 @@ func TestGoStringHidesSecrets(t *testing.T) {
 		"List response %#v": fmt.Sprintf("%#v", res), "List response %+v": fmt.Sprintf("%+v", res), "slog of responses": logged.String(),
 	} {
 		noSecrets(t, what, s, token, "pw-gostring")
+	}
+}
+
+func TestAddNeverAddsAgainAfterA2xx(t *testing.T) {
+	t.Parallel()
+	for name, body := range map[string]string{
+		"no webhook in it": `{"request_id":"r","data":{}}`,
+		"does not decode":  `{"request_id":"r","data":{"id":"x1"`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			api := newMockAPI(t)
+			api.on("webhook/add", raw(200, "application/json", body, nil))
+			api.on("webhook/view", fixture(t, 200, "view_empty.json"))
+			_, err := api.client().Webhooks.Add(context.Background(), &smtp2go.AddWebhookRequest{URL: "https://example.com/a"})
+			var apiErr *smtp2go.APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != 200 {
+				t.Errorf("error = %v, want an *APIError with status 200", err)
+			}
+			if a, v := api.count("webhook/add"), api.count("webhook/view"); a != 1 || v != 1 {
+				t.Errorf("sent %d adds and %d views, want 1 and 1", a, v)
+			}
+		})
+	}
+}
+
+func TestEditAuthValues(t *testing.T) {
+	t.Parallel()
+	view := func(typ, value string) httpmock.Responder {
+		return raw(200, "application/json", `{"request_id":"r","data":[{"id":5,"url":"https://example.com/h","events":["bounce"],"output_format":"form","auth_header_type":"`+typ+`","auth_header_value":"`+value+`"}]}`, nil)
+	}
+	tests := []struct {
+		name string
+		view httpmock.Responder
+		req  smtp2go.EditWebhookRequest
+		want string // the auth members of the edit body
+	}{
+		{"a caller's value is sent even if it looks masked", view("bearer", "********"),
+			smtp2go.EditWebhookRequest{ID: 5, AuthHeaderValue: smtp2go.Ptr("ab****cd-real-token")}, `"auth_header_type":"bearer","auth_header_value":"ab****cd-real-token"`},
+		{"a masked value read back is not", view("bearer", "********"),
+			smtp2go.EditWebhookRequest{ID: 5, Events: []smtp2go.EventType{smtp2go.EventSpam}}, `"auth_header_type":"bearer"}`},
+		{"a clear value read back is kept", view("bearer", "tok-1"),
+			smtp2go.EditWebhookRequest{ID: 5, Events: []smtp2go.EventType{smtp2go.EventSpam}}, `"auth_header_type":"bearer","auth_header_value":"tok-1"}`},
+		{"a leftover value without a type does not block an edit", view("", "leftover"),
+			smtp2go.EditWebhookRequest{ID: 5, Events: []smtp2go.EventType{smtp2go.EventSpam}}, `"auth_header_type":""}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			api := newMockAPI(t)
+			api.on("webhook/view", tt.view)
+			api.on("webhook/edit", raw(200, "application/json", `{"request_id":"e"}`, nil))
+			req := tt.req
+			if _, err := api.client().Webhooks.Edit(context.Background(), &req); err != nil {
+				t.Fatalf("Edit: %v", err)
+			}
+			if got := string(api.requests("webhook/edit")[0].Body); !strings.Contains(got, tt.want) {
+				t.Errorf("edit body %s lacks %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestErrorsScrubEncodedSecrets(t *testing.T) {
+	t.Parallel()
+	const token = "tok/with+slash=="
+	hookURL := "https://hook:Zx%2F9%2Bq@example.com/h?sig=ab%2Bcd%3D%3D"
+	api := newMockAPI(t)
+	// Echoes of the request as sent: percent-encoded, JSON-escaped, in HTML.
+	api.on("webhook/add",
+		raw(400, "application/json", `{"data":{"error":"Invalid url `+hookURL+` token tok\/with+slash==","error_code":"E_ApiResponseCodes.INVALID_IN_PAYLOAD"}}`, nil),
+		raw(400, "text/html", `<html><body>bad <a href="`+hookURL+`">url</a>, Zx/9+q and ab+cd==, tok%2Fwith%2Bslash%3D%3D</body></html>`, nil))
+	c := api.client(smtp2go.WithRetryMax(0))
+	req := &smtp2go.AddWebhookRequest{URL: hookURL, AuthHeaderType: smtp2go.AuthBearer, AuthHeaderValue: token}
+	for range 2 {
+		_, err := c.Webhooks.Add(context.Background(), req)
+		if err == nil {
+			t.Fatal("want an error")
+		}
+		noSecrets(t, "error", err.Error(), "Zx%2F9%2Bq", "Zx/9+q", "ab%2Bcd%3D%3D", "ab+cd==", token, `tok\/with`, "tok%2Fwith")
 	}
 }

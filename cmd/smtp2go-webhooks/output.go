@@ -28,15 +28,16 @@ type webhookOut struct {
 const masked = "********"
 
 func toOut(w smtp2go.Webhook) webhookOut {
+	r := w.Redacted()
 	out := webhookOut{
-		ID:             w.ID,
-		URL:            smtp2go.RedactURL(w.URL),
-		Events:         strs(w.Events),
-		SMSEvents:      strs(w.SMSEvents),
-		Headers:        nonNil(w.Headers),
-		Usernames:      nonNil(w.Usernames),
-		OutputFormat:   string(w.OutputFormat),
-		AuthHeaderType: string(w.AuthHeaderType),
+		ID:             r.ID,
+		URL:            r.URL,
+		Events:         strs(r.Events),
+		SMSEvents:      strs(r.SMSEvents),
+		Headers:        nonNil(r.Headers),
+		Usernames:      nonNil(r.Usernames),
+		OutputFormat:   string(r.OutputFormat),
+		AuthHeaderType: string(r.AuthHeaderType),
 	}
 	if w.AuthHeaderValue != "" {
 		out.AuthHeaderValue = masked

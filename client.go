@@ -406,8 +406,9 @@ func (c *Client) logAttempt(ctx context.Context, st *call, resp *http.Response, 
 	c.logger.DebugContext(ctx, "smtp2go: request", attrs...)
 }
 
-// backoff waits min·2ⁿ with equal jitter, capped at max; a Retry-After from
-// a 429 or 503 is honoured, but never beyond max.
+// backoff waits between min·2ⁿ and twice that, at random, capped at max, so
+// that clients that failed together do not retry together; a Retry-After
+// from a 429 or 503 is honoured, but never beyond max.
 func backoff(min, max time.Duration, n int, resp *http.Response) time.Duration {
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 		if d, ok := retryAfter(resp.Header); ok {
@@ -418,8 +419,8 @@ func backoff(min, max time.Duration, n int, resp *http.Response) time.Duration {
 	if n < 30 && min > 0 && min<<n > 0 && min<<n < max {
 		d = min << n
 	}
-	if half := d / 2; half > 0 {
-		d = half + rand.N(half+1)
+	if d > 0 {
+		d += rand.N(d)
 	}
 	return clamp(d, min, max)
 }

@@ -22,25 +22,29 @@ func TestBackoff(t *testing.T) {
 		resp     *http.Response
 		lo, hi   time.Duration
 	}{
-		{"first wait", time.Second, 10 * time.Second, 0, nil, 500 * time.Millisecond, time.Second},
-		{"grows", time.Second, 10 * time.Second, 2, nil, 2 * time.Second, 4 * time.Second},
-		{"capped", time.Second, 10 * time.Second, 40, nil, 5 * time.Second, 10 * time.Second},
-		{"never below min", time.Second, 10 * time.Second, 0, nil, time.Second, time.Second},
+		{"first wait", time.Second, 10 * time.Second, 0, nil, time.Second, 2 * time.Second},
+		{"grows", time.Second, 10 * time.Second, 2, nil, 4 * time.Second, 8 * time.Second},
+		{"capped", time.Second, 10 * time.Second, 40, nil, 10 * time.Second, 10 * time.Second},
+		{"capped on the way", time.Second, 10 * time.Second, 3, nil, 8 * time.Second, 10 * time.Second},
 		{"Retry-After honoured", time.Second, 10 * time.Second, 0, withRetryAfter(429, "3"), 3 * time.Second, 3 * time.Second},
 		{"Retry-After on 503", time.Second, 10 * time.Second, 0, withRetryAfter(503, "4"), 4 * time.Second, 4 * time.Second},
 		{"huge Retry-After capped", time.Second, 10 * time.Second, 0, withRetryAfter(429, "86400"), 10 * time.Second, 10 * time.Second},
-		{"Retry-After ignored on 500", time.Second, 10 * time.Second, 0, withRetryAfter(500, "9"), 500 * time.Millisecond, time.Second},
-		{"negative Retry-After ignored", time.Second, 10 * time.Second, 0, withRetryAfter(429, "-5"), 500 * time.Millisecond, time.Second},
+		{"Retry-After ignored on 500", time.Second, 10 * time.Second, 0, withRetryAfter(500, "9"), time.Second, 2 * time.Second},
+		{"negative Retry-After ignored", time.Second, 10 * time.Second, 0, withRetryAfter(429, "-5"), time.Second, 2 * time.Second},
 		{"HTTP-date in the past", time.Second, 10 * time.Second, 0, withRetryAfter(429, "Mon, 02 Jan 2006 15:04:05 GMT"), time.Second, time.Second},
 	}
 	for _, tt := range tests {
+		seen := map[time.Duration]bool{}
 		for range 50 { // jitter: every draw within bounds
 			d := backoff(tt.min, tt.max, tt.n, tt.resp)
-			lo := max(tt.lo, tt.min)
-			if d < lo || d > tt.hi {
-				t.Errorf("%s: backoff = %s, want within [%s, %s]", tt.name, d, lo, tt.hi)
+			seen[d] = true
+			if d < tt.lo || d > tt.hi {
+				t.Errorf("%s: backoff = %s, want within [%s, %s]", tt.name, d, tt.lo, tt.hi)
 				break
 			}
+		}
+		if tt.lo != tt.hi && len(seen) < 2 {
+			t.Errorf("%s: 50 draws gave one wait: no jitter", tt.name)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package smtp2go_test
+package smtp2go
 
 import (
 	"context"
@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/relaykit/smtp2go"
 )
 
 // checkGoroutines fails t if, once cleanup ran, goroutines that were not
@@ -103,8 +101,8 @@ func TestClientLeavesNoGoroutines(t *testing.T) {
 		}
 		return transport.RoundTrip(r)
 	})}
-	c, err := smtp2go.NewClient(testKey, smtp2go.WithBaseURL(srv.URL+"/v3/"), smtp2go.WithHTTPClient(hc),
-		smtp2go.WithRetryWait(time.Millisecond, 2*time.Millisecond), smtp2go.WithTimeout(50*time.Millisecond))
+	c, err := NewClient("api-leaktest0123456789abcdef01234567", WithBaseURL(srv.URL+"/v3/"), WithHTTPClient(hc),
+		WithRetryWait(time.Millisecond, 2*time.Millisecond), WithTimeout(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,11 +112,11 @@ func TestClientLeavesNoGoroutines(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := c.Webhooks.Add(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/a"}); !errors.Is(err, smtp2go.ErrRateLimited) {
+	if _, err := c.Webhooks.Add(ctx, &AddWebhookRequest{URL: "https://example.com/a"}); !errors.Is(err, ErrRateLimited) {
 		t.Fatalf("Add = %v, want ErrRateLimited", err)
 	}
 	// A timeout is ambiguous: Add lists, finds nothing and tries again.
-	if _, err := c.Webhooks.Add(context.WithValue(ctx, hangKey{}, true), &smtp2go.AddWebhookRequest{URL: "https://example.com/b"}); err == nil {
+	if _, err := c.Webhooks.Add(context.WithValue(ctx, hangKey{}, true), &AddWebhookRequest{URL: "https://example.com/b"}); err == nil {
 		t.Fatal("Add against a hanging server succeeded")
 	}
 	cancelled, cancel := context.WithCancel(ctx)
@@ -135,24 +133,26 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // TestHandlerLeavesNoGoroutines drives the handler through success,
-// duplicates sent while the first is in its callback, failures and panics,
+// duplicates waiting while the first is in its callback, failures and panics,
 // then closes the server and checks that nothing is left running.
 func TestHandlerLeavesNoGoroutines(t *testing.T) {
 	checkGoroutines(t)
 	release, entered := make(chan struct{}), make(chan struct{})
 	var calls atomic.Int32
-	h := smtp2go.NewWebhookHandler(func(_ context.Context, ev *smtp2go.Event) error {
+	h := NewWebhookHandler(func(_ context.Context, ev *Event) error {
 		switch calls.Add(1) {
 		case 1:
 			close(entered)
-			<-release // hold the first delivery while duplicates are sent
+			<-release // hold the first delivery while its duplicates wait
 		case 2:
 			return errors.New("fails once")
 		case 3:
 			panic("callback panic")
 		}
 		return nil
-	}, smtp2go.WithBearerToken("tok"))
+	}, WithBearerToken("tok")).(*webhookHandler)
+	waiting := make(chan struct{}, 3)
+	h.onWait = func() { waiting <- struct{}{} }
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	transport := &http.Transport{}
@@ -173,10 +173,11 @@ func TestHandlerLeavesNoGoroutines(t *testing.T) {
 	statuses := make(chan int, 4)
 	go func() { statuses <- post("held") }()
 	<-entered
-	// Duplicates, sent while the first is in its callback; each either waits
-	// for it or arrives after it: both paths end in a 200 without a call.
 	for range 3 {
 		go func() { statuses <- post("held") }()
+	}
+	for range 3 {
+		<-waiting // every duplicate is waiting for the first
 	}
 	close(release)
 	for range 4 {

@@ -286,7 +286,8 @@ func (e *Event) DedupKey() string {
 
 // String describes the event briefly, without Auth (which may be an API key)
 // or the other fields. It has a value receiver so that printing an Event, not
-// only an *Event, leaves Auth out.
+// only an *Event, leaves Auth out; fmt prints a nil *Event as "<nil>", but
+// calling String on one directly panics.
 func (e Event) String() string {
 	var b strings.Builder
 	b.WriteString("smtp2go event ")

@@ -45,19 +45,7 @@ func cmdGet(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdAdd(ctx context.Context, e *env, args []string) error {
-	var api apiFlags
-	var wf webhookFlags
-	fs := newFlagSet("add")
-	api.register(fs)
-	wf.register(fs)
-	if err := parseNoArgs(e, fs, args); err != nil {
-		return err
-	}
-	req, err := wf.addRequest(e, api.subaccount)
-	if err != nil {
-		return err
-	}
-	c, err := api.client(e)
+	c, req, output, err := parseAddCommand(e, "add", args)
 	if err != nil {
 		return err
 	}
@@ -65,11 +53,34 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if api.output == "json" {
+	if output == "json" {
 		return writeJSON(e.stdout, toOut(res.Webhook))
 	}
 	fmt.Fprintf(e.stdout, "created webhook %d\n", res.Webhook.ID)
 	return printDetails(e.stdout, res.Webhook)
+}
+
+// parseAddCommand reads the command line of add and ensure: the API flags,
+// the webhook's flags and --from-json, no arguments. It returns the client,
+// the request and the output format.
+func parseAddCommand(e *env, name string, args []string) (*smtp2go.Client, *smtp2go.AddWebhookRequest, string, error) {
+	var api apiFlags
+	var wf webhookFlags
+	fs := newFlagSet(name)
+	api.register(fs)
+	wf.register(fs)
+	if err := parseNoArgs(e, fs, args); err != nil {
+		return nil, nil, "", err
+	}
+	req, err := wf.addRequest(e, api.subaccount)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	c, err := api.client(e)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return c, req, api.output, nil
 }
 
 func cmdEdit(ctx context.Context, e *env, args []string) error {
@@ -143,19 +154,7 @@ func cmdRemove(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdEnsure(ctx context.Context, e *env, args []string) error {
-	var api apiFlags
-	var wf webhookFlags
-	fs := newFlagSet("ensure")
-	api.register(fs)
-	wf.register(fs)
-	if err := parseNoArgs(e, fs, args); err != nil {
-		return err
-	}
-	req, err := wf.addRequest(e, api.subaccount)
-	if err != nil {
-		return err
-	}
-	c, err := api.client(e)
+	c, req, output, err := parseAddCommand(e, "ensure", args)
 	if err != nil {
 		return err
 	}
@@ -163,7 +162,7 @@ func cmdEnsure(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if api.output == "json" {
+	if output == "json" {
 		return writeJSON(e.stdout, struct {
 			Action  smtp2go.EnsureAction `json:"action"`
 			Webhook webhookOut           `json:"webhook"`

@@ -308,13 +308,10 @@ func TestE2ERetries(t *testing.T) {
 	t.Run("429 with a long Retry-After is capped", func(t *testing.T) {
 		t.Parallel()
 		srv := smtp2gotest.NewServer(t)
+		// Retry-After: an hour. Uncapped, the test would hang.
 		srv.Fail("webhook/view", smtp2gotest.Fault{Status: 429, RetryAfter: "3600"})
-		start := time.Now()
 		if _, err := srv.Client(smtp2go.WithRetryWait(time.Millisecond, 20*time.Millisecond)).Webhooks.List(context.Background(), nil); err != nil {
 			t.Fatal(err)
-		}
-		if d := time.Since(start); d > 5*time.Second {
-			t.Errorf("List took %s: Retry-After was not capped", d)
 		}
 		if got := e2eStatuses(srv); !slices.Equal(got, []int{429, 200}) {
 			t.Errorf("answered %v", got)
@@ -405,13 +402,10 @@ func TestE2EBrokenBodies(t *testing.T) {
 func TestE2ETimeout(t *testing.T) {
 	t.Parallel()
 	srv := smtp2gotest.NewServer(t)
-	srv.Fail("webhook/view", smtp2gotest.Fault{Delay: 2 * time.Second, Times: 3})
+	// Hour-long delays: only the 50ms per-attempt timeout ends each attempt.
+	srv.Fail("webhook/view", smtp2gotest.Fault{Delay: time.Hour, Times: 3})
 	client := srv.Client(smtp2go.WithTimeout(50*time.Millisecond), smtp2go.WithRetryMax(2))
-	start := time.Now()
 	_, err := client.Webhooks.List(context.Background(), nil)
-	if d := time.Since(start); d > 1500*time.Millisecond {
-		t.Errorf("List took %s, want about 3×50ms", d)
-	}
 	var netErr *smtp2go.NetworkError
 	if !errors.As(err, &netErr) || netErr.Attempts != 3 || netErr.Endpoint != "webhook/view" {
 		t.Fatalf("err = %v (%T), want a NetworkError after 3 attempts", err, err)

@@ -308,20 +308,23 @@ func (s *Server) redeliver(ctx context.Context, id int64, n *notification) (last
 		case attempt > len(waits):
 			return d, true
 		}
-		if !sleep(ctx, waits[attempt-1]) {
+		if !sleep(ctx, waits[attempt-1], nil) {
 			return d, false
 		}
 	}
 }
 
-// sleep waits d, and reports false if ctx ended first.
-func sleep(ctx context.Context, d time.Duration) bool {
+// sleep waits d, and reports false if ctx ended, or stop was closed, first.
+// A nil stop never closes.
+func sleep(ctx context.Context, d time.Duration, stop <-chan struct{}) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return true
 	case <-ctx.Done():
+		return false
+	case <-stop:
 		return false
 	}
 }

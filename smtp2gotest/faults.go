@@ -1,7 +1,6 @@
 package smtp2gotest
 
 import (
-	"context"
 	"net/http"
 	"time"
 )
@@ -129,21 +128,6 @@ func (s *Server) faultResponse(f *Fault) response {
 		res.header.Set("Content-Type", f.ContentType)
 	}
 	return res
-}
-
-// wait sleeps d. It reports false if the client went away or the server was
-// closed first.
-func (s *Server) wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	case <-s.closing:
-		return false
-	}
 }
 
 // drop closes the connection of w without answering.

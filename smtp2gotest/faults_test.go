@@ -165,9 +165,10 @@ func TestFaultDrops(t *testing.T) {
 func TestFaultDelayPastClientTimeout(t *testing.T) {
 	t.Parallel()
 	srv := smtp2gotest.NewServer(nil)
-	srv.Fail("webhook/view", smtp2gotest.Fault{Delay: 2 * time.Second})
+	// An hour-long delay: if the timeout or Close waited for it, the test
+	// would hang.
+	srv.Fail("webhook/view", smtp2gotest.Fault{Delay: time.Hour})
 	client := &http.Client{Timeout: 50 * time.Millisecond}
-	start := time.Now()
 	resp, err := client.Post(srv.URL+"webhook/view", "application/json", strings.NewReader(`{"api_key":"`+srv.APIKey+`"}`))
 	if err == nil {
 		resp.Body.Close()
@@ -178,9 +179,6 @@ func TestFaultDelayPastClientTimeout(t *testing.T) {
 		t.Errorf("err = %v, want a timeout", err)
 	}
 	srv.Close()
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("timeout and Close took %s: Close waited for the delay", d)
-	}
 	if reqs := srv.Requests(); len(reqs) != 1 || reqs[0].Status != 0 {
 		t.Errorf("recorded %+v, want one abandoned request", reqs)
 	}
@@ -189,7 +187,7 @@ func TestFaultDelayPastClientTimeout(t *testing.T) {
 func TestCloseEndsDelay(t *testing.T) {
 	t.Parallel()
 	srv := smtp2gotest.NewServer(nil)
-	srv.Fail("", smtp2gotest.Fault{Delay: time.Minute})
+	srv.Fail("", smtp2gotest.Fault{Delay: time.Hour}) // a Close that waited for it would hang the test
 	wrote := make(chan struct{})
 	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { close(wrote) }}
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"webhook/view", strings.NewReader(`{}`))
@@ -203,11 +201,7 @@ func TestCloseEndsDelay(t *testing.T) {
 		done <- err
 	}()
 	<-wrote
-	start := time.Now()
 	srv.Close()
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("Close took %s", d)
-	}
 	if err := <-done; err == nil {
 		t.Error("the delayed request got an answer after Close")
 	}

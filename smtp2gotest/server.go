@@ -213,7 +213,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, rec.clone())
 	s.mu.Unlock()
 
-	if fault != nil && fault.Delay > 0 && !s.wait(r.Context(), fault.Delay) {
+	if fault != nil && fault.Delay > 0 && !sleep(r.Context(), fault.Delay, s.closing) {
 		drop(w)
 		return
 	}

@@ -5,73 +5,19 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/relaykit/smtp2go/internal/leakcheck"
 )
-
-// checkGoroutines fails t if, once cleanup ran, goroutines that were not
-// there when it was called are still running. Tests that use it must not be
-// parallel: parallel tests would start and stop goroutines meanwhile.
-func checkGoroutines(t *testing.T) {
-	t.Helper()
-	before := goroutineIDs()
-	t.Cleanup(func() {
-		// Goroutines end shortly after what they served closed: poll, as a
-		// leak detector must, but give up after a generous bound.
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			extra := newGoroutines(before)
-			if len(extra) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("%d goroutines leaked:\n%s", len(extra), strings.Join(extra, "\n\n"))
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
-}
-
-// goroutineIDs returns the header line ("goroutine 7 [running]:" without the
-// state) of every goroutine.
-func goroutineIDs() map[string]bool {
-	ids := map[string]bool{}
-	for _, g := range goroutineStacks() {
-		ids[goroutineID(g)] = true
-	}
-	return ids
-}
-
-func newGoroutines(before map[string]bool) []string {
-	var extra []string
-	for _, g := range goroutineStacks() {
-		if !before[goroutineID(g)] && !strings.Contains(g, "testing.(*T).Run") && !strings.Contains(g, "checkGoroutines") {
-			extra = append(extra, g)
-		}
-	}
-	return extra
-}
-
-func goroutineStacks() []string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	return strings.Split(strings.TrimSpace(string(buf)), "\n\n")
-}
-
-func goroutineID(stack string) string {
-	head, _, _ := strings.Cut(stack, " [")
-	return head
-}
 
 // TestClientLeavesNoGoroutines drives the retry paths (503s, 429s, timeouts,
 // cancellation during backoff, Add's reconciliation) against a real loopback
 // server, then checks that nothing the client started is still running.
 func TestClientLeavesNoGoroutines(t *testing.T) {
-	checkGoroutines(t)
+	leakcheck.Check(t)
 	var calls atomic.Int32
 	hang := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -136,7 +82,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // duplicates waiting while the first is in its callback, failures and panics,
 // then closes the server and checks that nothing is left running.
 func TestHandlerLeavesNoGoroutines(t *testing.T) {
-	checkGoroutines(t)
+	leakcheck.Check(t)
 	release, entered := make(chan struct{}), make(chan struct{})
 	var calls atomic.Int32
 	h := NewWebhookHandler(func(_ context.Context, ev *Event) error {

@@ -3,12 +3,10 @@ package smtp2gotest_test
 import (
 	"context"
 	"net/http"
-	"runtime"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/relaykit/smtp2go"
+	"github.com/relaykit/smtp2go/internal/leakcheck"
 	"github.com/relaykit/smtp2go/smtp2gotest"
 )
 
@@ -23,36 +21,22 @@ func TestDeliveriesLeaveNoGoroutines(t *testing.T) {
 		}
 	})
 	hung, arrived := hanging(t)
-	before := runtime.NumGoroutine()
-	func() {
-		srv := smtp2gotest.NewServer(nil)
-		defer srv.Close()
-		addWebhook(t, srv, smtp2go.AddWebhookRequest{URL: failing.URL, Events: []smtp2go.EventType{smtp2go.EventOpen}})
-		addWebhook(t, srv, smtp2go.AddWebhookRequest{URL: hung.URL, Events: []smtp2go.EventType{smtp2go.EventClick}})
+	leakcheck.Check(t) // after the receivers, which outlive the fake
+	srv := smtp2gotest.NewServer(nil)
+	defer srv.Close()
+	addWebhook(t, srv, smtp2go.AddWebhookRequest{URL: failing.URL, Events: []smtp2go.EventType{smtp2go.EventOpen}})
+	addWebhook(t, srv, smtp2go.AddWebhookRequest{URL: hung.URL, Events: []smtp2go.EventType{smtp2go.EventClick}})
 
-		emit(t, srv, smtp2gotest.SampleEvent(smtp2go.EventOpen))
-		if _, err := smtp2gotest.Deliver(context.Background(), failing.URL, smtp2gotest.SampleEvent(smtp2go.EventOpen)); err != nil {
-			t.Error(err)
-		}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			_, _ = srv.Emit(context.Background(), smtp2gotest.SampleEvent(smtp2go.EventClick))
-		}()
-		<-arrived
-		srv.Close()
-		<-done
-	}()
-
-	// Connections end shortly after their peers closed: poll, as a leak
-	// detector must, with a generous bound.
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			stacks := string(buf[:runtime.Stack(buf, true)])
-			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), strings.TrimSpace(stacks))
-		}
-		time.Sleep(10 * time.Millisecond)
+	emit(t, srv, smtp2gotest.SampleEvent(smtp2go.EventOpen))
+	if _, err := smtp2gotest.Deliver(context.Background(), failing.URL, smtp2gotest.SampleEvent(smtp2go.EventOpen)); err != nil {
+		t.Error(err)
 	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = srv.Emit(context.Background(), smtp2gotest.SampleEvent(smtp2go.EventClick))
+	}()
+	<-arrived
+	srv.Close()
+	<-done
 }

@@ -127,7 +127,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(out, "   removed webhook %d; %d webhooks left\n", id, len(list.Webhooks))
 
-	fmt.Fprintf(out, "\ndemo ok: webhook %d added, listed, edited and removed; %d events received as typed values (%d redelivery); no account or network used\n", id, delivered, redelivered)
+	fmt.Fprintf(out, "\ndemo ok: webhook %d added, listed, edited and removed; %d events received as typed values (%d redelivery); no SMTP2GO account used, nothing sent beyond 127.0.0.1\n", id, delivered, redelivered)
 	return nil
 }
 

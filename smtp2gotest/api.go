@@ -249,28 +249,16 @@ func applyFields(w *smtp2go.Webhook, p payload) *failure {
 		w.URL = u
 	}
 	if p.has("events") {
-		names, f := p.strings("events")
+		events, f := eventList[smtp2go.EventType](p, "events", "email")
 		if f != nil {
 			return f
-		}
-		events := make([]smtp2go.EventType, len(names))
-		for i, n := range names {
-			if events[i] = smtp2go.EventType(n); !events[i].Valid() {
-				return invalidField("events", "%q is not a valid email event.", n)
-			}
 		}
 		w.Events = events
 	}
 	if p.has("sms_events") {
-		names, f := p.strings("sms_events")
+		events, f := eventList[smtp2go.SMSEventType](p, "sms_events", "SMS")
 		if f != nil {
 			return f
-		}
-		events := make([]smtp2go.SMSEventType, len(names))
-		for i, n := range names {
-			if events[i] = smtp2go.SMSEventType(n); !events[i].Valid() {
-				return invalidField("sms_events", "%q is not a valid SMS event.", n)
-			}
 		}
 		w.SMSEvents = events
 	}
@@ -505,4 +493,23 @@ func (s *Server) envelope(status int, data any) response {
 func isBasicCredential(v string) bool {
 	raw, err := base64.StdEncoding.DecodeString(v)
 	return err == nil && strings.Contains(string(raw), ":")
+}
+
+// eventList reads the list of event names in field, refusing a name that is
+// not a known event of its kind.
+func eventList[T interface {
+	~string
+	Valid() bool
+}](p payload, field, kind string) ([]T, *failure) {
+	names, f := p.strings(field)
+	if f != nil {
+		return nil, f
+	}
+	events := make([]T, len(names))
+	for i, n := range names {
+		if events[i] = T(n); !events[i].Valid() {
+			return nil, invalidField(field, "%q is not a valid %s event.", n, kind)
+		}
+	}
+	return events, nil
 }

@@ -26,14 +26,7 @@ func cmdList(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdGet(ctx context.Context, e *env, args []string) error {
-	var api apiFlags
-	fs := newFlagSet("get")
-	api.register(fs)
-	id, err := parseIDArg(e, fs, args)
-	if err != nil {
-		return err
-	}
-	c, err := api.client(e)
+	c, id, api, err := parseIDCommand(e, "get", args)
 	if err != nil {
 		return err
 	}
@@ -42,6 +35,23 @@ func cmdGet(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return printWebhook(e.stdout, api.output, *w)
+}
+
+// parseIDCommand reads the command line of get and remove: the API flags and
+// one webhook ID. It returns the client, the ID and the flags.
+func parseIDCommand(e *env, name string, args []string) (*smtp2go.Client, int64, apiFlags, error) {
+	var api apiFlags
+	fs := newFlagSet(name)
+	api.register(fs)
+	id, err := parseIDArg(e, fs, args)
+	if err != nil {
+		return nil, 0, api, err
+	}
+	c, err := api.client(e)
+	if err != nil {
+		return nil, 0, api, err
+	}
+	return c, id, api, nil
 }
 
 func cmdAdd(ctx context.Context, e *env, args []string) error {
@@ -126,14 +136,7 @@ func cmdEdit(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdRemove(ctx context.Context, e *env, args []string) error {
-	var api apiFlags
-	fs := newFlagSet("remove")
-	api.register(fs)
-	id, err := parseIDArg(e, fs, args)
-	if err != nil {
-		return err
-	}
-	c, err := api.client(e)
+	c, id, api, err := parseIDCommand(e, "remove", args)
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,4 @@
-// Package smtp2go is a Go SDK for SMTP2GO webhooks: it manages them through
-// SMTP2GO's API and receives the events SMTP2GO delivers to them.
+// Package smtp2go manages SMTP2GO webhooks through SMTP2GO's API.
 //
 // Managing webhooks:
 //
@@ -12,17 +11,14 @@
 //	})
 //	// res.Action is EnsureCreated, EnsureUpdated or EnsureUnchanged.
 //
-// Receiving deliveries:
-//
-//	h := smtp2go.NewWebhookHandler(func(ctx context.Context, ev *smtp2go.Event) error {
-//		return store.Record(ctx, ev) // an error answers 500, and SMTP2GO redelivers
-//	}, smtp2go.WithBasicAuth("smtp2go", os.Getenv("WEBHOOK_PASSWORD")))
-//	http.Handle("/smtp2go", h)
-//
 // Errors from the API are *APIError values that match the sentinels ErrBadRequest,
 // ErrUnauthorized, ErrRequestFailed, ErrForbidden, ErrNotFound, ErrRateLimited
 // and ErrServer with errors.Is; requests refused before sending are
 // *ValidationError values matching ErrInvalidRequest; no response at all is a
-// *NetworkError. The package smtp2gotest runs a fake SMTP2GO on loopback for
-// tests.
+// *NetworkError.
+//
+// Receiving the events SMTP2GO delivers to a webhook is the job of package
+// [github.com/relaykit/smtp2go/webhook]; package
+// [github.com/relaykit/smtp2go/smtp2gotest] runs a fake SMTP2GO on loopback
+// for tests.
 package smtp2go

@@ -33,6 +33,10 @@ const (
 	EventReject      EventType = "reject" // SMTP2GO refused to send it
 )
 
+// IsSMS reports whether t is an SMS event (its name starts with "sms_"),
+// whose details a received event carries apart from an email's.
+func (t EventType) IsSMS() bool { return strings.HasPrefix(string(t), "sms_") }
+
 // SMS events, as named in the "event" field of an SMS delivery. Subscriptions
 // use the shorter [SMSEventType] names in a webhook's "sms_events" list.
 const (

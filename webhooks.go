@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/relaykit/smtp2go/internal/keylock"
 )
 
 // WebhooksService manages webhooks with SMTP2GO's webhook/add, webhook/view,
@@ -21,7 +23,7 @@ import (
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/add-webhook
 type WebhooksService struct {
 	client *Client
-	locks  keyLocks // serialises Ensure per URL, so one client never races itself into duplicates
+	locks  keylock.Set // serialises Ensure per URL, so one client never races itself into duplicates
 }
 
 // AddWebhookRequest is the body of webhook/add.
@@ -585,7 +587,7 @@ func (s *WebhooksService) Ensure(ctx context.Context, req *AddWebhookRequest) (*
 		return nil, err
 	}
 	want := req.webhook()
-	unlock, err := s.locks.lock(ctx, req.SubaccountID+"\x00"+req.URL, nil)
+	unlock, err := s.locks.Lock(ctx, req.SubaccountID+"\x00"+req.URL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("smtp2go: ensure: %w", err)
 	}

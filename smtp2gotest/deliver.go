@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/relaykit/smtp2go/webhook"
+
 	"github.com/relaykit/smtp2go"
 )
 
@@ -82,7 +84,7 @@ func WithTimeout(d time.Duration) DeliverOption {
 // a URL that is not absolute http or https, an unknown format) or sent (a
 // transport error, no response headers within the timeout, ctx done); the
 // Delivery's Err is the same error then.
-func Deliver(ctx context.Context, url string, ev smtp2go.Event, opts ...DeliverOption) (Delivery, error) {
+func Deliver(ctx context.Context, url string, ev webhook.Event, opts ...DeliverOption) (Delivery, error) {
 	cfg := deliverConfig{format: smtp2go.OutputForm, timeout: defaultDeliveryTimeout}
 	for _, opt := range opts {
 		if opt != nil {

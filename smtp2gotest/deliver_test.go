@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relaykit/smtp2go/webhook"
+
 	"github.com/relaykit/smtp2go"
 	"github.com/relaykit/smtp2go/smtp2gotest"
 )
@@ -107,10 +109,10 @@ func TestDeliverCannotBuild(t *testing.T) {
 	tests := []struct {
 		name string
 		url  string
-		ev   smtp2go.Event
+		ev   webhook.Event
 		opts []smtp2gotest.DeliverOption
 	}{
-		{"no type", "http://127.0.0.1:1/", smtp2go.Event{}, nil},
+		{"no type", "http://127.0.0.1:1/", webhook.Event{}, nil},
 		{"not http", "ftp://example.com/hook", sample, nil},
 		{"relative", "/hook", sample, nil},
 		{"unparsable", "http://[::1", sample, nil},

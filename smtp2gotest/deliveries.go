@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/relaykit/smtp2go/webhook"
+
 	"github.com/relaykit/smtp2go"
 )
 
@@ -76,7 +78,7 @@ type notification struct {
 // rawURL holds user:password@, the header is Basic auth with those, as
 // SMTP2GO sends. The userinfo is never part of the URL requested.
 // headers and unavailable are as for encodeEvent.
-func newNotification(rawURL string, ev *smtp2go.Event, id string, format smtp2go.OutputFormat, authorization string, headers []string, unavailable string) (*notification, error) {
+func newNotification(rawURL string, ev *webhook.Event, id string, format smtp2go.OutputFormat, authorization string, headers []string, unavailable string) (*notification, error) {
 	if format == "" {
 		format = smtp2go.OutputForm
 	}
@@ -179,7 +181,7 @@ func newEventID() string {
 
 // Emit delivers ev, as SMTP2GO would, to every webhook of the main account
 // that subscribes to it. See [Server.EmitSubaccount].
-func (s *Server) Emit(ctx context.Context, ev smtp2go.Event) ([]Delivery, error) {
+func (s *Server) Emit(ctx context.Context, ev webhook.Event) ([]Delivery, error) {
 	return s.EmitSubaccount(ctx, "", ev)
 }
 
@@ -210,7 +212,7 @@ func (s *Server) Emit(ctx context.Context, ev smtp2go.Event) ([]Delivery, error)
 // or the server is closed before the deliveries end: then the deliveries
 // still running are abandoned, and the error is ctx's (or wraps
 // http.ErrServerClosed) beside the last attempts made so far.
-func (s *Server) EmitSubaccount(ctx context.Context, subaccountID string, ev smtp2go.Event) ([]Delivery, error) {
+func (s *Server) EmitSubaccount(ctx context.Context, subaccountID string, ev webhook.Event) ([]Delivery, error) {
 	if ev.Type == "" {
 		return nil, errors.New("smtp2gotest: Emit: the event has no Type")
 	}

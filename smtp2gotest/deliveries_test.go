@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relaykit/smtp2go/webhook"
+
 	"github.com/relaykit/smtp2go"
 	"github.com/relaykit/smtp2go/smtp2gotest"
 )
@@ -148,7 +150,7 @@ func addWebhook(t *testing.T, srv *smtp2gotest.Server, req smtp2go.AddWebhookReq
 }
 
 // emit emits ev on srv's main account and fails t on an error.
-func emit(t *testing.T, srv *smtp2gotest.Server, ev smtp2go.Event) []smtp2gotest.Delivery {
+func emit(t *testing.T, srv *smtp2gotest.Server, ev webhook.Event) []smtp2gotest.Delivery {
 	t.Helper()
 	ds, err := srv.Emit(context.Background(), ev)
 	if err != nil {
@@ -161,7 +163,7 @@ func sortedKeys[M ~map[string]V, V any](m M) []string { return slices.Sorted(map
 
 func TestEmitFormBodyHasTheLiveCapturesFields(t *testing.T) {
 	t.Parallel()
-	capture, err := os.ReadFile("../testdata/events/delivered_live_capture.form")
+	capture, err := os.ReadFile("../webhook/testdata/events/delivered_live_capture.form")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,12 +211,12 @@ func TestEmitFormBodyHasTheLiveCapturesFields(t *testing.T) {
 // from_name included.
 func TestDeliverResendsAParsedCaptureUnchanged(t *testing.T) {
 	t.Parallel()
-	capture, err := os.ReadFile("../testdata/events/delivered_live_capture.form")
+	capture, err := os.ReadFile("../webhook/testdata/events/delivered_live_capture.form")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body := strings.TrimSpace(string(capture))
-	ev, err := smtp2go.ParseEventBody("application/x-www-form-urlencoded", []byte(body))
+	ev, err := webhook.ParseBody("application/x-www-form-urlencoded", []byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -629,7 +631,7 @@ func TestEmitTransportError(t *testing.T) {
 func TestEmitErrors(t *testing.T) {
 	t.Parallel()
 	srv := smtp2gotest.NewServer(t)
-	if _, err := srv.Emit(context.Background(), smtp2go.Event{}); err == nil {
+	if _, err := srv.Emit(context.Background(), webhook.Event{}); err == nil {
 		t.Error("Emit of an event without a Type: no error")
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 
+	"github.com/relaykit/smtp2go/webhook"
+
 	"github.com/relaykit/smtp2go"
 	"github.com/relaykit/smtp2go/smtp2gotest"
 )
@@ -67,10 +69,10 @@ func ExampleServer_Emit() {
 	defer srv.Close()
 
 	// The code under test: an endpoint that receives SMTP2GO's deliveries.
-	handler := smtp2go.NewWebhookHandler(func(ctx context.Context, ev *smtp2go.Event) error {
+	handler := webhook.NewHandler(func(ctx context.Context, ev *webhook.Event) error {
 		fmt.Println("received", ev.Type, ev.Rcpt, ev.Bounce)
 		return nil
-	}, smtp2go.WithBearerToken("s3cret"))
+	}, webhook.WithBearerToken("s3cret"))
 	endpoint := httptest.NewServer(handler)
 	defer endpoint.Close()
 
@@ -101,10 +103,10 @@ func ExampleServer_Emit() {
 
 func ExampleDeliver() {
 	// Any endpoint will do: here, one built with the SDK's handler.
-	endpoint := httptest.NewServer(smtp2go.NewWebhookHandler(func(ctx context.Context, ev *smtp2go.Event) error {
+	endpoint := httptest.NewServer(webhook.NewHandler(func(ctx context.Context, ev *webhook.Event) error {
 		fmt.Println("received", ev.Type, "for customer", ev.Header("X-Customer-Id"))
 		return nil
-	}, smtp2go.WithBasicAuth("smtp2go", "hook-pass")))
+	}, webhook.WithBasicAuth("smtp2go", "hook-pass")))
 	defer endpoint.Close()
 
 	// What the App's Test button sends: one delivery, custom headers

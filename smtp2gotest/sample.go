@@ -3,6 +3,8 @@ package smtp2gotest
 import (
 	"time"
 
+	"github.com/relaykit/smtp2go/webhook"
+
 	"github.com/relaykit/smtp2go"
 )
 
@@ -35,7 +37,7 @@ func sampleTime(day, hour, minute, sec, usec int) time.Time {
 // event carries, such as Recipients and SrcHost on processed, Rcpt, Host,
 // Message and Context on delivered, the opener's client and location on open
 // and click, a hard bounce with its 550 reply on bounce; for the SMS events
-// (EventSMSSending … EventSMSRejected) [smtp2go.SMSDetails]. Every sample is
+// (EventSMSSending … EventSMSRejected) [webhook.SMSDetails]. Every sample is
 // about the same email, sent by "smtp-user@example.com" (its Auth), with
 // addresses under example.com, .org and .net, IP addresses from the
 // documentation ranges and fixed times, so that tests are deterministic.
@@ -44,8 +46,8 @@ func sampleTime(day, hour, minute, sec, usec int) time.Time {
 // identifies one notification, and [Server.Emit] and [Deliver] give each a
 // fresh one unless it is set. Each call returns new slices and pointers, free
 // to change.
-func SampleEvent(t smtp2go.EventType) smtp2go.Event {
-	ev := smtp2go.Event{Type: t}
+func SampleEvent(t smtp2go.EventType) webhook.Event {
+	ev := webhook.Event{Type: t}
 	if t.IsSMS() {
 		sms, ok := sampleSMS(t)
 		if ok {
@@ -102,7 +104,7 @@ func SampleEvent(t smtp2go.EventType) smtp2go.Event {
 		ev.Time = sampleTime(0, 8, 23, 22, 0)
 		ev.Rcpt = sampleBounced
 		ev.Host = sampleMX
-		ev.Bounce = smtp2go.BounceHard
+		ev.Bounce = webhook.BounceHard
 		ev.Message = "550 5.1.1 <" + sampleBounced + ">: Recipient address rejected: User unknown in virtual mailbox table"
 		ev.Context = "RCPT TO:<" + sampleBounced + ">"
 	case smtp2go.EventSpam:
@@ -124,7 +126,7 @@ func SampleEvent(t smtp2go.EventType) smtp2go.Event {
 	return ev
 }
 
-func sampleGeoIP(ev *smtp2go.Event) {
+func sampleGeoIP(ev *webhook.Event) {
 	ev.GeoIPContinent = "Oceania"
 	ev.GeoIPCountry = "New Zealand"
 	ev.GeoIPCity = "Christchurch"
@@ -132,8 +134,8 @@ func sampleGeoIP(ev *smtp2go.Event) {
 
 // sampleSMS returns the SMS details of a sample SMS event: a verification
 // code sent by email-to-SMS to a fictional (555-01xx) number.
-func sampleSMS(t smtp2go.EventType) (*smtp2go.SMSDetails, bool) {
-	sms := &smtp2go.SMSDetails{
+func sampleSMS(t smtp2go.EventType) (*webhook.SMSDetails, bool) {
+	sms := &webhook.SMSDetails{
 		DestinationNumber: "+12025550143",
 		SourceNumber:      "+12025550100",
 		SenderEmail:       sampleSender,

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relaykit/smtp2go/webhook"
+
 	"github.com/relaykit/smtp2go"
 	"github.com/relaykit/smtp2go/smtp2gotest"
 )
@@ -17,45 +19,45 @@ func TestSampleEventFields(t *testing.T) {
 	nonEmpty := func(s string) bool { return s != "" }
 	tests := []struct {
 		typ  smtp2go.EventType
-		want map[string]func(smtp2go.Event) bool
+		want map[string]func(webhook.Event) bool
 	}{
-		{smtp2go.EventProcessed, map[string]func(smtp2go.Event) bool{
-			"2 Recipients": func(e smtp2go.Event) bool { return len(e.Recipients) == 2 },
-			"SrcHost":      func(e smtp2go.Event) bool { return nonEmpty(e.SrcHost) },
-			"no Rcpt":      func(e smtp2go.Event) bool { return e.Rcpt == "" },
+		{smtp2go.EventProcessed, map[string]func(webhook.Event) bool{
+			"2 Recipients": func(e webhook.Event) bool { return len(e.Recipients) == 2 },
+			"SrcHost":      func(e webhook.Event) bool { return nonEmpty(e.SrcHost) },
+			"no Rcpt":      func(e webhook.Event) bool { return e.Rcpt == "" },
 		}},
-		{smtp2go.EventDelivered, map[string]func(smtp2go.Event) bool{
-			"Rcpt":    func(e smtp2go.Event) bool { return nonEmpty(e.Rcpt) },
-			"Host":    func(e smtp2go.Event) bool { return nonEmpty(e.Host) },
-			"Message": func(e smtp2go.Event) bool { return e.Message == "250 2.0.0 Ok: queued" },
-			"Context": func(e smtp2go.Event) bool { return nonEmpty(e.Context) },
+		{smtp2go.EventDelivered, map[string]func(webhook.Event) bool{
+			"Rcpt":    func(e webhook.Event) bool { return nonEmpty(e.Rcpt) },
+			"Host":    func(e webhook.Event) bool { return nonEmpty(e.Host) },
+			"Message": func(e webhook.Event) bool { return e.Message == "250 2.0.0 Ok: queued" },
+			"Context": func(e webhook.Event) bool { return nonEmpty(e.Context) },
 		}},
-		{smtp2go.EventOpen, map[string]func(smtp2go.Event) bool{
-			"UserAgent": func(e smtp2go.Event) bool { return nonEmpty(e.UserAgent) },
-			"ReadSecs":  func(e smtp2go.Event) bool { return e.ReadSecs > 0 && e.ReadSecs <= 30 && e.ReadSecs%5 == 0 },
-			"Client": func(e smtp2go.Event) bool {
+		{smtp2go.EventOpen, map[string]func(webhook.Event) bool{
+			"UserAgent": func(e webhook.Event) bool { return nonEmpty(e.UserAgent) },
+			"ReadSecs":  func(e webhook.Event) bool { return e.ReadSecs > 0 && e.ReadSecs <= 30 && e.ReadSecs%5 == 0 },
+			"Client": func(e webhook.Event) bool {
 				return nonEmpty(e.Client) && nonEmpty(e.ClientDevice) && nonEmpty(e.ClientOS)
 			},
-			"GeoIP": func(e smtp2go.Event) bool {
+			"GeoIP": func(e webhook.Event) bool {
 				return nonEmpty(e.GeoIPContinent) && nonEmpty(e.GeoIPCountry) && nonEmpty(e.GeoIPCity)
 			},
 		}},
-		{smtp2go.EventClick, map[string]func(smtp2go.Event) bool{
-			"URL": func(e smtp2go.Event) bool { return strings.HasPrefix(e.URL, "https://example.com/") },
-			"UserAgent": func(e smtp2go.Event) bool {
+		{smtp2go.EventClick, map[string]func(webhook.Event) bool{
+			"URL": func(e webhook.Event) bool { return strings.HasPrefix(e.URL, "https://example.com/") },
+			"UserAgent": func(e webhook.Event) bool {
 				return nonEmpty(e.UserAgent) && nonEmpty(e.Client) && nonEmpty(e.GeoIPCity)
 			},
 		}},
-		{smtp2go.EventBounce, map[string]func(smtp2go.Event) bool{
-			"hard":    func(e smtp2go.Event) bool { return e.Bounce == smtp2go.BounceHard },
-			"550":     func(e smtp2go.Event) bool { return strings.HasPrefix(e.Message, "550 ") },
-			"Context": func(e smtp2go.Event) bool { return e.Context == "RCPT TO:<"+e.Rcpt+">" },
+		{smtp2go.EventBounce, map[string]func(webhook.Event) bool{
+			"hard":    func(e webhook.Event) bool { return e.Bounce == webhook.BounceHard },
+			"550":     func(e webhook.Event) bool { return strings.HasPrefix(e.Message, "550 ") },
+			"Context": func(e webhook.Event) bool { return e.Context == "RCPT TO:<"+e.Rcpt+">" },
 		}},
 		{smtp2go.EventSpam, nil},
 		{smtp2go.EventUnsubscribe, nil},
 		{smtp2go.EventResubscribe, nil},
-		{smtp2go.EventReject, map[string]func(smtp2go.Event) bool{
-			"Message": func(e smtp2go.Event) bool { return nonEmpty(e.Message) },
+		{smtp2go.EventReject, map[string]func(webhook.Event) bool{
+			"Message": func(e webhook.Event) bool { return nonEmpty(e.Message) },
 		}},
 	}
 	for _, tt := range tests {
@@ -102,7 +104,7 @@ func TestSampleEventSMS(t *testing.T) {
 func TestSampleEventUnknownType(t *testing.T) {
 	t.Parallel()
 	for _, typ := range []smtp2go.EventType{"", "opened", "sms_opt_out", "something_new"} {
-		if got := smtp2gotest.SampleEvent(typ); !reflect.DeepEqual(got, smtp2go.Event{Type: typ}) {
+		if got := smtp2gotest.SampleEvent(typ); !reflect.DeepEqual(got, webhook.Event{Type: typ}) {
 			t.Errorf("SampleEvent(%q) = %+v, want only the Type", typ, got)
 		}
 	}

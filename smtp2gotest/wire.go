@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relaykit/smtp2go/webhook"
+
 	"github.com/google/go-querystring/query"
 	"github.com/relaykit/smtp2go"
 )
@@ -87,7 +89,7 @@ type wireEvent struct {
 
 // newWireEvent lays ev out as SMTP2GO sends it, with id as the notification
 // ID. The event field is ev.Type (RawType is not sent).
-func newWireEvent(ev *smtp2go.Event, id string) wireEvent {
+func newWireEvent(ev *webhook.Event, id string) wireEvent {
 	w := wireEvent{
 		Event:           string(ev.Type),
 		ID:              id,
@@ -155,7 +157,7 @@ func formatTime(t time.Time, layout string) string {
 // are default headers and never added twice. Then every key of ev.Fields the
 // body does not hold yet is added as is, so that a parsed event is sent again
 // with its odd fields, and a test can send fields no struct field covers.
-func encodeEvent(ev *smtp2go.Event, id string, format smtp2go.OutputFormat, headers []string, unavailable string) (contentType string, body []byte, err error) {
+func encodeEvent(ev *webhook.Event, id string, format smtp2go.OutputFormat, headers []string, unavailable string) (contentType string, body []byte, err error) {
 	w := newWireEvent(ev, id)
 	form, err := query.Values(w)
 	if err != nil {
@@ -202,8 +204,8 @@ func encodeEvent(ev *smtp2go.Event, id string, format smtp2go.OutputFormat, head
 }
 
 // lookupField returns the first value of the top-level field name of ev,
-// matched as [smtp2go.Event.Header] does, and whether there is one.
-func lookupField(ev *smtp2go.Event, name string) (string, bool) {
+// matched as [webhook.Event.Header] does, and whether there is one.
+func lookupField(ev *webhook.Event, name string) (string, bool) {
 	for k := range ev.Fields {
 		if strings.EqualFold(k, name) {
 			return ev.Header(name), true

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/relaykit/smtp2go/webhook"
+
 	"github.com/relaykit/smtp2go"
 	"github.com/relaykit/smtp2go/smtp2gotest"
 )
@@ -76,7 +78,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	step(3, "SMTP2GO delivers events as form posts; the receiver parses each into a typed smtp2go.Event")
+	step(3, "SMTP2GO delivers events as form posts; the receiver parses each into a typed webhook.Event")
 	delivered := 0
 	for _, typ := range demoEvents {
 		ev := smtp2gotest.SampleEvent(typ)
@@ -132,7 +134,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 }
 
 // emit has the fake deliver ev and checks that the receiver took it.
-func emit(ctx context.Context, api *smtp2gotest.Server, ev smtp2go.Event) error {
+func emit(ctx context.Context, api *smtp2gotest.Server, ev webhook.Event) error {
 	results, err := api.Emit(ctx, ev)
 	if err != nil {
 		return err
@@ -143,7 +145,7 @@ func emit(ctx context.Context, api *smtp2gotest.Server, ev smtp2go.Event) error 
 	return nil
 }
 
-func describe(ev *smtp2go.Event) string {
+func describe(ev *webhook.Event) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s id=%s", ev.Type, ev.ID)
 	switch {
@@ -175,7 +177,7 @@ func joinEvents(events []smtp2go.EventType) string {
 type receiver struct {
 	url    string
 	srv    *http.Server
-	events chan *smtp2go.Event
+	events chan *webhook.Event
 
 	mu   sync.Mutex
 	fail bool
@@ -186,15 +188,15 @@ func startReceiver(password string) (*receiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &receiver{url: "http://" + ln.Addr().String() + "/webhook", events: make(chan *smtp2go.Event, 16)}
+	r := &receiver{url: "http://" + ln.Addr().String() + "/webhook", events: make(chan *webhook.Event, 16)}
 	mux := http.NewServeMux()
-	mux.Handle("/webhook", smtp2go.NewWebhookHandler(r.handle, smtp2go.WithBasicAuth("smtp2go", password)))
+	mux.Handle("/webhook", webhook.NewHandler(r.handle, webhook.WithBasicAuth("smtp2go", password)))
 	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = r.srv.Serve(ln) }()
 	return r, nil
 }
 
-func (r *receiver) handle(_ context.Context, ev *smtp2go.Event) error {
+func (r *receiver) handle(_ context.Context, ev *webhook.Event) error {
 	r.mu.Lock()
 	fail := r.fail
 	r.fail = false
@@ -214,12 +216,12 @@ func (r *receiver) failNext() {
 
 // next returns the event the receiver processed last. Emit has returned
 // only after the receiver answered, so it is already waiting.
-func (r *receiver) next() *smtp2go.Event {
+func (r *receiver) next() *webhook.Event {
 	select {
 	case ev := <-r.events:
 		return ev
 	default:
-		return &smtp2go.Event{Type: "(none received)"}
+		return &webhook.Event{Type: "(none received)"}
 	}
 }
 

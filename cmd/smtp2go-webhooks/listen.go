@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/relaykit/smtp2go/webhook"
+
 	"github.com/relaykit/smtp2go"
 )
 
@@ -29,7 +31,7 @@ func cmdListen(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&path, "path", "/webhook", "URL `PATH` to receive deliveries on")
 	fs.StringVar(&basicEnv, "basic-auth-env", "", "require basic auth; the environment variable `NAME` holds user:pass")
 	fs.StringVar(&bearerEnv, "bearer-env", "", "require a bearer token; the environment variable `NAME` holds it")
-	fs.Int64Var(&maxBody, "max-body-bytes", smtp2go.DefaultMaxBodyBytes, "largest delivery body accepted, in `BYTES`")
+	fs.Int64Var(&maxBody, "max-body-bytes", webhook.DefaultMaxBodyBytes, "largest delivery body accepted, in `BYTES`")
 	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
 	}
@@ -39,7 +41,7 @@ func cmdListen(ctx context.Context, e *env, args []string) error {
 	if maxBody <= 0 {
 		return usagef("--max-body-bytes must be positive, got %d", maxBody)
 	}
-	opts := []smtp2go.HandlerOption{smtp2go.WithMaxBodyBytes(maxBody)}
+	opts := []webhook.Option{webhook.WithMaxBodyBytes(maxBody)}
 	if basicEnv != "" {
 		userPass, _, err := secretValue(e, "", basicEnv)
 		if err != nil {
@@ -49,20 +51,20 @@ func cmdListen(ctx context.Context, e *env, args []string) error {
 		if !ok {
 			return usagef("%s must hold user:pass", basicEnv)
 		}
-		opts = append(opts, smtp2go.WithBasicAuth(user, pass))
+		opts = append(opts, webhook.WithBasicAuth(user, pass))
 	}
 	if bearerEnv != "" {
 		token, _, err := secretValue(e, "", bearerEnv)
 		if err != nil {
 			return err
 		}
-		opts = append(opts, smtp2go.WithBearerToken(token))
+		opts = append(opts, webhook.WithBearerToken(token))
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	opts = append(opts, smtp2go.WithHandlerLogger(logger))
+	opts = append(opts, webhook.WithLogger(logger))
 
 	printer := &eventPrinter{w: e.stdout}
-	hook := smtp2go.NewWebhookHandler(printer.print, opts...)
+	hook := webhook.NewHandler(printer.print, opts...)
 	// The path is compared as it is, not used as a ServeMux pattern, in
 	// which braces and methods mean something.
 	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +109,7 @@ type eventPrinter struct {
 	w  io.Writer
 }
 
-func (p *eventPrinter) print(_ context.Context, ev *smtp2go.Event) error {
+func (p *eventPrinter) print(_ context.Context, ev *webhook.Event) error {
 	var line bytes.Buffer
 	enc := json.NewEncoder(&line) // one line, ending in a newline
 	enc.SetEscapeHTML(false)      // keep <addresses> readable
@@ -134,7 +136,7 @@ type eventOut struct {
 	Recipients []string            `json:"recipients,omitempty"`
 	Sender     string              `json:"sender,omitempty"`
 	Subject    string              `json:"subject,omitempty"`
-	Bounce     smtp2go.BounceType  `json:"bounce,omitempty"`
+	Bounce     webhook.BounceType  `json:"bounce,omitempty"`
 	Message    string              `json:"message,omitempty"`
 	URL        string              `json:"url,omitempty"`
 	SMS        *smsOut             `json:"sms,omitempty"`
@@ -149,7 +151,7 @@ type smsOut struct {
 	RetryCount        int    `json:"retry_count,omitempty"`
 }
 
-func toEventOut(ev *smtp2go.Event) eventOut {
+func toEventOut(ev *webhook.Event) eventOut {
 	out := eventOut{
 		Type: ev.Type, RawType: ev.RawType, ID: ev.ID, EmailID: ev.EmailID, MessageID: ev.MessageID,
 		Rcpt: ev.Rcpt, Recipients: ev.Recipients, Sender: ev.Sender, Subject: ev.Subject,

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relaykit/smtp2go/webhook"
+
 	"github.com/relaykit/smtp2go"
 	"github.com/relaykit/smtp2go/smtp2gotest"
 )
@@ -475,7 +477,7 @@ func TestListenReceivesSendTest(t *testing.T) {
 		t.Fatalf("listen printed %d lines, want the one accepted event:\n%s", len(events), stdout.String())
 	}
 	ev := decodeJSON[eventOut](t, events[0])
-	if ev.Type != smtp2go.EventBounce || ev.Bounce != smtp2go.BounceHard || len(ev.ID) != 32 || ev.Rcpt == "" || ev.Fields["X-Customer-Id"] == nil {
+	if ev.Type != smtp2go.EventBounce || ev.Bounce != webhook.BounceHard || len(ev.ID) != 32 || ev.Rcpt == "" || ev.Fields["X-Customer-Id"] == nil {
 		t.Errorf("listen printed %+v", ev)
 	}
 	if !strings.Contains(logged.String(), "stopped") {

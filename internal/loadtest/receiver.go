@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/relaykit/smtp2go/webhook"
+
 	"github.com/relaykit/smtp2go"
 	"github.com/relaykit/smtp2go/smtp2gotest"
 )
@@ -57,7 +59,7 @@ func runReceiver(ctx context.Context, cfg receiverConfig) (*receiverResult, erro
 
 	var mu sync.Mutex
 	var attempts sync.Map // event id -> *atomic.Int32: processing attempts
-	callback := func(_ context.Context, ev *smtp2go.Event) error {
+	callback := func(_ context.Context, ev *webhook.Event) error {
 		n, _ := attempts.LoadOrStore(ev.ID, new(atomic.Int32))
 		first := n.(*atomic.Int32).Add(1) == 1
 		if first && failEvery > 0 && eventIndex(ev)%failEvery == 0 {
@@ -68,7 +70,7 @@ func runReceiver(ctx context.Context, cfg receiverConfig) (*receiverResult, erro
 		mu.Unlock()
 		return nil
 	}
-	handler := smtp2go.NewWebhookHandler(callback, smtp2go.WithBasicAuth(user, pass))
+	handler := webhook.NewHandler(callback, webhook.WithBasicAuth(user, pass))
 	var timesMu sync.Mutex
 	timed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -165,7 +167,7 @@ func runReceiver(ctx context.Context, cfg receiverConfig) (*receiverResult, erro
 }
 
 // eventIndex recovers the index the scenario gave an event (its email ID).
-func eventIndex(ev *smtp2go.Event) int {
+func eventIndex(ev *webhook.Event) int {
 	var i int
 	_, _ = fmt.Sscanf(ev.EmailID, "load-%d", &i)
 	return i

@@ -1,4 +1,4 @@
-package smtp2go
+package webhook
 
 import (
 	"bytes"
@@ -19,21 +19,23 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/relaykit/smtp2go"
 )
 
 // Sentinel errors of event parsing. Match them with [errors.Is]: the errors
-// returned by [ParseEvent] and [ParseEventBody] wrap one of them and say what
+// returned by [Parse] and [ParseBody] wrap one of them and say what
 // was wrong without repeating the values of the body.
 var (
 	// ErrUnsupportedContentType: the Content-Type is missing or is not one
 	// SMTP2GO delivers (form, JSON) or this package accepts (multipart form).
-	ErrUnsupportedContentType = errors.New("smtp2go: unsupported content type")
+	ErrUnsupportedContentType = errors.New("webhook: unsupported content type")
 	// ErrMalformedPayload: the body does not decode, or has no "event" field.
-	ErrMalformedPayload = errors.New("smtp2go: malformed payload")
+	ErrMalformedPayload = errors.New("webhook: malformed payload")
 )
 
-// DefaultMaxBodyBytes bounds a delivery body, in [ParseEvent] and by default
-// in [NewWebhookHandler]. SMTP2GO's deliveries are a few kilobytes; 1 MiB
+// DefaultMaxBodyBytes bounds a delivery body, in [Parse] and by default
+// in [NewHandler]. SMTP2GO's deliveries are a few kilobytes; 1 MiB
 // leaves room for long recipient lists and custom headers.
 const DefaultMaxBodyBytes = 1 << 20
 
@@ -99,10 +101,6 @@ const (
 	BounceSoft BounceType = "soft"
 )
 
-// IsSMS reports whether t is an SMS event (its name starts with "sms_"), whose
-// details are in [Event.SMS].
-func (t EventType) IsSMS() bool { return strings.HasPrefix(string(t), "sms_") }
-
 // Event is one delivery from SMTP2GO: an email event (delivered, bounce, …)
 // or an SMS event.
 //
@@ -114,10 +112,10 @@ func (t EventType) IsSMS() bool { return strings.HasPrefix(string(t), "sms_") }
 // whole event: SMTP2GO would otherwise redeliver it for 48 hours in vain.
 type Event struct {
 	// Type is the event, with the alias names some senders use mapped to the
-	// documented ones ("opened" is EventOpen, "clicked" EventClick,
-	// "spam_complaint" EventSpam, "unsubscribed" EventUnsubscribe). An event
+	// documented ones ("opened" is smtp2go.EventOpen, "clicked" smtp2go.EventClick,
+	// "spam_complaint" smtp2go.EventSpam, "unsubscribed" smtp2go.EventUnsubscribe). An event
 	// name this package does not know is kept as sent.
-	Type EventType
+	Type smtp2go.EventType
 	// RawType is the "event" field exactly as sent.
 	RawType string
 	// ID identifies this notification: 32 hex digits, the same on every
@@ -329,12 +327,12 @@ func (e Event) LogValue() slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
-// ParseEvent reads r's body and parses it as an SMTP2GO delivery, as
-// [ParseEventBody] does with r's Content-Type. It reads at most 1 MiB: a longer
+// Parse reads r's body and parses it as an SMTP2GO delivery, as
+// [ParseBody] does with r's Content-Type. It reads at most 1 MiB: a longer
 // body gives an error wrapping [*http.MaxBytesError]; wrap r.Body in
 // [http.MaxBytesReader] first for a lower limit. It does not check the
-// Authorization header: [NewWebhookHandler] does that.
-func ParseEvent(r *http.Request) (*Event, error) {
+// Authorization header: [NewHandler] does that.
+func Parse(r *http.Request) (*Event, error) {
 	if r == nil || r.Body == nil {
 		return nil, fmt.Errorf("%w: no request body", ErrMalformedPayload)
 	}
@@ -345,12 +343,12 @@ func ParseEvent(r *http.Request) (*Event, error) {
 	}
 	body, err := readRequestBody(nil, r, DefaultMaxBodyBytes)
 	if err != nil {
-		return nil, fmt.Errorf("smtp2go: reading body: %w", err)
+		return nil, fmt.Errorf("webhook: reading body: %w", err)
 	}
 	return parseEvent(kind, boundary, body)
 }
 
-// ParseEventBody parses a delivery body given its Content-Type:
+// ParseBody parses a delivery body given its Content-Type:
 // application/x-www-form-urlencoded (SMTP2GO's "form" output, the default),
 // application/json (its "json" output) or multipart/form-data (not sent by
 // SMTP2GO, accepted for relays that re-encode; every part must be a named
@@ -362,7 +360,7 @@ func ParseEvent(r *http.Request) (*Event, error) {
 // without an "event" field gives [ErrMalformedPayload]. Anything else is
 // accepted: unknown fields and event names, unparseable times and numbers
 // (left zero), repeated keys.
-func ParseEventBody(contentType string, body []byte) (*Event, error) {
+func ParseBody(contentType string, body []byte) (*Event, error) {
 	kind, boundary, err := mediaKind(contentType)
 	if err != nil {
 		return nil, err
@@ -876,24 +874,24 @@ func nonEmpty(vs []string) []string {
 
 // eventAlias maps the names some client libraries expect (unverified on the
 // wire) to the names SMTP2GO documents.
-func eventAlias(name string) (EventType, bool) {
+func eventAlias(name string) (smtp2go.EventType, bool) {
 	switch name {
 	case "opened":
-		return EventOpen, true
+		return smtp2go.EventOpen, true
 	case "clicked":
-		return EventClick, true
+		return smtp2go.EventClick, true
 	case "spam_complaint":
-		return EventSpam, true
+		return smtp2go.EventSpam, true
 	case "unsubscribed":
-		return EventUnsubscribe, true
+		return smtp2go.EventUnsubscribe, true
 	}
 	return "", false
 }
 
-// normaliseEventType maps a raw event name to its EventType: documented names
+// normaliseEventType maps a raw event name to its smtp2go.EventType: documented names
 // as they are, aliases to the documented names, both also when sent in
 // another case or with surrounding space; any other name unchanged.
-func normaliseEventType(raw string) EventType {
+func normaliseEventType(raw string) smtp2go.EventType {
 	if t, ok := knownEventType(raw); ok {
 		return t
 	}
@@ -902,14 +900,14 @@ func normaliseEventType(raw string) EventType {
 			return t
 		}
 	}
-	return EventType(raw)
+	return smtp2go.EventType(raw)
 }
 
-func knownEventType(name string) (EventType, bool) {
-	switch t := EventType(name); t {
-	case EventProcessed, EventDelivered, EventOpen, EventClick, EventBounce,
-		EventSpam, EventUnsubscribe, EventResubscribe, EventReject,
-		EventSMSSending, EventSMSSubmitted, EventSMSDelivered, EventSMSFailed, EventSMSRejected:
+func knownEventType(name string) (smtp2go.EventType, bool) {
+	switch t := smtp2go.EventType(name); t {
+	case smtp2go.EventProcessed, smtp2go.EventDelivered, smtp2go.EventOpen, smtp2go.EventClick, smtp2go.EventBounce,
+		smtp2go.EventSpam, smtp2go.EventUnsubscribe, smtp2go.EventResubscribe, smtp2go.EventReject,
+		smtp2go.EventSMSSending, smtp2go.EventSMSSubmitted, smtp2go.EventSMSDelivered, smtp2go.EventSMSFailed, smtp2go.EventSMSRejected:
 		return t, true
 	}
 	return eventAlias(name)

@@ -1,4 +1,4 @@
-package smtp2go
+package webhook
 
 import (
 	"bytes"
@@ -66,7 +66,7 @@ func serveOnce(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 }
 
 // countingHandler counts calls and returns err.
-func countingHandler(n *atomic.Int32, err error) EventHandlerFunc {
+func countingHandler(n *atomic.Int32, err error) EventFunc {
 	return func(ctx context.Context, ev *Event) error {
 		n.Add(1)
 		return err
@@ -78,8 +78,8 @@ func TestHandlerStatuses(t *testing.T) {
 	ok := func(context.Context, *Event) error { return nil }
 	tests := []struct {
 		name     string
-		fn       EventHandlerFunc
-		opts     []HandlerOption
+		fn       EventFunc
+		opts     []Option
 		req      *http.Request
 		status   int
 		body     string // exact, "" for empty
@@ -103,60 +103,60 @@ func TestHandlerStatuses(t *testing.T) {
 			status: 405, body: "method not allowed\n", header: map[string][]string{"Allow": {"POST"}},
 		},
 		{
-			name: "no credentials", fn: ok, opts: []HandlerOption{WithBasicAuth(testUser, testPass)},
+			name: "no credentials", fn: ok, opts: []Option{WithBasicAuth(testUser, testPass)},
 			req:    delivery(deliveredForm),
 			status: 401, body: "unauthorized\n",
 			header: map[string][]string{"Www-Authenticate": {`Basic realm="smtp2go-webhook"`}},
 		},
 		{
-			name: "wrong password", fn: ok, opts: []HandlerOption{WithBasicAuth(testUser, testPass)},
+			name: "wrong password", fn: ok, opts: []Option{WithBasicAuth(testUser, testPass)},
 			req:    delivery(deliveredForm, basicAuth(testUser, testPassNext)),
 			status: 401, body: "unauthorized\n",
 			header: map[string][]string{"Www-Authenticate": {`Basic realm="smtp2go-webhook"`}},
 		},
 		{
-			name: "wrong user", fn: ok, opts: []HandlerOption{WithBasicAuth(testUser, testPass)},
+			name: "wrong user", fn: ok, opts: []Option{WithBasicAuth(testUser, testPass)},
 			req:    delivery(deliveredForm, basicAuth("other", testPass)),
 			status: 401, body: "unauthorized\n",
 		},
 		{
-			name: "malformed basic", fn: ok, opts: []HandlerOption{WithBasicAuth(testUser, testPass)},
+			name: "malformed basic", fn: ok, opts: []Option{WithBasicAuth(testUser, testPass)},
 			req:    delivery(deliveredForm, func(r *http.Request) { r.Header.Set("Authorization", "Basic !!!") }),
 			status: 401, body: "unauthorized\n",
 		},
 		{
-			name: "bearer sent, only basic configured", fn: ok, opts: []HandlerOption{WithBasicAuth(testUser, testPass)},
+			name: "bearer sent, only basic configured", fn: ok, opts: []Option{WithBasicAuth(testUser, testPass)},
 			req:    delivery(deliveredForm, bearer(testPass)),
 			status: 401, body: "unauthorized\n",
 		},
 		{
-			name: "wrong bearer", fn: ok, opts: []HandlerOption{WithBearerToken(testToken)},
+			name: "wrong bearer", fn: ok, opts: []Option{WithBearerToken(testToken)},
 			req:    delivery(deliveredForm, bearer(testToken2)),
 			status: 401, body: "unauthorized\n",
 			header: map[string][]string{"Www-Authenticate": {`Bearer realm="smtp2go-webhook"`}},
 		},
 		{
 			name: "both schemes configured: both challenges", fn: ok,
-			opts:   []HandlerOption{WithBasicAuth(testUser, testPass), WithBearerToken(testToken)},
+			opts:   []Option{WithBasicAuth(testUser, testPass), WithBearerToken(testToken)},
 			req:    delivery(deliveredForm),
 			status: 401, body: "unauthorized\n",
 			header: map[string][]string{"Www-Authenticate": {`Basic realm="smtp2go-webhook"`, `Bearer realm="smtp2go-webhook"`}},
 		},
 		{
-			name: "basic", fn: ok, opts: []HandlerOption{WithBasicAuth(testUser, testPass)},
+			name: "basic", fn: ok, opts: []Option{WithBasicAuth(testUser, testPass)},
 			req: delivery(deliveredForm, basicAuth(testUser, testPass)), status: 200, wantCall: true,
 		},
 		{
-			name: "bearer, scheme in lower case", fn: ok, opts: []HandlerOption{WithBearerToken(testToken)},
+			name: "bearer, scheme in lower case", fn: ok, opts: []Option{WithBearerToken(testToken)},
 			req:    delivery(deliveredForm, func(r *http.Request) { r.Header.Set("Authorization", "bearer "+testToken) }),
 			status: 200, wantCall: true,
 		},
 		{
-			name: "declared Content-Length over the limit", fn: ok, opts: []HandlerOption{WithMaxBodyBytes(100)},
+			name: "declared Content-Length over the limit", fn: ok, opts: []Option{WithMaxBodyBytes(100)},
 			req: delivery(deliveredForm + "&pad=" + strings.Repeat("x", 100)), status: 413, body: "body too large\n",
 		},
 		{
-			name: "chunked body over the limit", fn: ok, opts: []HandlerOption{WithMaxBodyBytes(100)},
+			name: "chunked body over the limit", fn: ok, opts: []Option{WithMaxBodyBytes(100)},
 			req: delivery(deliveredForm+"&pad="+strings.Repeat("x", 100), func(r *http.Request) {
 				r.ContentLength = -1
 				r.TransferEncoding = []string{"chunked"}
@@ -164,31 +164,31 @@ func TestHandlerStatuses(t *testing.T) {
 			status: 413, body: "body too large\n",
 		},
 		{
-			name: "body at the limit", fn: ok, opts: []HandlerOption{WithMaxBodyBytes(int64(len(deliveredForm)))},
+			name: "body at the limit", fn: ok, opts: []Option{WithMaxBodyBytes(int64(len(deliveredForm)))},
 			req: delivery(deliveredForm), status: 200, wantCall: true,
 		},
 		{
-			name: "WithMaxBodyBytes(0) keeps the default", fn: ok, opts: []HandlerOption{WithMaxBodyBytes(0), WithMaxBodyBytes(-1)},
+			name: "WithMaxBodyBytes(0) keeps the default", fn: ok, opts: []Option{WithMaxBodyBytes(0), WithMaxBodyBytes(-1)},
 			req: delivery(deliveredForm + "&pad=" + strings.Repeat("x", 1<<19)), status: 200, wantCall: true,
 		},
 		{
 			name: "unsupported content type", fn: ok,
 			req:    delivery(deliveredForm, func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") }),
-			status: 415, body: "smtp2go: unsupported content type: \"text/plain\"\n",
+			status: 415, body: "webhook: unsupported content type: \"text/plain\"\n",
 		},
 		{
 			name: "no content type", fn: ok,
 			req:    delivery(deliveredForm, func(r *http.Request) { r.Header.Del("Content-Type") }),
-			status: 415, body: "smtp2go: unsupported content type: none given\n",
+			status: 415, body: "webhook: unsupported content type: none given\n",
 		},
 		{
 			name: "malformed JSON", fn: ok,
 			req:    delivery(`{"event":`, func(r *http.Request) { r.Header.Set("Content-Type", ctJSON) }),
-			status: 400, body: "smtp2go: malformed payload: json: unexpected end of JSON input\n",
+			status: 400, body: "webhook: malformed payload: json: unexpected end of JSON input\n",
 		},
 		{
 			name: "no event", fn: ok, req: delivery("id=1"),
-			status: 400, body: "smtp2go: malformed payload: no event field\n",
+			status: 400, body: "webhook: malformed payload: no event field\n",
 		},
 		{
 			name: "callback error", fn: func(context.Context, *Event) error { return errors.New("db password=hunter2 rejected") },
@@ -203,11 +203,11 @@ func TestHandlerStatuses(t *testing.T) {
 			status: 500, body: "no event handler configured\n",
 		},
 		{
-			name: "nil callback, unauthenticated", fn: nil, opts: []HandlerOption{WithBasicAuth(testUser, testPass)},
+			name: "nil callback, unauthenticated", fn: nil, opts: []Option{WithBasicAuth(testUser, testPass)},
 			req: delivery(deliveredForm), status: 401, body: "unauthorized\n",
 		},
 		{
-			name: "dedup error", fn: ok, opts: []HandlerOption{WithDeduplicator(failingDedup{})},
+			name: "dedup error", fn: ok, opts: []Option{WithDeduplicator(failingDedup{})},
 			req: delivery(deliveredForm), status: 500, body: "deduplication failed\n",
 		},
 		{
@@ -216,7 +216,7 @@ func TestHandlerStatuses(t *testing.T) {
 			status: 400, body: "could not read body\n",
 		},
 		{
-			name: "nil option ignored", fn: ok, opts: []HandlerOption{nil},
+			name: "nil option ignored", fn: ok, opts: []Option{nil},
 			req: delivery(deliveredForm), status: 200, wantCall: true,
 		},
 	}
@@ -231,7 +231,7 @@ func TestHandlerStatuses(t *testing.T) {
 					return tt.fn(ctx, ev)
 				}
 			}
-			rec := serveOnce(NewWebhookHandler(fn, tt.opts...), tt.req)
+			rec := serveOnce(NewHandler(fn, tt.opts...), tt.req)
 			if rec.Code != tt.status {
 				t.Errorf("status = %d, want %d", rec.Code, tt.status)
 			}
@@ -258,7 +258,7 @@ func TestHandlerStatuses(t *testing.T) {
 func TestHandlerAuthRotation(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32
-	h := NewWebhookHandler(countingHandler(&calls, nil),
+	h := NewHandler(countingHandler(&calls, nil),
 		WithBasicAuth(testUser, testPass), WithBasicAuth(testUser, testPassNext),
 		WithBearerToken(testToken), WithBearerToken(" "+testToken2+" "),
 		WithDeduplicator(nil))
@@ -295,21 +295,21 @@ func TestHandlerEmptySecretsFailClosed(t *testing.T) {
 	ok := func(context.Context, *Event) error { return nil }
 	tests := []struct {
 		name string
-		opts []HandlerOption
+		opts []Option
 		auth func(*http.Request)
 	}{
-		{"empty password", []HandlerOption{WithBasicAuth(testUser, "")}, basicAuth(testUser, "")},
-		{"empty token", []HandlerOption{WithBearerToken("")}, bearer("")},
-		{"blank token", []HandlerOption{WithBearerToken("  ")}, func(r *http.Request) { r.Header.Set("Authorization", "Bearer   ") }},
-		{"no header at all", []HandlerOption{WithBearerToken("")}, func(*http.Request) {}},
+		{"empty password", []Option{WithBasicAuth(testUser, "")}, basicAuth(testUser, "")},
+		{"empty token", []Option{WithBearerToken("")}, bearer("")},
+		{"blank token", []Option{WithBearerToken("  ")}, func(r *http.Request) { r.Header.Set("Authorization", "Bearer   ") }},
+		{"no header at all", []Option{WithBearerToken("")}, func(*http.Request) {}},
 	}
 	for _, tt := range tests {
-		if rec := serveOnce(NewWebhookHandler(ok, tt.opts...), delivery(deliveredForm, tt.auth)); rec.Code != 401 {
+		if rec := serveOnce(NewHandler(ok, tt.opts...), delivery(deliveredForm, tt.auth)); rec.Code != 401 {
 			t.Errorf("%s: status = %d, want 401", tt.name, rec.Code)
 		}
 	}
 	// An empty user with a password is a valid credential.
-	h := NewWebhookHandler(ok, WithBasicAuth("", testPass))
+	h := NewHandler(ok, WithBasicAuth("", testPass))
 	if rec := serveOnce(h, delivery(deliveredForm, basicAuth("", testPass))); rec.Code != 200 {
 		t.Errorf("empty user: status = %d, want 200", rec.Code)
 	}
@@ -318,7 +318,7 @@ func TestHandlerEmptySecretsFailClosed(t *testing.T) {
 func TestHandlerBodyLimitOverRealServer(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32
-	srv := httptest.NewServer(NewWebhookHandler(countingHandler(&calls, nil), WithMaxBodyBytes(1024)))
+	srv := httptest.NewServer(NewHandler(countingHandler(&calls, nil), WithMaxBodyBytes(1024)))
 	defer srv.Close()
 
 	post := func(body io.Reader) int {
@@ -382,7 +382,7 @@ func TestHandlerDeduplication(t *testing.T) {
 	t.Run("duplicate acknowledged without calling back", func(t *testing.T) {
 		t.Parallel()
 		var calls atomic.Int32
-		h := NewWebhookHandler(countingHandler(&calls, nil))
+		h := NewHandler(countingHandler(&calls, nil))
 		for i := 0; i < 3; i++ {
 			if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 200 || rec.Body.Len() != 0 {
 				t.Errorf("delivery %d: status %d, body %q", i, rec.Code, rec.Body)
@@ -405,7 +405,7 @@ func TestHandlerDeduplication(t *testing.T) {
 		t.Parallel()
 		var calls atomic.Int32
 		fail := true
-		h := NewWebhookHandler(func(ctx context.Context, ev *Event) error {
+		h := NewHandler(func(ctx context.Context, ev *Event) error {
 			calls.Add(1)
 			if fail {
 				return errors.New("temporary")
@@ -430,7 +430,7 @@ func TestHandlerDeduplication(t *testing.T) {
 	t.Run("panicking callback, then redelivery processed", func(t *testing.T) {
 		t.Parallel()
 		var calls atomic.Int32
-		h := NewWebhookHandler(func(ctx context.Context, ev *Event) error {
+		h := NewHandler(func(ctx context.Context, ev *Event) error {
 			if calls.Add(1) == 1 {
 				panic("first time")
 			}
@@ -446,7 +446,7 @@ func TestHandlerDeduplication(t *testing.T) {
 		t.Parallel()
 		for _, d := range []Deduplicator{&markOnlyDedup{}, &forgetFailingDedup{}} {
 			var calls atomic.Int32
-			h := NewWebhookHandler(countingHandler(&calls, errors.New("fail")), WithDeduplicator(d))
+			h := NewHandler(countingHandler(&calls, errors.New("fail")), WithDeduplicator(d))
 			if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 500 {
 				t.Errorf("%T: first delivery: status %d", d, rec.Code)
 			}
@@ -459,7 +459,7 @@ func TestHandlerDeduplication(t *testing.T) {
 	t.Run("nil deduplicator processes every delivery", func(t *testing.T) {
 		t.Parallel()
 		var calls atomic.Int32
-		h := NewWebhookHandler(countingHandler(&calls, nil), WithDeduplicator(nil))
+		h := NewHandler(countingHandler(&calls, nil), WithDeduplicator(nil))
 		for i := 0; i < 3; i++ {
 			serveOnce(h, delivery(deliveredForm))
 		}
@@ -472,7 +472,7 @@ func TestHandlerDeduplication(t *testing.T) {
 		t.Parallel()
 		type key struct{}
 		var got any
-		h := NewWebhookHandler(func(ctx context.Context, ev *Event) error {
+		h := NewHandler(func(ctx context.Context, ev *Event) error {
 			got = ctx.Value(key{})
 			return nil
 		})
@@ -492,13 +492,13 @@ func TestHandlerConcurrentDuplicates(t *testing.T) {
 	var calls atomic.Int32
 	started := make(chan struct{})
 	release := make(chan struct{})
-	h := NewWebhookHandler(func(ctx context.Context, ev *Event) error {
+	h := NewHandler(func(ctx context.Context, ev *Event) error {
 		if calls.Add(1) == 1 {
 			close(started)
 		}
 		<-release
 		return nil
-	}).(*webhookHandler)
+	}).(*handler)
 	waiting := make(chan struct{}, n)
 	h.onWait = func() { waiting <- struct{}{} }
 
@@ -529,8 +529,8 @@ func TestHandlerConcurrentDuplicates(t *testing.T) {
 			t.Errorf("delivery %d: status %d, want 200", i, c)
 		}
 	}
-	if len(h.locks.busy) != 0 {
-		t.Errorf("%d in-flight keys left", len(h.locks.busy))
+	if h.locks.Len() != 0 {
+		t.Errorf("%d in-flight keys left", h.locks.Len())
 	}
 }
 
@@ -542,14 +542,14 @@ func TestHandlerConcurrentFailure(t *testing.T) {
 	var calls atomic.Int32
 	started := make(chan struct{})
 	release := make(chan struct{})
-	h := NewWebhookHandler(func(ctx context.Context, ev *Event) error {
+	h := NewHandler(func(ctx context.Context, ev *Event) error {
 		if calls.Add(1) == 1 {
 			close(started)
 			<-release
 			return errors.New("first attempt fails")
 		}
 		return nil
-	}).(*webhookHandler)
+	}).(*handler)
 	waiting := make(chan struct{}, n)
 	h.onWait = func() { waiting <- struct{}{} }
 
@@ -585,11 +585,11 @@ func TestHandlerWaitCancelled(t *testing.T) {
 	t.Parallel()
 	started := make(chan struct{})
 	release := make(chan struct{})
-	h := NewWebhookHandler(func(ctx context.Context, ev *Event) error {
+	h := NewHandler(func(ctx context.Context, ev *Event) error {
 		close(started)
 		<-release
 		return nil
-	}).(*webhookHandler)
+	}).(*handler)
 	ctx, cancel := context.WithCancel(context.Background())
 	h.onWait = cancel // the second delivery's client goes away while it waits
 
@@ -621,7 +621,7 @@ func TestHandlerForgetsEvenWhenClientLeft(t *testing.T) {
 	t.Parallel()
 	d := &forgetRecorder{}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := NewWebhookHandler(func(ctx context.Context, ev *Event) error {
+	h := NewHandler(func(ctx context.Context, ev *Event) error {
 		cancel() // the client goes away during the callback
 		return ctx.Err()
 	}, WithDeduplicator(d))
@@ -643,7 +643,7 @@ func TestHandlerLogging(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &buf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	fail := errors.New("insert failed")
 	mode := "ok"
-	h := NewWebhookHandler(func(ctx context.Context, ev *Event) error {
+	h := NewHandler(func(ctx context.Context, ev *Event) error {
 		switch mode {
 		case "error":
 			return fail
@@ -651,7 +651,7 @@ func TestHandlerLogging(t *testing.T) {
 			panic("kaboom")
 		}
 		return nil
-	}, WithBasicAuth(testUser, testPass), WithBearerToken(testToken), WithHandlerLogger(logger))
+	}, WithBasicAuth(testUser, testPass), WithBearerToken(testToken), WithLogger(logger))
 
 	serveOnce(h, delivery(deliveredForm, basicAuth(testUser, testPass)))
 	serveOnce(h, delivery(deliveredForm, basicAuth(testUser, testPassNext)))
@@ -696,12 +696,12 @@ func TestHandlerLoggingOtherErrors(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, nil)) // info: no per-delivery lines
-	serveOnce(NewWebhookHandler(nil, WithHandlerLogger(logger)), delivery(deliveredForm))
-	serveOnce(NewWebhookHandler(func(context.Context, *Event) error { return nil }, WithHandlerLogger(logger), WithDeduplicator(failingDedup{})), delivery(deliveredForm))
-	serveOnce(NewWebhookHandler(func(context.Context, *Event) error { return errors.New("x") }, WithHandlerLogger(logger), WithDeduplicator(&forgetFailingDedup{})), delivery(deliveredForm))
+	serveOnce(NewHandler(nil, WithLogger(logger)), delivery(deliveredForm))
+	serveOnce(NewHandler(func(context.Context, *Event) error { return nil }, WithLogger(logger), WithDeduplicator(failingDedup{})), delivery(deliveredForm))
+	serveOnce(NewHandler(func(context.Context, *Event) error { return errors.New("x") }, WithLogger(logger), WithDeduplicator(&forgetFailingDedup{})), delivery(deliveredForm))
 	out := buf.String()
 	for _, want := range []string{
-		`level=ERROR msg="smtp2go webhook: no EventHandlerFunc configured; answering 500"`,
+		`level=ERROR msg="smtp2go webhook: no EventFunc configured; answering 500"`,
 		`level=ERROR msg="smtp2go webhook: deduplicator failed; answering 500 for a redelivery" event=delivered id=0f1e2d3c4b5a69788796a5b4c3d2e1f0 error="store unavailable"`,
 		`level=ERROR msg="smtp2go webhook: deduplicator could not forget a failed event; its redelivery will be dropped"`,
 	} {
@@ -722,10 +722,10 @@ func TestHandlerWithoutLoggerIsSilent(t *testing.T) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	defer slog.SetDefault(prev)
 
-	h := NewWebhookHandler(func(context.Context, *Event) error { panic("silent") }, WithBasicAuth(testUser, testPass))
+	h := NewHandler(func(context.Context, *Event) error { panic("silent") }, WithBasicAuth(testUser, testPass))
 	serveOnce(h, delivery(deliveredForm))
 	serveOnce(h, delivery(deliveredForm, basicAuth(testUser, testPass)))
-	serveOnce(NewWebhookHandler(nil), delivery(deliveredForm))
+	serveOnce(NewHandler(nil), delivery(deliveredForm))
 	if buf.Len() != 0 {
 		t.Errorf("handler without a logger logged %q", hideSecrets(buf.String()))
 	}
@@ -893,7 +893,7 @@ func TestMemoryDeduplicatorConcurrent(t *testing.T) {
 }
 
 func BenchmarkHandler(b *testing.B) {
-	h := NewWebhookHandler(func(context.Context, *Event) error { return nil }, WithBasicAuth(testUser, testPass))
+	h := NewHandler(func(context.Context, *Event) error { return nil }, WithBasicAuth(testUser, testPass))
 	bodies := make([]string, 1024)
 	for i := range bodies {
 		bodies[i] = strings.Replace(deliveredForm, "0f1e2d3c", fmt.Sprintf("%08x", i), 1)
@@ -950,7 +950,7 @@ func BenchmarkHandlerBaseline(b *testing.B) {
 func TestHandlerHostileBodies(t *testing.T) {
 	t.Parallel()
 	var processed atomic.Int32
-	h := NewWebhookHandler(func(context.Context, *Event) error { processed.Add(1); return nil }, WithBasicAuth(testUser, testPass))
+	h := NewHandler(func(context.Context, *Event) error { processed.Add(1); return nil }, WithBasicAuth(testUser, testPass))
 	// The server side records what the handler answered each case, so that a
 	// case the client sees only as a dropped connection is still checked.
 	var answered sync.Map // X-Case -> chan int
@@ -1041,7 +1041,7 @@ func TestHandlerHostileBodies(t *testing.T) {
 	})
 	t.Run("fuzz corpus", func(t *testing.T) {
 		t.Parallel()
-		dir := filepath.Join("testdata", "fuzz", "FuzzParseEventBody")
+		dir := filepath.Join("testdata", "fuzz", "FuzzParseBody")
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -1076,7 +1076,7 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// readFuzzSeed reads a "go test fuzz v1" file of FuzzParseEventBody: a byte
+// readFuzzSeed reads a "go test fuzz v1" file of FuzzParseBody: a byte
 // selector and a body.
 func readFuzzSeed(t *testing.T, path string) (byte, []byte) {
 	t.Helper()

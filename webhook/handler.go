@@ -1,4 +1,4 @@
-package smtp2go
+package webhook
 
 import (
 	"bytes"
@@ -12,13 +12,15 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/relaykit/smtp2go/internal/keylock"
 )
 
 // authRealm names the protection space in WWW-Authenticate challenges.
 const authRealm = "smtp2go-webhook"
 
-// EventHandlerFunc processes one event received by the handler of
-// [NewWebhookHandler]. Returning nil acknowledges the event. Returning an
+// EventFunc processes one event received by the handler of
+// [NewHandler]. Returning nil acknowledges the event. Returning an
 // error (or panicking) answers 500, so that SMTP2GO delivers the event again
 // later, for up to 48 hours.
 //
@@ -26,12 +28,12 @@ const authRealm = "smtp2go-webhook"
 // waits 10 seconds for an answer and counts a slower one as a failure, so the
 // function should be fast: store the event or put it on a queue, and do the
 // slow work elsewhere.
-type EventHandlerFunc func(ctx context.Context, ev *Event) error
+type EventFunc func(ctx context.Context, ev *Event) error
 
-// HandlerOption configures the handler of [NewWebhookHandler].
-type HandlerOption func(*handlerConfig)
+// Option configures the handler of [NewHandler].
+type Option func(*config)
 
-type handlerConfig struct {
+type config struct {
 	basic        []basicCredential
 	bearer       []bearerCredential
 	maxBodyBytes int64
@@ -61,8 +63,8 @@ type bearerCredential struct {
 // An empty password never matches: the handler still requires credentials, so
 // a secret missing from the configuration fails closed (every delivery answers
 // 401) rather than open.
-func WithBasicAuth(user, pass string) HandlerOption {
-	return func(c *handlerConfig) {
+func WithBasicAuth(user, pass string) Option {
+	return func(c *config) {
 		cred := basicCredential{user: sha256.Sum256([]byte(user)), pass: sha256.Sum256([]byte(pass))}
 		if pass != "" {
 			cred.usable = 1
@@ -79,8 +81,8 @@ func WithBasicAuth(user, pass string) HandlerOption {
 //
 // An empty token never matches: the handler still requires credentials, so a
 // secret missing from the configuration fails closed rather than open.
-func WithBearerToken(token string) HandlerOption {
-	return func(c *handlerConfig) {
+func WithBearerToken(token string) Option {
+	return func(c *config) {
 		token = strings.TrimSpace(token)
 		cred := bearerCredential{token: sha256.Sum256([]byte(token))}
 		if token != "" {
@@ -93,8 +95,8 @@ func WithBearerToken(token string) HandlerOption {
 // WithMaxBodyBytes sets the largest body the handler reads, [DefaultMaxBodyBytes]
 // (1 MiB) by default; a larger one is answered 413. Zero or less keeps the
 // default.
-func WithMaxBodyBytes(n int64) HandlerOption {
-	return func(c *handlerConfig) {
+func WithMaxBodyBytes(n int64) Option {
+	return func(c *config) {
 		if n > 0 {
 			c.maxBodyBytes = n
 		}
@@ -106,23 +108,23 @@ func WithMaxBodyBytes(n int64) HandlerOption {
 // hours; use a shared store when several instances receive deliveries. nil
 // turns deduplication off: every delivery runs the callback, concurrently too.
 // See [Deduplicator] for what an implementation must do.
-func WithDeduplicator(d Deduplicator) HandlerOption {
-	return func(c *handlerConfig) {
+func WithDeduplicator(d Deduplicator) Option {
+	return func(c *config) {
 		c.dedup = d
 		c.dedupSet = true
 	}
 }
 
-// WithHandlerLogger makes the handler log: one debug line per delivery (event
+// WithLogger makes the handler log: one debug line per delivery (event
 // type and ID, status, outcome, duration), a warning on failed authentication,
 // and an error when the callback fails or panics (with the stack) or the
 // deduplicator fails. Credentials, the Authorization header and event contents
 // are never logged. Without this option the handler logs nothing at all.
-func WithHandlerLogger(l *slog.Logger) HandlerOption {
-	return func(c *handlerConfig) { c.logger = l }
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
 }
 
-// NewWebhookHandler returns an http.Handler that receives SMTP2GO deliveries
+// NewHandler returns an http.Handler that receives SMTP2GO deliveries
 // and calls fn once per event, whatever the number of redeliveries.
 //
 // It answers:
@@ -150,8 +152,8 @@ func WithHandlerLogger(l *slog.Logger) HandlerOption {
 // fn runs concurrently for different events, but with deduplication on (the
 // default) never for the same one (see
 // [Deduplicator]). The handler starts no goroutines of its own.
-func NewWebhookHandler(fn EventHandlerFunc, opts ...HandlerOption) http.Handler {
-	cfg := handlerConfig{maxBodyBytes: DefaultMaxBodyBytes}
+func NewHandler(fn EventFunc, opts ...Option) http.Handler {
+	cfg := config{maxBodyBytes: DefaultMaxBodyBytes}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&cfg)
@@ -160,14 +162,14 @@ func NewWebhookHandler(fn EventHandlerFunc, opts ...HandlerOption) http.Handler 
 	if !cfg.dedupSet {
 		cfg.dedup = NewMemoryDeduplicator(0, 0)
 	}
-	return &webhookHandler{fn: fn, cfg: cfg}
+	return &handler{fn: fn, cfg: cfg}
 }
 
-type webhookHandler struct {
-	fn     EventHandlerFunc
-	cfg    handlerConfig
-	locks  keyLocks // serialises deliveries of one event, so the callback never runs twice at once for it
-	onWait func()   // called when a delivery starts waiting for another of the same event; tests set it
+type handler struct {
+	fn     EventFunc
+	cfg    config
+	locks  keylock.Set // serialises deliveries of one event, so the callback never runs twice at once for it
+	onWait func()      // called when a delivery starts waiting for another of the same event; tests set it
 }
 
 // deliveryResult is what the handler did with a request, for the log.
@@ -177,7 +179,7 @@ type deliveryResult struct {
 	ev      *Event
 }
 
-func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	logger := h.cfg.logger
 	if logger == nil || !logger.Enabled(r.Context(), slog.LevelDebug) {
 		h.serve(w, r)
@@ -196,7 +198,7 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	logger.LogAttrs(r.Context(), slog.LevelDebug, "smtp2go webhook delivery", attrs...)
 }
 
-func (h *webhookHandler) serve(w http.ResponseWriter, r *http.Request) deliveryResult {
+func (h *handler) serve(w http.ResponseWriter, r *http.Request) deliveryResult {
 	ctx := r.Context()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -216,7 +218,7 @@ func (h *webhookHandler) serve(w http.ResponseWriter, r *http.Request) deliveryR
 		}
 	}
 	if h.fn == nil {
-		h.log(ctx, slog.LevelError, "smtp2go webhook: no EventHandlerFunc configured; answering 500")
+		h.log(ctx, slog.LevelError, "smtp2go webhook: no EventFunc configured; answering 500")
 		return answerError(w, http.StatusInternalServerError, "no event handler configured", "no handler")
 	}
 	if r.ContentLength > h.cfg.maxBodyBytes {
@@ -244,7 +246,7 @@ func (h *webhookHandler) serve(w http.ResponseWriter, r *http.Request) deliveryR
 		return h.process(w, r, ev, "")
 	}
 	key := ev.DedupKey()
-	unlock, err := h.locks.lock(ctx, key, h.onWait)
+	unlock, err := h.locks.Lock(ctx, key, h.onWait)
 	if err != nil {
 		res := answerError(w, http.StatusServiceUnavailable, "delivery of this event in progress", "gave up waiting")
 		res.ev = ev
@@ -268,7 +270,7 @@ func (h *webhookHandler) serve(w http.ResponseWriter, r *http.Request) deliveryR
 
 // process runs the callback and answers. On failure it unmarks key, if any,
 // so that the redelivery is processed.
-func (h *webhookHandler) process(w http.ResponseWriter, r *http.Request, ev *Event, key string) deliveryResult {
+func (h *handler) process(w http.ResponseWriter, r *http.Request, ev *Event, key string) deliveryResult {
 	ctx := r.Context()
 	panicked, err := h.call(ctx, ev)
 	if err == nil {
@@ -292,10 +294,10 @@ func (h *webhookHandler) process(w http.ResponseWriter, r *http.Request, ev *Eve
 }
 
 // call runs the callback, turning a panic into an error.
-func (h *webhookHandler) call(ctx context.Context, ev *Event) (panicked bool, err error) {
+func (h *handler) call(ctx context.Context, ev *Event) (panicked bool, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			panicked, err = true, fmt.Errorf("smtp2go: event handler panicked: %v", p)
+			panicked, err = true, fmt.Errorf("webhook: event handler panicked: %v", p)
 			h.log(ctx, slog.LevelError, "smtp2go webhook: event handler panicked; answering 500 for a redelivery",
 				slog.String("event", string(ev.Type)), slog.String("id", ev.ID),
 				slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
@@ -304,7 +306,7 @@ func (h *webhookHandler) call(ctx context.Context, ev *Event) (panicked bool, er
 	return false, h.fn(ctx, ev)
 }
 
-func (h *webhookHandler) log(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
+func (h *handler) log(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
 	if h.cfg.logger != nil {
 		h.cfg.logger.LogAttrs(ctx, level, msg, attrs...)
 	}
@@ -319,7 +321,7 @@ func answerError(w http.ResponseWriter, status int, msg, outcome string) deliver
 // authenticate checks the Authorization header against every configured
 // credential, in constant time, and says why it failed, or "" if it did not.
 // The reason never contains the header.
-func (c *handlerConfig) authenticate(r *http.Request) string {
+func (c *config) authenticate(r *http.Request) string {
 	authz := r.Header.Get("Authorization")
 	if authz == "" {
 		return "no Authorization header"

@@ -1,4 +1,4 @@
-package smtp2go_test
+package webhook_test
 
 import (
 	"context"
@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/relaykit/smtp2go"
+	"github.com/relaykit/smtp2go/webhook"
 )
 
-func ExampleParseEvent() {
+func ExampleParse() {
 	// A delivery as SMTP2GO posts it with the default "form" output format.
 	form := url.Values{
 		"event":         {"bounce"},
@@ -26,7 +26,7 @@ func ExampleParseEvent() {
 	r := httptest.NewRequest(http.MethodPost, "/smtp2go", strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 
-	ev, err := smtp2go.ParseEvent(r)
+	ev, err := webhook.Parse(r)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -38,7 +38,7 @@ func ExampleParseEvent() {
 	// customer: cust-42
 }
 
-func ExampleParseEventBody() {
+func ExampleParseBody() {
 	// A delivery with the "json" output format: processed lists every
 	// recipient, and numbers may come as numbers or strings.
 	body := []byte(`{
@@ -49,7 +49,7 @@ func ExampleParseEventBody() {
 		"sendtime": "2026-03-24T08:23:19.052765+00:00",
 		"campaign": {"name": "spring", "wave": 2}
 	}`)
-	ev, err := smtp2go.ParseEventBody("application/json", body)
+	ev, err := webhook.ParseBody("application/json", body)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -58,25 +58,25 @@ func ExampleParseEventBody() {
 	fmt.Println(ev.SendTime)
 	fmt.Println(ev.Fields.Get("campaign"))
 
-	_, err = smtp2go.ParseEventBody("application/json", []byte(`["processed"]`))
+	_, err = webhook.ParseBody("application/json", []byte(`["processed"]`))
 	fmt.Println(err)
 	// Output:
 	// processed [jane@example.org john@example.net]
 	// 2026-03-24 08:23:19.052765 +0000 UTC
 	// {"name":"spring","wave":2}
-	// smtp2go: malformed payload: json: top level must be an object
+	// webhook: malformed payload: json: top level must be an object
 }
 
-func ExampleNewWebhookHandler() {
+func ExampleNewHandler() {
 	mux := http.NewServeMux()
-	mux.Handle("/smtp2go", smtp2go.NewWebhookHandler(
-		func(ctx context.Context, ev *smtp2go.Event) error {
+	mux.Handle("/smtp2go", webhook.NewHandler(
+		func(ctx context.Context, ev *webhook.Event) error {
 			// Keep this fast (SMTP2GO waits 10 seconds): store or enqueue.
 			fmt.Println("received", ev.Type, "for", ev.Rcpt)
 			return nil
 		},
 		// The user and password set in the webhook's URL or auth header.
-		smtp2go.WithBasicAuth("smtp2go", "s3cret"),
+		webhook.WithBasicAuth("smtp2go", "s3cret"),
 	))
 
 	// Drive the handler as SMTP2GO would: the same event twice, then once
@@ -108,8 +108,8 @@ func ExampleNewWebhookHandler() {
 
 func ExampleNewMemoryDeduplicator() {
 	// Remember a day of events, at most 10,000 of them. Pass the deduplicator
-	// to NewWebhookHandler with WithDeduplicator.
-	d := smtp2go.NewMemoryDeduplicator(24*time.Hour, 10_000)
+	// to NewHandler with WithDeduplicator.
+	d := webhook.NewMemoryDeduplicator(24*time.Hour, 10_000)
 	ctx := context.Background()
 
 	first, _ := d.Seen(ctx, "0f1e2d3c4b5a69788796a5b4c3d2e1f0")
@@ -118,8 +118,8 @@ func ExampleNewMemoryDeduplicator() {
 	retried, _ := d.Seen(ctx, "0f1e2d3c4b5a69788796a5b4c3d2e1f0")
 	fmt.Println(first, again, retried)
 
-	_ = smtp2go.NewWebhookHandler(func(ctx context.Context, ev *smtp2go.Event) error { return nil },
-		smtp2go.WithDeduplicator(d))
+	_ = webhook.NewHandler(func(ctx context.Context, ev *webhook.Event) error { return nil },
+		webhook.WithDeduplicator(d))
 	// Output:
 	// false true false
 }

@@ -1,4 +1,4 @@
-package smtp2go_test
+package webhook_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/relaykit/smtp2go/webhook"
 
 	"github.com/relaykit/smtp2go"
 	"github.com/relaykit/smtp2go/smtp2gotest"
@@ -34,7 +36,7 @@ func everyEventType() []smtp2go.EventType {
 // field of Event but Fields, ID and RawType (which the wire does not carry
 // from the sender), and every field of the SMS details. Times are compared
 // as instants.
-func eventDiff(want, got *smtp2go.Event) []string {
+func eventDiff(want, got *webhook.Event) []string {
 	skip := map[string]bool{"Fields": true, "ID": true, "RawType": true}
 	return structDiff("", reflect.ValueOf(*want), reflect.ValueOf(*got), skip)
 }
@@ -53,8 +55,8 @@ func structDiff(prefix string, want, got reflect.Value, skip map[string]bool) []
 				diffs = append(diffs, fmt.Sprintf("%s%s: got %v, want %v", prefix, name, g, w))
 			}
 			continue
-		case *smtp2go.SMSDetails:
-			gv := g.Interface().(*smtp2go.SMSDetails)
+		case *webhook.SMSDetails:
+			gv := g.Interface().(*webhook.SMSDetails)
 			if wv == nil || gv == nil {
 				if (wv == nil) != (gv == nil) {
 					diffs = append(diffs, fmt.Sprintf("%s%s: got %+v, want %+v", prefix, name, gv, wv))
@@ -73,7 +75,7 @@ func structDiff(prefix string, want, got reflect.Value, skip map[string]bool) []
 
 // receiveOne returns the event the handler passed on, or fails t: Emit and
 // Deliver return after the handler answered, so it is there already.
-func receiveOne(t *testing.T, got <-chan *smtp2go.Event) *smtp2go.Event {
+func receiveOne(t *testing.T, got <-chan *webhook.Event) *webhook.Event {
 	t.Helper()
 	select {
 	case ev := <-got:
@@ -90,25 +92,25 @@ func TestRoundTripEveryEventThroughTheHandler(t *testing.T) {
 	auths := []struct {
 		name    string
 		hook    func(req *smtp2go.AddWebhookRequest)
-		handler smtp2go.HandlerOption
+		handler webhook.Option
 	}{
 		{"bearer", func(req *smtp2go.AddWebhookRequest) {
 			req.AuthHeaderType, req.AuthHeaderValue = smtp2go.AuthBearer, "tok-0123456789"
-		}, smtp2go.WithBearerToken("tok-0123456789")},
+		}, webhook.WithBearerToken("tok-0123456789")},
 		{"basic header", func(req *smtp2go.AddWebhookRequest) {
 			req.AuthHeaderType, req.AuthHeaderValue = smtp2go.AuthBasic, basic
-		}, smtp2go.WithBasicAuth("smtp2go", "hook pass")},
+		}, webhook.WithBasicAuth("smtp2go", "hook pass")},
 		{"basic in URL", func(req *smtp2go.AddWebhookRequest) {
 			req.URL = strings.Replace(req.URL, "://", "://smtp2go:hook%20pass@", 1)
-		}, smtp2go.WithBasicAuth("smtp2go", "hook pass")},
+		}, webhook.WithBasicAuth("smtp2go", "hook pass")},
 	}
 	for _, format := range []smtp2go.OutputFormat{smtp2go.OutputForm, smtp2go.OutputJSON} {
 		for _, auth := range auths {
 			t.Run(string(format)+"/"+auth.name, func(t *testing.T) {
 				t.Parallel()
 				srv := smtp2gotest.NewServer(t)
-				got := make(chan *smtp2go.Event, 1)
-				endpoint := httptest.NewServer(smtp2go.NewWebhookHandler(func(_ context.Context, ev *smtp2go.Event) error {
+				got := make(chan *webhook.Event, 1)
+				endpoint := httptest.NewServer(webhook.NewHandler(func(_ context.Context, ev *webhook.Event) error {
 					got <- ev
 					return nil
 				}, auth.handler))
@@ -145,7 +147,7 @@ func TestRoundTripRedeliveryAndDeduplication(t *testing.T) {
 	t.Parallel()
 	srv := smtp2gotest.NewServer(t)
 	var calls atomic.Int32
-	endpoint := httptest.NewServer(smtp2go.NewWebhookHandler(func(context.Context, *smtp2go.Event) error {
+	endpoint := httptest.NewServer(webhook.NewHandler(func(context.Context, *webhook.Event) error {
 		if calls.Add(1) == 1 {
 			return errors.New("database unavailable")
 		}
@@ -188,11 +190,11 @@ func TestRoundTripRedeliveryAndDeduplication(t *testing.T) {
 
 func TestRoundTripDeliverWithHeaders(t *testing.T) {
 	t.Parallel()
-	got := make(chan *smtp2go.Event, 1)
-	endpoint := httptest.NewServer(smtp2go.NewWebhookHandler(func(_ context.Context, ev *smtp2go.Event) error {
+	got := make(chan *webhook.Event, 1)
+	endpoint := httptest.NewServer(webhook.NewHandler(func(_ context.Context, ev *webhook.Event) error {
 		got <- ev
 		return nil
-	}, smtp2go.WithBearerToken("tok-test-button")))
+	}, webhook.WithBearerToken("tok-test-button")))
 	t.Cleanup(endpoint.Close)
 
 	for _, format := range []smtp2go.OutputFormat{smtp2go.OutputForm, smtp2go.OutputJSON} {

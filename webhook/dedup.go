@@ -1,4 +1,4 @@
-package smtp2go
+package webhook
 
 import (
 	"container/list"
@@ -23,7 +23,7 @@ const (
 const maxExpiredPerCall = 16
 
 // Deduplicator remembers which events were processed, so that the handler of
-// [NewWebhookHandler] acknowledges a redelivery without running the callback
+// [NewHandler] acknowledges a redelivery without running the callback
 // again. SMTP2GO redelivers whenever an answer is not a 2xx or takes longer
 // than 10 seconds, so duplicates are normal.
 //
@@ -52,7 +52,7 @@ type Deduplicator interface {
 }
 
 // DeduplicatorForgetter is implemented by a [Deduplicator] that can unmark a
-// key. The handler of [NewWebhookHandler] calls Forget when the callback
+// key. The handler of [NewHandler] calls Forget when the callback
 // returned an error or panicked, so that SMTP2GO's redelivery is processed.
 // ctx is not cancelled when the client goes away, since the event would be
 // lost otherwise. An error is logged; the delivery is answered 500 either way.
@@ -96,7 +96,7 @@ func NewMemoryDeduplicator(ttl time.Duration, maxKeys int) *MemoryDeduplicator {
 // errNilDeduplicator answers calls on a nil *MemoryDeduplicator, such as one
 // passed to WithDeduplicator by mistake, so that the handler answers 500
 // rather than panicking.
-var errNilDeduplicator = errors.New("smtp2go: nil *MemoryDeduplicator")
+var errNilDeduplicator = errors.New("webhook: nil *MemoryDeduplicator")
 
 // Seen reports whether key was marked within the TTL, and marks it if not.
 // It fails only on a nil *MemoryDeduplicator.

@@ -1,4 +1,4 @@
-package smtp2go
+package webhook
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/relaykit/smtp2go"
 )
 
 const (
@@ -175,14 +177,14 @@ func referenceText(raw []byte) string {
 	return string(raw)
 }
 
-func TestParseEventBodyFixtures(t *testing.T) {
+func TestParseBodyFixtures(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		file string
 		want Event
 	}{
 		{"delivered_live_capture.form", Event{
-			Type: EventDelivered, RawType: "delivered", ID: "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+			Type: smtp2go.EventDelivered, RawType: "delivered", ID: "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
 			EmailID: "1abc-0001", MessageID: "<E1abc-0001@message-id.example>",
 			Time: utc("2026-03-24T08:23:19Z"), SendTime: utc("2026-03-24T08:23:19.052765Z"),
 			Sender: "shop@example.com", From: "shop@example.com", FromAddress: "shop@example.com",
@@ -190,26 +192,26 @@ func TestParseEventBodyFixtures(t *testing.T) {
 			Host: "mx.example.org [192.0.2.7]", Message: "250 2.0.0 Ok: queued", Context: "Unavailable",
 		}},
 		{"delivered.json", billing(Event{
-			Type: EventDelivered, RawType: "delivered", ID: "1a2b3c4d5e6f708192a3b4c5d6e7f809",
+			Type: smtp2go.EventDelivered, RawType: "delivered", ID: "1a2b3c4d5e6f708192a3b4c5d6e7f809",
 			Time: utc("2026-03-24T08:23:21Z"), Rcpt: "jane@example.org",
 			Host: "mx.example.org [192.0.2.7]", Message: "250 2.0.0 Ok: queued as 4711", Context: "Unavailable",
 		})},
 		{"processed_recipients.form", billing(Event{
-			Type: EventProcessed, RawType: "processed", ID: "2b3c4d5e6f708192a3b4c5d6e7f8091a",
+			Type: smtp2go.EventProcessed, RawType: "processed", ID: "2b3c4d5e6f708192a3b4c5d6e7f8091a",
 			Time: utc("2026-03-24T08:23:19Z"), SrcHost: "198.51.100.23",
 			Recipients: []string{"jane@example.org", "john@example.net", "ops@example.com"},
 		})},
 		{"processed_recipients.json", billing(Event{
-			Type: EventProcessed, RawType: "processed", ID: "3c4d5e6f708192a3b4c5d6e7f8091a2b",
+			Type: smtp2go.EventProcessed, RawType: "processed", ID: "3c4d5e6f708192a3b4c5d6e7f8091a2b",
 			Time: utc("2026-03-24T08:23:19Z"), SrcHost: "198.51.100.23",
 			Recipients: []string{"jane@example.org", "john@example.net", "ops@example.com"},
 		})},
 		{"processed_recipient_string.json", billing(Event{
-			Type: EventProcessed, RawType: "processed", ID: "4d5e6f708192a3b4c5d6e7f8091a2b3c",
+			Type: smtp2go.EventProcessed, RawType: "processed", ID: "4d5e6f708192a3b4c5d6e7f8091a2b3c",
 			Time: utc("2026-03-24T08:23:19Z"), Recipients: []string{"jane@example.org"},
 		})},
 		{"open.form", billing(Event{
-			Type: EventOpen, RawType: "open", ID: "5e6f708192a3b4c5d6e7f8091a2b3c4d",
+			Type: smtp2go.EventOpen, RawType: "open", ID: "5e6f708192a3b4c5d6e7f8091a2b3c4d",
 			Time: utc("2026-03-24T09:01:02Z"), Rcpt: "jane@example.org", SrcHost: "203.0.113.9",
 			UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)", ReadSecs: 15,
 			Client: "Apple Mail", ClientDevice: "Mobile", ClientOS: "iOS",
@@ -217,7 +219,7 @@ func TestParseEventBodyFixtures(t *testing.T) {
 			OpenedAt: utc("2026-03-24T08:01:02Z"),
 		})},
 		{"open.json", billing(Event{
-			Type: EventOpen, RawType: "open", ID: "6f708192a3b4c5d6e7f8091a2b3c4d5e",
+			Type: smtp2go.EventOpen, RawType: "open", ID: "6f708192a3b4c5d6e7f8091a2b3c4d5e",
 			Time: utc("2026-03-24T09:01:02Z"), Rcpt: "jane@example.org", SrcHost: "203.0.113.9",
 			UserAgent: "Thunderbird/115.0", ReadSecs: 30,
 			Client: "Thunderbird", ClientDevice: "Desktop", ClientOS: "Linux",
@@ -225,90 +227,90 @@ func TestParseEventBodyFixtures(t *testing.T) {
 			OpenedAt: utc("2026-03-24T09:01:02Z"),
 		})},
 		{"click.json", billing(Event{
-			Type: EventClick, RawType: "click", ID: "708192a3b4c5d6e7f8091a2b3c4d5e6f",
+			Type: smtp2go.EventClick, RawType: "click", ID: "708192a3b4c5d6e7f8091a2b3c4d5e6f",
 			Time: utc("2026-03-24T09:05:00Z"), Rcpt: "jane@example.org", SrcHost: "203.0.113.9",
 			UserAgent: "Mozilla/5.0", GeoIPCountry: "Germany",
 			URL: "https://shop.example.com/orders/4711?utm_source=email", ClickedAt: utc("2026-03-24T09:05:00.5Z"),
 		})},
 		{"click_link.form", billing(Event{
-			Type: EventClick, RawType: "click", ID: "8192a3b4c5d6e7f8091a2b3c4d5e6f70",
+			Type: smtp2go.EventClick, RawType: "click", ID: "8192a3b4c5d6e7f8091a2b3c4d5e6f70",
 			Time: utc("2026-03-24T09:05:00Z"), Rcpt: "jane@example.org",
 			URL: "https://shop.example.com/track?id=4711&x=1",
 		})},
 		{"bounce_hard.json", billing(Event{
-			Type: EventBounce, RawType: "bounce", ID: "92a3b4c5d6e7f8091a2b3c4d5e6f7081",
+			Type: smtp2go.EventBounce, RawType: "bounce", ID: "92a3b4c5d6e7f8091a2b3c4d5e6f7081",
 			Time: utc("2026-03-24T08:23:22Z"), Rcpt: "nobody@example.org", Bounce: BounceHard,
 			Host:    "mx.example.org [192.0.2.7]",
 			Message: "550 5.1.1 <nobody@example.org>: Recipient address rejected: User unknown",
 			Context: "RCPT TO:<nobody@example.org>",
 		})},
 		{"bounce_soft.form", billing(Event{
-			Type: EventBounce, RawType: "bounce", ID: "a3b4c5d6e7f8091a2b3c4d5e6f708192",
+			Type: smtp2go.EventBounce, RawType: "bounce", ID: "a3b4c5d6e7f8091a2b3c4d5e6f708192",
 			Time: utc("2026-03-24T08:23:22Z"), Rcpt: "full@example.org", Bounce: BounceSoft,
 			Host: "mx.example.org [192.0.2.7]", Message: "452 4.2.2 Mailbox full", Context: "DATA",
 		})},
 		{"spam.json", billing(Event{
-			Type: EventSpam, RawType: "spam", ID: "b4c5d6e7f8091a2b3c4d5e6f708192a3",
+			Type: smtp2go.EventSpam, RawType: "spam", ID: "b4c5d6e7f8091a2b3c4d5e6f708192a3",
 			Time: utc("2026-03-25T10:00:00Z"), Rcpt: "jane@example.org",
 		})},
 		{"unsubscribe.form", billing(Event{
-			Type: EventUnsubscribe, RawType: "unsubscribe", ID: "c5d6e7f8091a2b3c4d5e6f708192a3b4",
+			Type: smtp2go.EventUnsubscribe, RawType: "unsubscribe", ID: "c5d6e7f8091a2b3c4d5e6f708192a3b4",
 			Time: utc("2026-03-25T10:00:01Z"), Rcpt: "jane@example.org", SrcHost: "203.0.113.9",
 		})},
 		{"resubscribe.json", billing(Event{
-			Type: EventResubscribe, RawType: "resubscribe", ID: "d6e7f8091a2b3c4d5e6f708192a3b4c5",
+			Type: smtp2go.EventResubscribe, RawType: "resubscribe", ID: "d6e7f8091a2b3c4d5e6f708192a3b4c5",
 			Time: utc("2026-03-26T10:00:02Z"), Rcpt: "jane@example.org",
 		})},
 		{"reject.form", billing(Event{
-			Type: EventReject, RawType: "reject", ID: "e7f8091a2b3c4d5e6f708192a3b4c5d6",
+			Type: smtp2go.EventReject, RawType: "reject", ID: "e7f8091a2b3c4d5e6f708192a3b4c5d6",
 			Time: utc("2026-03-24T08:23:19Z"), Rcpt: "blocked@example.org",
 			Message: "Recipient is on the suppression list", Context: "Unavailable",
 		})},
 		{"sms_sending.json", smsEvent(Event{
-			Type: EventSMSSending, RawType: "sms_sending", ID: "f8091a2b3c4d5e6f708192a3b4c5d6e7",
+			Type: smtp2go.EventSMSSending, RawType: "sms_sending", ID: "f8091a2b3c4d5e6f708192a3b4c5d6e7",
 		}, SMSDetails{MessageID: "sms-0001", ReceivedTimestamp: utc("2026-03-24T08:23:19Z")})},
 		{"sms_submitted.form", smsEvent(Event{
-			Type: EventSMSSubmitted, RawType: "sms_submitted", ID: "091a2b3c4d5e6f708192a3b4c5d6e7f8",
+			Type: smtp2go.EventSMSSubmitted, RawType: "sms_submitted", ID: "091a2b3c4d5e6f708192a3b4c5d6e7f8",
 		}, SMSDetails{
 			MessageID: "sms-0001", ReceivedTimestamp: utc("2026-03-24T08:23:19Z"),
 			SubmittedTimestamp: utc("2026-03-24T08:23:20.25Z"),
 		})},
 		{"sms_delivered.json", smsEvent(Event{
-			Type: EventSMSDelivered, RawType: "sms_delivered", ID: "1a2b3c4d5e6f708192a3b4c5d6e7f800",
+			Type: smtp2go.EventSMSDelivered, RawType: "sms_delivered", ID: "1a2b3c4d5e6f708192a3b4c5d6e7f800",
 		}, SMSDetails{
 			MessageID: "sms-0001", ReceivedTimestamp: utc("2026-03-24T08:23:19Z"),
 			SubmittedTimestamp: utc("2026-03-24T08:23:20.25Z"), RetryCount: 1, StatusCode: 200,
 		})},
 		{"sms_failed.form", smsEvent(Event{
-			Type: EventSMSFailed, RawType: "sms_failed", ID: "2a2b3c4d5e6f708192a3b4c5d6e7f800",
+			Type: smtp2go.EventSMSFailed, RawType: "sms_failed", ID: "2a2b3c4d5e6f708192a3b4c5d6e7f800",
 		}, SMSDetails{
 			MessageID: "sms-0002", ReceivedTimestamp: utc("2026-03-24T08:23:19Z"),
 			SubmittedTimestamp: utc("2026-03-24T08:23:20Z"), RetryCount: 3, StatusCode: 500,
 		})},
 		{"sms_rejected.json", smsEvent(Event{
-			Type: EventSMSRejected, RawType: "sms_rejected", ID: "3a2b3c4d5e6f708192a3b4c5d6e7f800",
+			Type: smtp2go.EventSMSRejected, RawType: "sms_rejected", ID: "3a2b3c4d5e6f708192a3b4c5d6e7f800",
 		}, SMSDetails{MessageID: "sms-0003", ReceivedTimestamp: utc("2026-03-24T08:23:19Z"), StatusCode: 400})},
 		{"custom_headers.form", Event{
-			Type: EventDelivered, RawType: "delivered", ID: "4a2b3c4d5e6f708192a3b4c5d6e7f800",
+			Type: smtp2go.EventDelivered, RawType: "delivered", ID: "4a2b3c4d5e6f708192a3b4c5d6e7f800",
 			Time: utc("2026-03-24T08:23:21Z"), Rcpt: "jane@example.org",
 			MessageID: "<E1abc-0003@message-id.example>", Subject: "Custom headers",
 		}},
 		{"mixed_case_headers.json", Event{
-			Type: EventDelivered, RawType: "delivered", ID: "5a2b3c4d5e6f708192a3b4c5d6e7f800",
+			Type: smtp2go.EventDelivered, RawType: "delivered", ID: "5a2b3c4d5e6f708192a3b4c5d6e7f800",
 			Time: utc("2026-03-24T08:23:21Z"), Rcpt: "jane@example.org",
 			MessageID: "<E1abc-0004@message-id.example>", Subject: "Only mixed-case keys",
 		}},
 		{"numbers_as_strings.json", Event{
-			Type: EventOpen, RawType: "open", ID: "6a2b3c4d5e6f708192a3b4c5d6e7f800",
+			Type: smtp2go.EventOpen, RawType: "open", ID: "6a2b3c4d5e6f708192a3b4c5d6e7f800",
 			Time: utc("2026-03-24T09:01:02Z"), Rcpt: "jane@example.org", ReadSecs: 10, GeoIPCountry: "Germany",
 		}},
 		{"numbers_as_json.json", Event{
-			Type: EventOpen, RawType: "open", ID: "7a2b3c4d5e6f708192a3b4c5d6e7f800",
+			Type: smtp2go.EventOpen, RawType: "open", ID: "7a2b3c4d5e6f708192a3b4c5d6e7f800",
 			Time: time.Unix(1711268599, 0).UTC(), Rcpt: "jane@example.org", ReadSecs: 5,
 			GeoIPContinent: "7", GeoIPCountry: "true",
 		}},
 		{"bad_times.json", Event{
-			Type: EventDelivered, RawType: "delivered", ID: "8a2b3c4d5e6f708192a3b4c5d6e7f800",
+			Type: smtp2go.EventDelivered, RawType: "delivered", ID: "8a2b3c4d5e6f708192a3b4c5d6e7f800",
 			Rcpt: "jane@example.org",
 		}},
 		{"unknown_event.json", Event{
@@ -325,9 +327,9 @@ func TestParseEventBodyFixtures(t *testing.T) {
 			t.Parallel()
 			body := readFixture(t, tt.file)
 			ct := contentTypeOf(tt.file)
-			ev, err := ParseEventBody(ct, body)
+			ev, err := ParseBody(ct, body)
 			if err != nil {
-				t.Fatalf("ParseEventBody: %v", err)
+				t.Fatalf("ParseBody: %v", err)
 			}
 			checkEvent(t, ev, tt.want)
 
@@ -356,9 +358,9 @@ func TestParseEventBodyFixtures(t *testing.T) {
 	}
 }
 
-func TestParseEventBodyLiveCaptureFields(t *testing.T) {
+func TestParseBodyLiveCaptureFields(t *testing.T) {
 	t.Parallel()
-	ev, err := ParseEventBody(ctForm, readFixture(t, "delivered_live_capture.form"))
+	ev, err := ParseBody(ctForm, readFixture(t, "delivered_live_capture.form"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,20 +379,20 @@ func TestParseEventBodyLiveCaptureFields(t *testing.T) {
 	}
 }
 
-func TestParseEventBodyAliases(t *testing.T) {
+func TestParseBodyAliases(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		raw  string
-		want EventType
+		want smtp2go.EventType
 	}{
-		{"opened", EventOpen},
-		{"clicked", EventClick},
-		{"spam_complaint", EventSpam},
-		{"unsubscribed", EventUnsubscribe},
-		{"Delivered", EventDelivered},
-		{" BOUNCE ", EventBounce},
-		{"Opened", EventOpen},
-		{"SMS_Delivered", EventSMSDelivered},
+		{"opened", smtp2go.EventOpen},
+		{"clicked", smtp2go.EventClick},
+		{"spam_complaint", smtp2go.EventSpam},
+		{"unsubscribed", smtp2go.EventUnsubscribe},
+		{"Delivered", smtp2go.EventDelivered},
+		{" BOUNCE ", smtp2go.EventBounce},
+		{"Opened", smtp2go.EventOpen},
+		{"SMS_Delivered", smtp2go.EventSMSDelivered},
 		{"Deferred", "Deferred"}, // unknown names stay as sent
 	}
 	for _, tt := range tests {
@@ -401,7 +403,7 @@ func TestParseEventBodyAliases(t *testing.T) {
 			{ctForm, "event=" + url.QueryEscape(tt.raw) + "&id=abc"},
 			{ctJSON, `{"event":` + strconvQuote(tt.raw) + `,"id":"abc"}`},
 		} {
-			ev, err := ParseEventBody(enc.ct, []byte(enc.body))
+			ev, err := ParseBody(enc.ct, []byte(enc.body))
 			if err != nil {
 				t.Errorf("%s %q: %v", enc.ct, tt.raw, err)
 				continue
@@ -421,9 +423,9 @@ func strconvQuote(s string) string {
 	return string(b)
 }
 
-func TestParseEventBodyJSONValues(t *testing.T) {
+func TestParseBodyJSONValues(t *testing.T) {
 	t.Parallel()
-	ev, err := ParseEventBody(ctJSON, readFixture(t, "nested_values.json"))
+	ev, err := ParseBody(ctJSON, readFixture(t, "nested_values.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,7 +448,7 @@ func TestParseEventBodyJSONValues(t *testing.T) {
 	}
 }
 
-func TestParseEventBodyTolerance(t *testing.T) {
+func TestParseBodyTolerance(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
@@ -512,7 +514,7 @@ func TestParseEventBodyTolerance(t *testing.T) {
 			}
 		}},
 		{"byte order mark", ctJSON, "\xef\xbb\xbf{\"event\":\"open\"}", func(t *testing.T, ev *Event) {
-			if ev.Type != EventOpen {
+			if ev.Type != smtp2go.EventOpen {
 				t.Errorf("Type = %q", ev.Type)
 			}
 		}},
@@ -530,12 +532,12 @@ func TestParseEventBodyTolerance(t *testing.T) {
 			}
 		}},
 		{"content type parameters and case", "Application/JSON; Charset=UTF-8", `{"event":"open"}`, func(t *testing.T, ev *Event) {
-			if ev.Type != EventOpen {
+			if ev.Type != smtp2go.EventOpen {
 				t.Errorf("Type = %q", ev.Type)
 			}
 		}},
 		{"broken parameter does not hide the media type", "application/x-www-form-urlencoded; charset", "event=open", func(t *testing.T, ev *Event) {
-			if ev.Type != EventOpen {
+			if ev.Type != smtp2go.EventOpen {
 				t.Errorf("Type = %q", ev.Type)
 			}
 		}},
@@ -548,16 +550,16 @@ func TestParseEventBodyTolerance(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ev, err := ParseEventBody(tt.ct, []byte(tt.body))
+			ev, err := ParseBody(tt.ct, []byte(tt.body))
 			if err != nil {
-				t.Fatalf("ParseEventBody: %v", err)
+				t.Fatalf("ParseBody: %v", err)
 			}
 			tt.check(t, ev)
 		})
 	}
 }
 
-func TestParseEventBodyErrors(t *testing.T) {
+func TestParseBodyErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
@@ -566,32 +568,32 @@ func TestParseEventBodyErrors(t *testing.T) {
 		is      error
 		message string
 	}{
-		{"no content type", "", `{"event":"open"}`, ErrUnsupportedContentType, "smtp2go: unsupported content type: none given"},
-		{"text/plain", "text/plain", "event=open", ErrUnsupportedContentType, `smtp2go: unsupported content type: "text/plain"`},
-		{"unparsable content type", "/json", "{}", ErrUnsupportedContentType, "smtp2go: unsupported content type: unparsable media type"},
-		{"json not an object", ctJSON, `["event","open"]`, ErrMalformedPayload, "smtp2go: malformed payload: json: top level must be an object"},
-		{"json string", ctJSON, `"event"`, ErrMalformedPayload, "smtp2go: malformed payload: json: top level must be an object"},
-		{"json syntax", ctJSON, `{"event":"open",}`, ErrMalformedPayload, "smtp2go: malformed payload: json: invalid character '}' looking for beginning of object key string"},
-		{"json empty", ctJSON, ``, ErrMalformedPayload, "smtp2go: malformed payload: json: unexpected end of JSON input"},
-		{"json trailing data", ctJSON, `{"event":"open"} {}`, ErrMalformedPayload, "smtp2go: malformed payload: json: invalid character '{' after top-level value"},
-		{"json no event", ctJSON, `{"id":"x"}`, ErrMalformedPayload, "smtp2go: malformed payload: no event field"},
-		{"json null event", ctJSON, `{"event":null}`, ErrMalformedPayload, "smtp2go: malformed payload: no event field"},
-		{"json empty event list", ctJSON, `{"event":[]}`, ErrMalformedPayload, "smtp2go: malformed payload: no event field"},
-		{"form no event", ctForm, "id=x", ErrMalformedPayload, "smtp2go: malformed payload: no event field"},
-		{"form blank event", ctForm, "event=+", ErrMalformedPayload, "smtp2go: malformed payload: no event field"},
-		{"form empty", ctForm, "", ErrMalformedPayload, "smtp2go: malformed payload: no event field"},
-		{"form bad escape", ctForm, "event=open&secret=%zz", ErrMalformedPayload, `smtp2go: malformed payload: form: invalid URL escape "%zz"`},
-		{"form bad escape in key", ctForm, "ev%g1=open", ErrMalformedPayload, `smtp2go: malformed payload: form: invalid URL escape "%g1"`},
-		{"form semicolon", ctForm, "event=open;id=1", ErrMalformedPayload, "smtp2go: malformed payload: form: semicolon separator"},
-		{"long media type", "application/" + strings.Repeat("x", 100), "", ErrUnsupportedContentType, `smtp2go: unsupported content type: "application/` + strings.Repeat("x", 52) + `…"`},
-		{"multipart without boundary", "multipart/form-data", "x", ErrMalformedPayload, "smtp2go: malformed payload: multipart: no boundary in Content-Type"},
+		{"no content type", "", `{"event":"open"}`, ErrUnsupportedContentType, "webhook: unsupported content type: none given"},
+		{"text/plain", "text/plain", "event=open", ErrUnsupportedContentType, `webhook: unsupported content type: "text/plain"`},
+		{"unparsable content type", "/json", "{}", ErrUnsupportedContentType, "webhook: unsupported content type: unparsable media type"},
+		{"json not an object", ctJSON, `["event","open"]`, ErrMalformedPayload, "webhook: malformed payload: json: top level must be an object"},
+		{"json string", ctJSON, `"event"`, ErrMalformedPayload, "webhook: malformed payload: json: top level must be an object"},
+		{"json syntax", ctJSON, `{"event":"open",}`, ErrMalformedPayload, "webhook: malformed payload: json: invalid character '}' looking for beginning of object key string"},
+		{"json empty", ctJSON, ``, ErrMalformedPayload, "webhook: malformed payload: json: unexpected end of JSON input"},
+		{"json trailing data", ctJSON, `{"event":"open"} {}`, ErrMalformedPayload, "webhook: malformed payload: json: invalid character '{' after top-level value"},
+		{"json no event", ctJSON, `{"id":"x"}`, ErrMalformedPayload, "webhook: malformed payload: no event field"},
+		{"json null event", ctJSON, `{"event":null}`, ErrMalformedPayload, "webhook: malformed payload: no event field"},
+		{"json empty event list", ctJSON, `{"event":[]}`, ErrMalformedPayload, "webhook: malformed payload: no event field"},
+		{"form no event", ctForm, "id=x", ErrMalformedPayload, "webhook: malformed payload: no event field"},
+		{"form blank event", ctForm, "event=+", ErrMalformedPayload, "webhook: malformed payload: no event field"},
+		{"form empty", ctForm, "", ErrMalformedPayload, "webhook: malformed payload: no event field"},
+		{"form bad escape", ctForm, "event=open&secret=%zz", ErrMalformedPayload, `webhook: malformed payload: form: invalid URL escape "%zz"`},
+		{"form bad escape in key", ctForm, "ev%g1=open", ErrMalformedPayload, `webhook: malformed payload: form: invalid URL escape "%g1"`},
+		{"form semicolon", ctForm, "event=open;id=1", ErrMalformedPayload, "webhook: malformed payload: form: semicolon separator"},
+		{"long media type", "application/" + strings.Repeat("x", 100), "", ErrUnsupportedContentType, `webhook: unsupported content type: "application/` + strings.Repeat("x", 52) + `…"`},
+		{"multipart without boundary", "multipart/form-data", "x", ErrMalformedPayload, "webhook: malformed payload: multipart: no boundary in Content-Type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ev, err := ParseEventBody(tt.ct, []byte(tt.body))
+			ev, err := ParseBody(tt.ct, []byte(tt.body))
 			if err == nil {
-				t.Fatalf("ParseEventBody succeeded with type %q, want an error", ev.Type)
+				t.Fatalf("ParseBody succeeded with type %q, want an error", ev.Type)
 			}
 			if !errors.Is(err, tt.is) {
 				t.Errorf("error %q does not match %v", err, tt.is)
@@ -603,21 +605,21 @@ func TestParseEventBodyErrors(t *testing.T) {
 	}
 }
 
-func TestParseEventBodyErrorUnwrapsCause(t *testing.T) {
+func TestParseBodyErrorUnwrapsCause(t *testing.T) {
 	t.Parallel()
-	_, err := ParseEventBody(ctJSON, []byte(`{"event":`))
+	_, err := ParseBody(ctJSON, []byte(`{"event":`))
 	var syntax *json.SyntaxError
 	if !errors.As(err, &syntax) {
 		t.Errorf("error %v does not unwrap to *json.SyntaxError", err)
 	}
-	_, err = ParseEventBody(ctForm, []byte(`event=%`))
+	_, err = ParseBody(ctForm, []byte(`event=%`))
 	var esc url.EscapeError
 	if !errors.As(err, &esc) {
 		t.Errorf("error %v does not unwrap to url.EscapeError", err)
 	}
 }
 
-func TestParseEventBodyHostile(t *testing.T) {
+func TestParseBodyHostile(t *testing.T) {
 	t.Parallel()
 	t.Run("depth bomb", func(t *testing.T) {
 		t.Parallel()
@@ -626,7 +628,7 @@ func TestParseEventBodyHostile(t *testing.T) {
 			`{"event":"open","x":` + strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000) + "}",
 			`{"event":"open","x":` + strings.Repeat(`{"a":`, 20_000) + "1" + strings.Repeat("}", 20_000) + "}",
 		} {
-			_, err := ParseEventBody(ctJSON, []byte(body))
+			_, err := ParseBody(ctJSON, []byte(body))
 			if !errors.Is(err, ErrMalformedPayload) || !strings.Contains(err.Error(), "exceeded max depth") {
 				t.Errorf("error = %v, want malformed payload: exceeded max depth", err)
 			}
@@ -635,7 +637,7 @@ func TestParseEventBodyHostile(t *testing.T) {
 	t.Run("raw NUL bytes", func(t *testing.T) {
 		t.Parallel()
 		for _, body := range []string{"{\"event\":\"open\",\"x\":\"\x00\"}", "\x00", "{\"event\":\"open\"}\x00"} {
-			if _, err := ParseEventBody(ctJSON, []byte(body)); !errors.Is(err, ErrMalformedPayload) {
+			if _, err := ParseBody(ctJSON, []byte(body)); !errors.Is(err, ErrMalformedPayload) {
 				t.Errorf("%q: error = %v, want malformed payload", body, err)
 			}
 		}
@@ -650,7 +652,7 @@ func TestParseEventBodyHostile(t *testing.T) {
 		if b.Len() > DefaultMaxBodyBytes {
 			t.Fatalf("body of %d bytes is over the limit", b.Len())
 		}
-		ev, err := ParseEventBody(ctForm, []byte(b.String()))
+		ev, err := ParseBody(ctForm, []byte(b.String()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -666,7 +668,7 @@ func TestParseEventBodyHostile(t *testing.T) {
 			fmt.Fprintf(&b, `,"recipients":"user%d@example.org"`, i)
 		}
 		b.WriteString("}")
-		ev, err := ParseEventBody(ctJSON, []byte(b.String()))
+		ev, err := ParseBody(ctJSON, []byte(b.String()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -681,7 +683,7 @@ func TestParseEventBodyHostile(t *testing.T) {
 		for i := 0; i < 100_000; i++ {
 			fmt.Fprintf(&b, "&k%d=v", i)
 		}
-		ev, err := ParseEventBody(ctForm, []byte(b.String()))
+		ev, err := ParseBody(ctForm, []byte(b.String()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -702,7 +704,7 @@ func multipartBody(t testing.TB, parts func(w *multipart.Writer)) (string, []byt
 	return w.FormDataContentType(), buf.Bytes()
 }
 
-func TestParseEventBodyMultipart(t *testing.T) {
+func TestParseBodyMultipart(t *testing.T) {
 	t.Parallel()
 	ct, body := multipartBody(t, func(w *multipart.Writer) {
 		w.WriteField("event", "processed")
@@ -712,12 +714,12 @@ func TestParseEventBodyMultipart(t *testing.T) {
 		w.WriteField("read-secs", "5")
 		w.WriteField("time", "2026-03-24T08:23:19Z")
 	})
-	ev, err := ParseEventBody(ct, body)
+	ev, err := ParseBody(ct, body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkEvent(t, ev, Event{
-		Type: EventProcessed, RawType: "processed", ID: "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+		Type: smtp2go.EventProcessed, RawType: "processed", ID: "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
 		Recipients: []string{"jane@example.org", "john@example.net"}, ReadSecs: 5,
 		Time: utc("2026-03-24T08:23:19Z"),
 	})
@@ -731,22 +733,22 @@ func TestParseEventBodyMultipart(t *testing.T) {
 			w.WriteField("event", "open")
 			fw, _ := w.CreateFormFile("upload", "secret.txt")
 			fw.Write([]byte("data"))
-		}, `smtp2go: malformed payload: multipart: file part "upload" not accepted`},
+		}, `webhook: malformed payload: multipart: file part "upload" not accepted`},
 		{"file part with a long name", func(w *multipart.Writer) {
 			fw, _ := w.CreateFormFile(strings.Repeat("n", 100), "a.txt")
 			fw.Write([]byte("data"))
-		}, `smtp2go: malformed payload: multipart: file part "` + strings.Repeat("n", 64) + `…" not accepted`},
+		}, `webhook: malformed payload: multipart: file part "` + strings.Repeat("n", 64) + `…" not accepted`},
 		{"part without a name", func(w *multipart.Writer) {
 			w.WriteField("event", "open")
 			w.CreatePart(map[string][]string{"Content-Disposition": {"attachment"}})
-		}, "smtp2go: malformed payload: multipart: part without a form-data name"},
+		}, "webhook: malformed payload: multipart: part without a form-data name"},
 		{"no event", func(w *multipart.Writer) {
 			w.WriteField("id", "1")
-		}, "smtp2go: malformed payload: no event field"},
+		}, "webhook: malformed payload: no event field"},
 	}
 	for _, tt := range tests {
 		ct, body := multipartBody(t, tt.parts)
-		_, err := ParseEventBody(ct, body)
+		_, err := ParseBody(ct, body)
 		if !errors.Is(err, ErrMalformedPayload) || err.Error() != tt.message {
 			t.Errorf("%s: error = %v, want %q", tt.name, err, tt.message)
 		}
@@ -754,18 +756,18 @@ func TestParseEventBodyMultipart(t *testing.T) {
 
 	// A broken part header must not be echoed: it could hold anything.
 	broken := "--B\r\nContent-Disposition: form-data; name=\"event\"\r\n\r\nopen\r\n--B\r\nsecret-header-line\r\n\r\nx\r\n--B--\r\n"
-	_, err = ParseEventBody("multipart/form-data; boundary=B", []byte(broken))
+	_, err = ParseBody("multipart/form-data; boundary=B", []byte(broken))
 	if !errors.Is(err, ErrMalformedPayload) || strings.Contains(err.Error(), "secret") {
 		t.Errorf("error = %v, want a malformed payload that does not quote the body", err)
 	}
-	if err.Error() != "smtp2go: malformed payload: multipart: malformed part" {
+	if err.Error() != "webhook: malformed payload: multipart: malformed part" {
 		t.Errorf("error = %q", err)
 	}
 }
 
 func TestEventHeader(t *testing.T) {
 	t.Parallel()
-	ev, err := ParseEventBody(ctForm, readFixture(t, "custom_headers.form"))
+	ev, err := ParseBody(ctForm, readFixture(t, "custom_headers.form"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -799,11 +801,11 @@ func TestEventHeader(t *testing.T) {
 	}
 }
 
-func TestParseEventMixedCaseHeaderIsDeterministic(t *testing.T) {
+func TestParseMixedCaseHeaderIsDeterministic(t *testing.T) {
 	t.Parallel()
 	body := []byte(`{"event":"delivered","Message-ID":"<upper>","Message-Id":"<canonical>","message-ID":"<mixed>","SUBJECT":"A","Subject":"B"}`)
 	for i := 0; i < 20; i++ { // map order varies from run to run
-		ev, err := ParseEventBody(ctJSON, body)
+		ev, err := ParseBody(ctJSON, body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -905,7 +907,7 @@ func TestDedupKey(t *testing.T) {
 	t.Parallel()
 	parse := func(ct, body string) *Event {
 		t.Helper()
-		ev, err := ParseEventBody(ct, []byte(body))
+		ev, err := ParseBody(ct, []byte(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -961,7 +963,7 @@ func TestDedupKey(t *testing.T) {
 
 func TestEventStringAndLogValueOmitAuth(t *testing.T) {
 	t.Parallel()
-	ev, err := ParseEventBody(ctForm, readFixture(t, "delivered_live_capture.form"))
+	ev, err := ParseBody(ctForm, readFixture(t, "delivered_live_capture.form"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -978,7 +980,7 @@ func TestEventStringAndLogValueOmitAuth(t *testing.T) {
 		t.Errorf("slog output %q: want type, id, email_id and time, without Auth", out)
 	}
 
-	sms, err := ParseEventBody(ctForm, []byte("event=sms_failed&id=x1&message_id=m1"))
+	sms, err := ParseBody(ctForm, []byte("event=sms_failed&id=x1&message_id=m1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1007,30 +1009,30 @@ func TestEventStringAndLogValueOmitAuth(t *testing.T) {
 func TestEventTypeIsSMS(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		t    EventType
+		t    smtp2go.EventType
 		want bool
-	}{{EventSMSDelivered, true}, {EventSMSRejected, true}, {"sms_opt_out", true}, {EventDelivered, false}, {"sms", false}} {
+	}{{smtp2go.EventSMSDelivered, true}, {smtp2go.EventSMSRejected, true}, {"sms_opt_out", true}, {smtp2go.EventDelivered, false}, {"sms", false}} {
 		if got := tt.t.IsSMS(); got != tt.want {
 			t.Errorf("%q.IsSMS() = %v", tt.t, got)
 		}
 	}
 }
 
-func TestParseEvent(t *testing.T) {
+func TestParse(t *testing.T) {
 	t.Parallel()
 	req := httptest.NewRequest(http.MethodPost, "/hook", bytes.NewReader(readFixture(t, "bounce_hard.json")))
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	ev, err := ParseEvent(req)
+	ev, err := Parse(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.Type != EventBounce || ev.Bounce != BounceHard || ev.Rcpt != "nobody@example.org" {
+	if ev.Type != smtp2go.EventBounce || ev.Bounce != BounceHard || ev.Rcpt != "nobody@example.org" {
 		t.Errorf("got %v bounce %q rcpt %q", ev, ev.Bounce, ev.Rcpt)
 	}
 
 	req = httptest.NewRequest(http.MethodPost, "/hook", strings.NewReader("event=open"))
 	req.Header.Set("Content-Type", "text/plain")
-	if _, err := ParseEvent(req); !errors.Is(err, ErrUnsupportedContentType) {
+	if _, err := Parse(req); !errors.Is(err, ErrUnsupportedContentType) {
 		t.Errorf("text/plain: error = %v", err)
 	}
 
@@ -1038,14 +1040,14 @@ func TestParseEvent(t *testing.T) {
 	req = httptest.NewRequest(http.MethodPost, "/hook", strings.NewReader(big))
 	req.Header.Set("Content-Type", ctForm)
 	var tooLarge *http.MaxBytesError
-	if _, err := ParseEvent(req); !errors.As(err, &tooLarge) || !strings.HasPrefix(err.Error(), "smtp2go: reading body: ") {
+	if _, err := Parse(req); !errors.As(err, &tooLarge) || !strings.HasPrefix(err.Error(), "webhook: reading body: ") {
 		t.Errorf("body over 1 MiB: error = %v, want *http.MaxBytesError", err)
 	}
 
 	req = httptest.NewRequest(http.MethodPost, "/hook", nil)
 	req.Body = nil
 	req.Header.Set("Content-Type", ctForm)
-	if _, err := ParseEvent(req); !errors.Is(err, ErrMalformedPayload) {
+	if _, err := Parse(req); !errors.Is(err, ErrMalformedPayload) {
 		t.Errorf("nil body: error = %v", err)
 	}
 }
@@ -1062,7 +1064,7 @@ var fuzzContentTypes = []string{
 	"multipart/form-data",
 }
 
-func FuzzParseEventBody(f *testing.F) {
+func FuzzParseBody(f *testing.F) {
 	for _, name := range []string{"delivered_live_capture.form", "processed_recipients.json", "nested_values.json", "sms_failed.form", "open.json"} {
 		body := readFixture(f, name)
 		sel := uint8(0)
@@ -1079,7 +1081,7 @@ func FuzzParseEventBody(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, sel uint8, body []byte) {
 		ct := fuzzContentTypes[int(sel)%len(fuzzContentTypes)]
-		ev, err := ParseEventBody(ct, body)
+		ev, err := ParseBody(ct, body)
 		if err != nil {
 			if !errors.Is(err, ErrMalformedPayload) && !errors.Is(err, ErrUnsupportedContentType) {
 				t.Fatalf("error %q matches no sentinel", err)
@@ -1135,19 +1137,19 @@ func FuzzParseEventBody(f *testing.F) {
 	})
 }
 
-func BenchmarkParseEventForm(b *testing.B) {
+func BenchmarkParseForm(b *testing.B) {
 	body := readFixture(b, "delivered_live_capture.form")
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for i := 0; i < b.N; i++ {
-		if _, err := ParseEventBody(ctForm, body); err != nil {
+		if _, err := ParseBody(ctForm, body); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-// BenchmarkParseEventFormBaseline is url.ParseQuery alone on the same body.
-func BenchmarkParseEventFormBaseline(b *testing.B) {
+// BenchmarkParseFormBaseline is url.ParseQuery alone on the same body.
+func BenchmarkParseFormBaseline(b *testing.B) {
 	body := readFixture(b, "delivered_live_capture.form")
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
@@ -1158,20 +1160,20 @@ func BenchmarkParseEventFormBaseline(b *testing.B) {
 	}
 }
 
-func BenchmarkParseEventJSON(b *testing.B) {
+func BenchmarkParseJSON(b *testing.B) {
 	body := readFixture(b, "delivered.json")
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for i := 0; i < b.N; i++ {
-		if _, err := ParseEventBody(ctJSON, body); err != nil {
+		if _, err := ParseBody(ctJSON, body); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-// BenchmarkParseEventJSONBaseline is json.Unmarshal into a map alone on the
+// BenchmarkParseJSONBaseline is json.Unmarshal into a map alone on the
 // same body.
-func BenchmarkParseEventJSONBaseline(b *testing.B) {
+func BenchmarkParseJSONBaseline(b *testing.B) {
 	body := readFixture(b, "delivered.json")
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))

@@ -4,69 +4,92 @@ import (
 	"container/list"
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 )
 
-// Defaults of the in-memory deduplicator.
 const (
-	// DefaultDedupTTL is how long a delivered event is remembered: SMTP2GO
-	// retries a failed delivery for 48 hours.
+	// DefaultDedupTTL is how long a processed event is remembered: SMTP2GO
+	// redelivers a failed delivery for up to 48 hours.
 	DefaultDedupTTL = 48 * time.Hour
-	// DefaultDedupMaxKeys bounds the memory of a MemoryDeduplicator, at
-	// roughly 200 bytes a key.
+	// DefaultLease is how long a claim lasts when its holder neither completes
+	// nor releases it, because its process died: after that, the next
+	// redelivery is processed. It is six times SMTP2GO's 10-second timeout, so
+	// a callback that finishes in time always completes within its lease.
+	DefaultLease = 60 * time.Second
+	// DefaultDedupMaxKeys bounds the memory of a [MemoryDeduplicator], at
+	// roughly 250 bytes a key.
 	DefaultDedupMaxKeys = 100_000
 )
 
-// maxExpiredPerCall bounds the expired keys one Seen call drops, so that no
-// single delivery pays for a large backlog.
+// ClaimState is the answer of [Deduplicator.Claim].
+type ClaimState int
+
+const (
+	// Claimed: the caller holds the event and must Complete or Release it.
+	Claimed ClaimState = iota
+	// InProgress: another holder's claim has not expired.
+	InProgress
+	// Done: the event was processed before.
+	Done
+)
+
+// String returns "claimed", "in progress" or "done".
+func (s ClaimState) String() string {
+	switch s {
+	case Claimed:
+		return "claimed"
+	case InProgress:
+		return "in progress"
+	case Done:
+		return "done"
+	}
+	return "ClaimState(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Deduplicator is a store shared by every replica of a receiver, which lets
+// the handler of [NewHandler] process each event once although SMTP2GO
+// delivers it again after any failure or timeout.
+//
+// The handler claims an event (its [Event.DedupKey]) with a token of its own
+// before calling the callback; it completes the claim when the callback
+// succeeds and releases it when the callback fails, so that the redelivery is
+// processed. A claim lasts for a lease: if its holder dies, the claim expires
+// and a later redelivery is processed.
+//
+// This gives every event at least once, and never twice unless a holder died
+// or outran its lease after its side effects took place. No store can do
+// better without taking part in those side effects: to close even that gap,
+// make the callback's effects idempotent (keyed by [Event.DedupKey]).
+//
+// Implementations must be safe for concurrent use by many goroutines and
+// processes. Package [github.com/relaykit/smtp2go/webhook/deduptest] checks
+// an implementation against this contract; redisdedup and pgdedup, beside
+// this package, are implementations on Redis and PostgreSQL.
+type Deduplicator interface {
+	// Claim takes key for processing for at most lease, unless it is Done or
+	// claimed by another token whose lease has not expired. Atomic across
+	// every process that shares the store.
+	Claim(ctx context.Context, key, token string, lease time.Duration) (ClaimState, error)
+	// Complete marks key Done, remembered for the store's TTL (at least 48 h).
+	Complete(ctx context.Context, key, token string) error
+	// Release drops the claim if token still holds it, so the next delivery is processed.
+	Release(ctx context.Context, key, token string) error
+}
+
+// maxExpiredPerCall bounds the expired keys one call drops, so that no single
+// delivery pays for a large backlog.
 const maxExpiredPerCall = 16
 
-// Deduplicator remembers which events were processed, so that the handler of
-// [NewHandler] acknowledges a redelivery without running the callback
-// again. SMTP2GO redelivers whenever an answer is not a 2xx or takes longer
-// than 10 seconds, so duplicates are normal.
+// MemoryDeduplicator is a [Deduplicator] that keeps its keys in the memory of
+// one process: enough for a single replica, and lost on restart. With several
+// replicas, use a store they share, such as redisdedup or pgdedup.
 //
-// Seen checks and marks in one step: it reports whether key was already
-// marked and, if it was not, marks it, atomically with respect to other calls
-// (with Redis, for example, "SET key 1 NX EX 172800": OK means not seen). The
-// handler calls it before the callback, with the [Event.DedupKey] of the
-// event, and answers 500 if it fails, so that SMTP2GO delivers again later.
-// Keys should be remembered for at least 48 hours.
-//
-// Because marking happens before the callback, a Deduplicator should also
-// implement [DeduplicatorForgetter]: the handler then unmarks the event when
-// the callback fails, and the redelivery is processed. Without Forget, an event
-// whose callback failed is dropped as a duplicate when it comes again: at most
-// once instead of at least once.
-//
-// Within one process the handler never runs the callback concurrently for one
-// key: a second delivery of an event waits until the first is answered. Across
-// processes sharing a store, a delivery that arrives while another process is
-// still in its callback is answered as a duplicate; if that callback then
-// fails, the event is lost. SMTP2GO retries only after a failure or a
-// 10-second timeout, so this needs a slow callback to happen.
-type Deduplicator interface {
-	// Seen reports whether key was marked before this call, and marks it.
-	Seen(ctx context.Context, key string) (bool, error)
-}
-
-// DeduplicatorForgetter is implemented by a [Deduplicator] that can unmark a
-// key. The handler of [NewHandler] calls Forget when the callback
-// returned an error or panicked, so that SMTP2GO's redelivery is processed.
-// ctx is not cancelled when the client goes away, since the event would be
-// lost otherwise. An error is logged; the delivery is answered 500 either way.
-type DeduplicatorForgetter interface {
-	// Forget unmarks key, so that the next Seen of it reports false.
-	Forget(ctx context.Context, key string) error
-}
-
-// MemoryDeduplicator is a [Deduplicator] and [DeduplicatorForgetter] that
-// keeps keys in memory: enough for a single instance, lost on restart. It
-// holds at most a fixed number of keys, dropping the oldest when full, and
-// forgets a key once its time to live has passed. All operations take
-// constant time; expired keys are dropped as later calls come, without a
-// background goroutine.
+// It holds at most a fixed number of keys, dropping the least recently
+// written when full (a claim it drops may then be taken again), and forgets a
+// key once its lease or TTL has passed, as later calls come, without a
+// background goroutine. Every call takes constant time.
 //
 // The zero value is ready to use, with the default TTL and capacity. It is
 // safe for concurrent use and must not be copied after first use.
@@ -76,17 +99,18 @@ type MemoryDeduplicator struct {
 	maxKeys int
 	now     func() time.Time // the clock; tests replace it
 	keys    map[string]*list.Element
-	order   list.List // of *memoryEntry, oldest first; with one TTL, also soonest to expire first
+	order   list.List // of *memoryEntry, least recently written first
 }
 
 type memoryEntry struct {
 	key     string
+	token   string // the holder of a claim; "" once Done
 	expires time.Time
 }
 
-// NewMemoryDeduplicator returns a MemoryDeduplicator that remembers a key for
-// ttl and at most maxKeys keys. A ttl or maxKeys of zero or less means the
-// default: [DefaultDedupTTL], [DefaultDedupMaxKeys].
+// NewMemoryDeduplicator returns a MemoryDeduplicator that remembers a
+// processed event for ttl and at most maxKeys keys. A ttl or maxKeys of zero
+// or less means the default: [DefaultDedupTTL], [DefaultDedupMaxKeys].
 func NewMemoryDeduplicator(ttl time.Duration, maxKeys int) *MemoryDeduplicator {
 	d := &MemoryDeduplicator{ttl: ttl, maxKeys: maxKeys}
 	d.init()
@@ -98,45 +122,71 @@ func NewMemoryDeduplicator(ttl time.Duration, maxKeys int) *MemoryDeduplicator {
 // rather than panicking.
 var errNilDeduplicator = errors.New("webhook: nil *MemoryDeduplicator")
 
-// Seen reports whether key was marked within the TTL, and marks it if not.
-// It fails only on a nil *MemoryDeduplicator.
-func (d *MemoryDeduplicator) Seen(_ context.Context, key string) (bool, error) {
+// errNoToken refuses a claim without a token, which could never be released.
+var errNoToken = errors.New("webhook: claim without a token")
+
+// Claim takes key for token for lease, as [Deduplicator] says. A lease of
+// zero or less is [DefaultLease]. It fails only on a nil
+// *MemoryDeduplicator, an empty token or a cancelled ctx.
+func (d *MemoryDeduplicator) Claim(ctx context.Context, key, token string, lease time.Duration) (ClaimState, error) {
 	if d == nil {
-		return false, errNilDeduplicator
+		return 0, errNilDeduplicator
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if token == "" {
+		return 0, errNoToken
+	}
+	if lease <= 0 {
+		lease = DefaultLease
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.init()
 	now := d.now()
-	for i := 0; i < maxExpiredPerCall; i++ {
-		front := d.order.Front()
-		if front == nil || now.Before(front.Value.(*memoryEntry).expires) {
-			break
+	d.dropExpired(now)
+	if e := d.live(key, now); e != nil {
+		if e.token == "" {
+			return Done, nil
 		}
-		d.remove(front)
+		return InProgress, nil
 	}
-	if el, ok := d.keys[key]; ok {
-		if now.Before(el.Value.(*memoryEntry).expires) {
-			return true, nil
-		}
-		d.remove(el)
-	}
-	if len(d.keys) >= d.maxKeys {
-		d.remove(d.order.Front())
-	}
-	d.keys[key] = d.order.PushBack(&memoryEntry{key: key, expires: now.Add(d.ttl)})
-	return false, nil
+	d.put(key, token, now.Add(lease))
+	return Claimed, nil
 }
 
-// Forget unmarks key, so that the next Seen of it reports false. It fails
-// only on a nil *MemoryDeduplicator.
-func (d *MemoryDeduplicator) Forget(_ context.Context, key string) error {
+// Complete marks key Done for the TTL, whoever holds it. It fails only on a
+// nil *MemoryDeduplicator or a cancelled ctx.
+func (d *MemoryDeduplicator) Complete(ctx context.Context, key, _ string) error {
 	if d == nil {
 		return errNilDeduplicator
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if el, ok := d.keys[key]; ok {
+	d.init()
+	now := d.now()
+	d.dropExpired(now)
+	d.put(key, "", now.Add(d.ttl))
+	return nil
+}
+
+// Release drops key's claim if token holds it. It fails only on a nil
+// *MemoryDeduplicator or a cancelled ctx.
+func (d *MemoryDeduplicator) Release(ctx context.Context, key, token string) error {
+	if d == nil {
+		return errNilDeduplicator
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.init()
+	if el, ok := d.keys[key]; ok && token != "" && el.Value.(*memoryEntry).token == token {
 		d.remove(el)
 	}
 	return nil
@@ -158,7 +208,60 @@ func (d *MemoryDeduplicator) init() {
 	d.keys = make(map[string]*list.Element)
 }
 
+// live returns key's entry, or nil if it has none that has not expired.
+func (d *MemoryDeduplicator) live(key string, now time.Time) *memoryEntry {
+	el, ok := d.keys[key]
+	if !ok {
+		return nil
+	}
+	if e := el.Value.(*memoryEntry); now.Before(e.expires) {
+		return e
+	}
+	d.remove(el)
+	return nil
+}
+
+// put writes key's entry and makes it the most recently written.
+func (d *MemoryDeduplicator) put(key, token string, expires time.Time) {
+	if el, ok := d.keys[key]; ok {
+		e := el.Value.(*memoryEntry)
+		e.token, e.expires = token, expires
+		d.order.MoveToBack(el)
+		return
+	}
+	if len(d.keys) >= d.maxKeys {
+		d.remove(d.order.Front())
+	}
+	d.keys[key] = d.order.PushBack(&memoryEntry{key: key, token: token, expires: expires})
+}
+
+// dropExpired drops a few expired entries from the front of the list. Claims
+// and completions expire at different distances, so an expired entry may sit
+// behind a live one; live drops those when their key comes again, and the
+// bound on keys holds either way.
+func (d *MemoryDeduplicator) dropExpired(now time.Time) {
+	for range maxExpiredPerCall {
+		front := d.order.Front()
+		if front == nil || now.Before(front.Value.(*memoryEntry).expires) {
+			return
+		}
+		d.remove(front)
+	}
+}
+
 func (d *MemoryDeduplicator) remove(el *list.Element) {
 	delete(d.keys, el.Value.(*memoryEntry).key)
 	d.order.Remove(el)
 }
+
+// errNilStore answers every call of the store that WithDeduplicator(nil)
+// sets, so that the wiring mistake answers 500 and loses no event.
+var errNilStore = errors.New("webhook: WithDeduplicator was given a nil Deduplicator")
+
+type brokenDeduplicator struct{}
+
+func (brokenDeduplicator) Claim(context.Context, string, string, time.Duration) (ClaimState, error) {
+	return 0, errNilStore
+}
+func (brokenDeduplicator) Complete(context.Context, string, string) error { return errNilStore }
+func (brokenDeduplicator) Release(context.Context, string, string) error  { return errNilStore }

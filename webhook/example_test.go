@@ -106,20 +106,31 @@ func ExampleNewHandler() {
 	// 401 Basic realm="smtp2go-webhook"
 }
 
-func ExampleNewMemoryDeduplicator() {
-	// Remember a day of events, at most 10,000 of them. Pass the deduplicator
-	// to NewHandler with WithDeduplicator.
-	d := webhook.NewMemoryDeduplicator(24*time.Hour, 10_000)
-	ctx := context.Background()
+func ExampleWithDeduplicator() {
+	// Replicas behind a load balancer share one store, so that a redelivery
+	// that lands on another replica is still recognised. In production the
+	// store is redisdedup.New(rdb) or pgdedup.New(pool); a MemoryDeduplicator
+	// stands in for it here.
+	shared := webhook.NewMemoryDeduplicator(webhook.DefaultDedupTTL, 0)
+	record := func(ctx context.Context, ev *webhook.Event) error {
+		fmt.Println("processing", ev.Type, ev.ID)
+		return nil
+	}
+	replicas := []http.Handler{
+		webhook.NewHandler(record, webhook.WithDeduplicator(shared)),
+		webhook.NewHandler(record, webhook.WithDeduplicator(shared)),
+	}
 
-	first, _ := d.Seen(ctx, "0f1e2d3c4b5a69788796a5b4c3d2e1f0")
-	again, _ := d.Seen(ctx, "0f1e2d3c4b5a69788796a5b4c3d2e1f0")
-	_ = d.Forget(ctx, "0f1e2d3c4b5a69788796a5b4c3d2e1f0") // processing failed: let the redelivery through
-	retried, _ := d.Seen(ctx, "0f1e2d3c4b5a69788796a5b4c3d2e1f0")
-	fmt.Println(first, again, retried)
-
-	_ = webhook.NewHandler(func(ctx context.Context, ev *webhook.Event) error { return nil },
-		webhook.WithDeduplicator(d))
+	body := "event=bounce&bounce=hard&id=0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+	for i, replica := range []http.Handler{replicas[0], replicas[1]} {
+		r := httptest.NewRequest(http.MethodPost, "/smtp2go", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		replica.ServeHTTP(w, r)
+		fmt.Println("replica", i, "answered", w.Code)
+	}
 	// Output:
-	// false true false
+	// processing bounce 0f1e2d3c4b5a69788796a5b4c3d2e1f0
+	// replica 0 answered 200
+	// replica 1 answered 200
 }

@@ -3,12 +3,14 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -19,127 +21,43 @@ import (
 // authRealm names the protection space in WWW-Authenticate challenges.
 const authRealm = "smtp2go-webhook"
 
-// EventFunc processes one event received by the handler of
-// [NewHandler]. Returning nil acknowledges the event. Returning an
-// error (or panicking) answers 500, so that SMTP2GO delivers the event again
-// later, for up to 48 hours.
+// EventFunc processes one event received by the handler of [NewHandler].
+// Returning nil acknowledges the event. Returning an error (or panicking)
+// answers 500, so that SMTP2GO delivers the event again later, for up to 48
+// hours.
 //
-// ctx is the request's context: it is cancelled if SMTP2GO goes away. SMTP2GO
-// waits 10 seconds for an answer and counts a slower one as a failure, so the
-// function should be fast: store the event or put it on a queue, and do the
-// slow work elsewhere.
+// ctx is the request's context: it ends if SMTP2GO goes away, and when the
+// claim's lease runs out (see [WithLease]). SMTP2GO waits 10 seconds for an
+// answer and counts a slower one as a failure, so the function should be
+// fast: store the event or put it on a queue, and do the slow work elsewhere.
 type EventFunc func(ctx context.Context, ev *Event) error
 
-// Option configures the handler of [NewHandler].
-type Option func(*config)
+// storeTimeout bounds each call to the deduplication store, so that a store
+// that cannot be reached costs a delivery a 500 well within SMTP2GO's 10
+// seconds, and SMTP2GO delivers it again.
+const storeTimeout = 5 * time.Second
 
-type config struct {
-	basic        []basicCredential
-	bearer       []bearerCredential
-	maxBodyBytes int64
-	dedup        Deduplicator
-	dedupSet     bool // WithDeduplicator was given, perhaps with nil
-	logger       *slog.Logger
-}
-
-// Credentials are kept as SHA-256 digests, so that comparing them takes the
-// same time whatever their length and contents.
-type basicCredential struct {
-	user, pass [sha256.Size]byte
-	usable     int // 1, or 0 for a credential that must never match
-}
-
-type bearerCredential struct {
-	token  [sha256.Size]byte
-	usable int // 1, or 0 for a credential that must never match
-}
-
-// WithBasicAuth makes the handler require "Authorization: Basic" with this
-// user and password, as SMTP2GO sends when the webhook's auth_header_type is
-// "basic" or its URL holds user:password@. Give it several times to accept
-// several credentials while rotating them; it combines with [WithBearerToken]:
-// any configured credential is accepted.
-//
-// An empty password never matches: the handler still requires credentials, so
-// a secret missing from the configuration fails closed (every delivery answers
-// 401) rather than open.
-func WithBasicAuth(user, pass string) Option {
-	return func(c *config) {
-		cred := basicCredential{user: sha256.Sum256([]byte(user)), pass: sha256.Sum256([]byte(pass))}
-		if pass != "" {
-			cred.usable = 1
-		}
-		c.basic = append(c.basic, cred)
-	}
-}
-
-// WithBearerToken makes the handler require "Authorization: Bearer" with this
-// token, as SMTP2GO sends when the webhook's auth_header_type is "bearer".
-// Give it several times to accept several tokens while rotating them; it
-// combines with [WithBasicAuth]: any configured credential is accepted.
-// Surrounding white space is ignored.
-//
-// An empty token never matches: the handler still requires credentials, so a
-// secret missing from the configuration fails closed rather than open.
-func WithBearerToken(token string) Option {
-	return func(c *config) {
-		token = strings.TrimSpace(token)
-		cred := bearerCredential{token: sha256.Sum256([]byte(token))}
-		if token != "" {
-			cred.usable = 1
-		}
-		c.bearer = append(c.bearer, cred)
-	}
-}
-
-// WithMaxBodyBytes sets the largest body the handler reads, [DefaultMaxBodyBytes]
-// (1 MiB) by default; a larger one is answered 413. Zero or less keeps the
-// default.
-func WithMaxBodyBytes(n int64) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.maxBodyBytes = n
-		}
-	}
-}
-
-// WithDeduplicator sets how the handler recognises redeliveries. The default
-// is a [MemoryDeduplicator] of its own, remembering 100,000 events for 48
-// hours; use a shared store when several instances receive deliveries. nil
-// turns deduplication off: every delivery runs the callback, concurrently too.
-// See [Deduplicator] for what an implementation must do.
-func WithDeduplicator(d Deduplicator) Option {
-	return func(c *config) {
-		c.dedup = d
-		c.dedupSet = true
-	}
-}
-
-// WithLogger makes the handler log: one debug line per delivery (event
-// type and ID, status, outcome, duration), a warning on failed authentication,
-// and an error when the callback fails or panics (with the stack) or the
-// deduplicator fails. Credentials, the Authorization header and event contents
-// are never logged. Without this option the handler logs nothing at all.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.logger = l }
-}
-
-// NewHandler returns an http.Handler that receives SMTP2GO deliveries
-// and calls fn once per event, whatever the number of redeliveries.
+// NewHandler returns an http.Handler that receives SMTP2GO deliveries and
+// calls fn for each event, once, however often SMTP2GO delivers it and
+// however many replicas share the work (see [Deduplicator] for the exact
+// guarantee).
 //
 // It answers:
 //   - 405 (with Allow: POST) to anything but POST;
 //   - 401 (with a WWW-Authenticate challenge) when credentials are configured
 //     and the request lacks them, before reading the body;
 //   - 413 to a body over the limit (see [WithMaxBodyBytes]);
+//   - 408 to a body that does not arrive in time (see [WithReadTimeout]);
 //   - 415 to a Content-Type other than form, JSON or multipart form;
 //   - 400 to a body that does not parse, with the reason as one line of text;
 //   - 200 to an event already processed, without calling fn;
-//   - 500 when fn returns an error or panics, or the deduplicator fails: the
-//     event is unmarked (see [DeduplicatorForgetter]), and SMTP2GO delivers
-//     it again later;
+//   - 409 to an event that another replica is processing now, so that
+//     SMTP2GO tries again later: if that replica fails or dies, the later
+//     delivery is processed;
+//   - 500 when fn returns an error or panics, or the deduplication store
+//     fails: the claim is released, and SMTP2GO delivers the event again;
 //   - 503 when the client went away while the delivery waited for another
-//     delivery of the same event to finish;
+//     delivery of the same event in this process to finish;
 //   - 200 with an empty body when fn returns nil.
 //
 // Error answers never carry fn's error text. A nil fn answers 500 to every
@@ -150,17 +68,20 @@ func WithLogger(l *slog.Logger) Option {
 // same credentials on the webhook (auth_header_type and auth_header_value).
 //
 // fn runs concurrently for different events, but with deduplication on (the
-// default) never for the same one (see
-// [Deduplicator]). The handler starts no goroutines of its own.
+// default) never for the same one: within one process, a delivery of an event
+// being processed waits for the first to finish rather than answering 409.
+// The handler starts no goroutines of its own.
 func NewHandler(fn EventFunc, opts ...Option) http.Handler {
-	cfg := config{maxBodyBytes: DefaultMaxBodyBytes}
+	cfg := config{
+		maxBodyBytes: DefaultMaxBodyBytes,
+		readTimeout:  DefaultReadTimeout,
+		dedup:        NewMemoryDeduplicator(0, 0),
+		lease:        DefaultLease,
+	}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&cfg)
 		}
-	}
-	if !cfg.dedupSet {
-		cfg.dedup = NewMemoryDeduplicator(0, 0)
 	}
 	return &handler{fn: fn, cfg: cfg}
 }
@@ -168,7 +89,7 @@ func NewHandler(fn EventFunc, opts ...Option) http.Handler {
 type handler struct {
 	fn     EventFunc
 	cfg    config
-	locks  keylock.Set // serialises deliveries of one event, so the callback never runs twice at once for it
+	locks  keylock.Set // serialises deliveries of one event within this process
 	onWait func()      // called when a delivery starts waiting for another of the same event; tests set it
 }
 
@@ -228,69 +149,107 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) deliveryResult {
 	if err != nil {
 		return answerError(w, http.StatusUnsupportedMediaType, err.Error(), "unsupported content type")
 	}
-	body, err := readRequestBody(w, r, h.cfg.maxBodyBytes)
+	body, err := h.readBody(w, r)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		switch {
+		case errors.As(err, &tooLarge):
 			return answerError(w, http.StatusRequestEntityTooLarge, "body too large", "too large")
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return answerError(w, http.StatusRequestTimeout, "body not received in time", "read timeout")
 		}
 		return answerError(w, http.StatusBadRequest, "could not read body", "unreadable body")
 	}
-	ev, err := parseEvent(kind, boundary, body)
+	ev, err := parseBody(kind, boundary, body)
 	if err != nil {
 		return answerError(w, http.StatusBadRequest, err.Error(), "malformed")
 	}
-
-	dedup := h.cfg.dedup
-	if dedup == nil {
-		return h.process(w, r, ev, "")
+	if h.cfg.dedup == nil {
+		return h.process(w, r, ev, "", "")
 	}
+
 	key := ev.DedupKey()
 	unlock, err := h.locks.Lock(ctx, key, h.onWait)
 	if err != nil {
-		res := answerError(w, http.StatusServiceUnavailable, "delivery of this event in progress", "gave up waiting")
-		res.ev = ev
-		return res
+		return answerEventError(w, ev, http.StatusServiceUnavailable, "delivery of this event in progress", "gave up waiting")
 	}
 	defer unlock()
-	seen, err := dedup.Seen(ctx, key)
-	if err != nil {
-		h.log(ctx, slog.LevelError, "smtp2go webhook: deduplicator failed; answering 500 for a redelivery",
+	token := rand.Text()
+	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	state, err := h.cfg.dedup.Claim(sctx, key, token, h.cfg.lease)
+	cancel()
+	switch {
+	case err != nil:
+		h.log(ctx, slog.LevelError, "smtp2go webhook: deduplication store failed; answering 500 for a redelivery",
 			slog.String("event", string(ev.Type)), slog.String("id", ev.ID), slog.Any("error", err))
-		res := answerError(w, http.StatusInternalServerError, "deduplication failed", "dedup failed")
-		res.ev = ev
-		return res
-	}
-	if seen {
+		return answerEventError(w, ev, http.StatusInternalServerError, "deduplication failed", "store failed")
+	case state == Done:
 		w.WriteHeader(http.StatusOK)
 		return deliveryResult{status: http.StatusOK, outcome: "duplicate", ev: ev}
+	case state != Claimed:
+		return answerEventError(w, ev, http.StatusConflict, "event in progress in another delivery; deliver it again later", "in progress")
 	}
-	return h.process(w, r, ev, key)
+	return h.process(w, r, ev, key, token)
 }
 
-// process runs the callback and answers. On failure it unmarks key, if any,
-// so that the redelivery is processed.
-func (h *handler) process(w http.ResponseWriter, r *http.Request, ev *Event, key string) deliveryResult {
+// readBody reads r's body within the size and time limits.
+func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	// A ResponseWriter without a connection (httptest.ResponseRecorder) has
+	// no deadline to set.
+	if rc.SetReadDeadline(time.Now().Add(h.cfg.readTimeout)) == nil {
+		// Cleared once read: the server goes on reading in the background to
+		// notice a closed connection, and a deadline passing there would end
+		// the callback's context.
+		defer rc.SetReadDeadline(time.Time{})
+	}
+	return readRequestBody(w, r, h.cfg.maxBodyBytes)
+}
+
+// process runs the callback and answers. With a claim (key and token), it
+// completes the claim when fn succeeds and releases it when fn fails, so that
+// the redelivery is processed.
+func (h *handler) process(w http.ResponseWriter, r *http.Request, ev *Event, key, token string) deliveryResult {
 	ctx := r.Context()
-	panicked, err := h.call(ctx, ev)
+	claimed := token != ""
+	fctx := ctx
+	if claimed {
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithTimeout(ctx, h.cfg.lease)
+		defer cancel()
+	}
+	panicked, err := h.call(fctx, ev)
+	if !claimed {
+		return h.answer(ctx, w, ev, panicked, err)
+	}
+	// Not cancelled with the request: the outcome must reach the store even
+	// when SMTP2GO has gone away.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	if err == nil {
+		if cerr := h.cfg.dedup.Complete(sctx, key, token); cerr != nil {
+			// The work is done: answering 500 would only make SMTP2GO deliver it again.
+			h.log(ctx, slog.LevelError, "smtp2go webhook: deduplication store could not mark an event processed; a redelivery after the lease may run the callback again",
+				slog.String("event", string(ev.Type)), slog.String("id", ev.ID), slog.Any("error", cerr))
+		}
+	} else if rerr := h.cfg.dedup.Release(sctx, key, token); rerr != nil {
+		h.log(ctx, slog.LevelError, "smtp2go webhook: deduplication store could not release a failed event; its redelivery is processed once the lease expires",
+			slog.String("event", string(ev.Type)), slog.String("id", ev.ID), slog.Any("error", rerr))
+	}
+	return h.answer(ctx, w, ev, panicked, err)
+}
+
+// answer writes 200 when fn succeeded, and 500 when it failed or panicked.
+func (h *handler) answer(ctx context.Context, w http.ResponseWriter, ev *Event, panicked bool, err error) deliveryResult {
 	if err == nil {
 		w.WriteHeader(http.StatusOK)
 		return deliveryResult{status: http.StatusOK, outcome: "processed", ev: ev}
-	}
-	if f, ok := h.cfg.dedup.(DeduplicatorForgetter); ok && key != "" {
-		// Not cancelled with the request: a missed Forget would lose the event.
-		if ferr := f.Forget(context.WithoutCancel(ctx), key); ferr != nil {
-			h.log(ctx, slog.LevelError, "smtp2go webhook: deduplicator could not forget a failed event; its redelivery will be dropped",
-				slog.String("event", string(ev.Type)), slog.String("id", ev.ID), slog.Any("error", ferr))
-		}
 	}
 	if !panicked {
 		h.log(ctx, slog.LevelError, "smtp2go webhook: event handler failed; answering 500 for a redelivery",
 			slog.String("event", string(ev.Type)), slog.String("id", ev.ID), slog.Any("error", err))
 	}
-	res := answerError(w, http.StatusInternalServerError, "processing failed", "handler failed")
-	res.ev = ev
-	return res
+	return answerEventError(w, ev, http.StatusInternalServerError, "processing failed", "handler failed")
 }
 
 // call runs the callback, turning a panic into an error.
@@ -316,6 +275,13 @@ func (h *handler) log(ctx context.Context, level slog.Level, msg string, attrs .
 func answerError(w http.ResponseWriter, status int, msg, outcome string) deliveryResult {
 	http.Error(w, msg, status)
 	return deliveryResult{status: status, outcome: outcome}
+}
+
+// answerEventError is answerError for a delivery whose event was parsed.
+func answerEventError(w http.ResponseWriter, ev *Event, status int, msg, outcome string) deliveryResult {
+	res := answerError(w, status, msg, outcome)
+	res.ev = ev
+	return res
 }
 
 // authenticate checks the Authorization header against every configured
@@ -353,15 +319,21 @@ func (c *config) authenticate(r *http.Request) string {
 }
 
 // readRequestBody reads r's body, failing with *http.MaxBytesError beyond
-// limit. w may be nil.
+// limit. w may be nil. Memory grows with the bytes that arrive, never ahead
+// of them for a declared Content-Length: a client that declares a megabyte
+// and stalls holds only initialBodyBuffer.
 func readRequestBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
 	var buf bytes.Buffer
-	if r.ContentLength > 0 && r.ContentLength <= limit {
-		buf.Grow(int(r.ContentLength) + bytes.MinRead) // room to see EOF without growing
+	if r.ContentLength > 0 {
+		buf.Grow(int(min(r.ContentLength, initialBodyBuffer)) + bytes.MinRead) // room to see EOF without growing
 	}
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
 	return buf.Bytes(), err
 }
+
+// initialBodyBuffer is the most memory reserved for a body before it
+// arrives: SMTP2GO's deliveries are a few kilobytes.
+const initialBodyBuffer = 16 << 10

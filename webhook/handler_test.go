@@ -207,7 +207,7 @@ func TestHandlerStatuses(t *testing.T) {
 			req: delivery(deliveredForm), status: 401, body: "unauthorized\n",
 		},
 		{
-			name: "dedup error", fn: ok, opts: []Option{WithDeduplicator(failingDedup{})},
+			name: "dedup error", fn: ok, opts: []Option{WithDeduplicator(&storeFaults{claim: true})},
 			req: delivery(deliveredForm), status: 500, body: "deduplication failed\n",
 		},
 		{
@@ -261,7 +261,7 @@ func TestHandlerAuthRotation(t *testing.T) {
 	h := NewHandler(countingHandler(&calls, nil),
 		WithBasicAuth(testUser, testPass), WithBasicAuth(testUser, testPassNext),
 		WithBearerToken(testToken), WithBearerToken(" "+testToken2+" "),
-		WithDeduplicator(nil))
+		WithoutDeduplication())
 	tests := []struct {
 		name string
 		auth func(*http.Request)
@@ -356,24 +356,36 @@ type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
 
-type failingDedup struct{}
-
-func (failingDedup) Seen(context.Context, string) (bool, error) {
-	return false, errors.New("store unavailable")
+// storeFaults wraps a MemoryDeduplicator and fails the calls it is told to,
+// as a store that cannot be reached does.
+type storeFaults struct {
+	MemoryDeduplicator
+	claim, complete, release bool
+	releaseCtxErr            error // the context's error when Release was called
 }
 
-// markOnlyDedup is a Deduplicator without Forget.
-type markOnlyDedup struct{ d MemoryDeduplicator }
+var errStoreDown = errors.New("store unavailable")
 
-func (m *markOnlyDedup) Seen(ctx context.Context, key string) (bool, error) {
-	return m.d.Seen(ctx, key)
+func (s *storeFaults) Claim(ctx context.Context, key, token string, lease time.Duration) (ClaimState, error) {
+	if s.claim {
+		return 0, errStoreDown
+	}
+	return s.MemoryDeduplicator.Claim(ctx, key, token, lease)
 }
 
-// forgetFailingDedup forgets nothing and says so.
-type forgetFailingDedup struct{ markOnlyDedup }
+func (s *storeFaults) Complete(ctx context.Context, key, token string) error {
+	if s.complete {
+		return errStoreDown
+	}
+	return s.MemoryDeduplicator.Complete(ctx, key, token)
+}
 
-func (*forgetFailingDedup) Forget(context.Context, string) error {
-	return errors.New("store unavailable")
+func (s *storeFaults) Release(ctx context.Context, key, token string) error {
+	s.releaseCtxErr = ctx.Err()
+	if s.release {
+		return errStoreDown
+	}
+	return s.MemoryDeduplicator.Release(ctx, key, token)
 }
 
 func TestHandlerDeduplication(t *testing.T) {
@@ -442,29 +454,109 @@ func TestHandlerDeduplication(t *testing.T) {
 		}
 	})
 
-	t.Run("without Forget a failed event stays marked", func(t *testing.T) {
+	t.Run("a failed release holds the event until the lease ends", func(t *testing.T) {
 		t.Parallel()
-		for _, d := range []Deduplicator{&markOnlyDedup{}, &forgetFailingDedup{}} {
-			var calls atomic.Int32
-			h := NewHandler(countingHandler(&calls, errors.New("fail")), WithDeduplicator(d))
-			if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 500 {
-				t.Errorf("%T: first delivery: status %d", d, rec.Code)
-			}
-			if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 200 || calls.Load() != 1 {
-				t.Errorf("%T: redelivery: status %d, calls %d; want a duplicate", d, rec.Code, calls.Load())
-			}
+		store := &storeFaults{release: true}
+		clock := &fakeClock{t: time.Date(2026, 3, 24, 8, 0, 0, 0, time.UTC)}
+		store.now = clock.now
+		var calls atomic.Int32
+		fail := errors.New("fail")
+		h := NewHandler(func(context.Context, *Event) error {
+			calls.Add(1)
+			return fail
+		}, WithDeduplicator(store), WithLease(time.Minute))
+		if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 500 {
+			t.Errorf("first delivery: status %d", rec.Code)
+		}
+		if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 409 || calls.Load() != 1 {
+			t.Errorf("redelivery within the lease: status %d, calls %d; want 409, 1", rec.Code, calls.Load())
+		}
+		clock.advance(time.Minute)
+		fail = nil
+		if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 200 || calls.Load() != 2 {
+			t.Errorf("redelivery after the lease: status %d, calls %d; want 200, 2", rec.Code, calls.Load())
 		}
 	})
 
-	t.Run("nil deduplicator processes every delivery", func(t *testing.T) {
+	t.Run("a failed complete still answers 200", func(t *testing.T) {
+		t.Parallel()
+		var calls atomic.Int32
+		h := NewHandler(countingHandler(&calls, nil), WithDeduplicator(&storeFaults{complete: true}))
+		if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 200 || calls.Load() != 1 {
+			t.Errorf("status %d, calls %d; want 200, 1", rec.Code, calls.Load())
+		}
+	})
+
+	t.Run("a nil deduplicator answers 500 and loses nothing", func(t *testing.T) {
 		t.Parallel()
 		var calls atomic.Int32
 		h := NewHandler(countingHandler(&calls, nil), WithDeduplicator(nil))
-		for i := 0; i < 3; i++ {
+		if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 500 || calls.Load() != 0 {
+			t.Errorf("status %d, calls %d; want 500, 0", rec.Code, calls.Load())
+		}
+	})
+
+	t.Run("without deduplication every delivery runs", func(t *testing.T) {
+		t.Parallel()
+		var calls atomic.Int32
+		h := NewHandler(countingHandler(&calls, nil), WithoutDeduplication())
+		for range 3 {
 			serveOnce(h, delivery(deliveredForm))
 		}
 		if got := calls.Load(); got != 3 {
 			t.Errorf("callback ran %d times, want 3", got)
+		}
+	})
+
+	t.Run("an event held by another replica answers 409, then its outcome counts", func(t *testing.T) {
+		t.Parallel()
+		shared := NewMemoryDeduplicator(0, 0)
+		entered, finish := make(chan struct{}), make(chan error)
+		var calls atomic.Int32
+		fn := func(context.Context, *Event) error {
+			if calls.Add(1) == 1 {
+				close(entered)
+				return <-finish
+			}
+			return nil
+		}
+		a := NewHandler(fn, WithDeduplicator(shared))
+		b := NewHandler(fn, WithDeduplicator(shared))
+		first := make(chan int)
+		go func() { first <- serveOnce(a, delivery(deliveredForm)).Code }()
+		<-entered
+		rec := serveOnce(b, delivery(deliveredForm))
+		if rec.Code != 409 || !strings.Contains(rec.Body.String(), "again later") {
+			t.Errorf("delivery to the other replica: %d %q, want 409 with a reason", rec.Code, rec.Body)
+		}
+		finish <- errors.New("fails") // the holder fails: its claim is released
+		if code := <-first; code != 500 {
+			t.Errorf("holder: status %d", code)
+		}
+		if rec := serveOnce(b, delivery(deliveredForm)); rec.Code != 200 || calls.Load() != 2 {
+			t.Errorf("redelivery after the failure: status %d, calls %d; want 200, 2", rec.Code, calls.Load())
+		}
+		if rec := serveOnce(a, delivery(deliveredForm)); rec.Code != 200 || calls.Load() != 2 {
+			t.Errorf("later redelivery: status %d, calls %d; want a duplicate", rec.Code, calls.Load())
+		}
+	})
+
+	t.Run("the callback's context ends with the lease", func(t *testing.T) {
+		t.Parallel()
+		var left time.Duration
+		h := NewHandler(func(ctx context.Context, ev *Event) error {
+			deadline, ok := ctx.Deadline()
+			if !ok {
+				return errors.New("no deadline")
+			}
+			left = time.Until(deadline)
+			return nil
+		}, WithLease(time.Hour))
+		if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 200 {
+			t.Fatalf("status %d", rec.Code)
+		}
+		if left <= 0 || left > time.Hour {
+			t.Errorf("callback's deadline %v away, want within the lease of an hour", left)
 		}
 	})
 
@@ -606,33 +698,26 @@ func TestHandlerWaitCancelled(t *testing.T) {
 	}
 }
 
-// forgetRecorder records the context Forget is called with.
-type forgetRecorder struct {
-	MemoryDeduplicator
-	ctxErr error
-}
-
-func (f *forgetRecorder) Forget(ctx context.Context, key string) error {
-	f.ctxErr = ctx.Err()
-	return f.MemoryDeduplicator.Forget(ctx, key)
-}
-
-func TestHandlerForgetsEvenWhenClientLeft(t *testing.T) {
+func TestHandlerReleasesEvenWhenClientLeft(t *testing.T) {
 	t.Parallel()
-	d := &forgetRecorder{}
+	store := &storeFaults{}
 	ctx, cancel := context.WithCancel(context.Background())
+	var calls atomic.Int32
 	h := NewHandler(func(ctx context.Context, ev *Event) error {
-		cancel() // the client goes away during the callback
-		return ctx.Err()
-	}, WithDeduplicator(d))
+		if calls.Add(1) == 1 {
+			cancel() // the client goes away during the callback
+			return ctx.Err()
+		}
+		return nil
+	}, WithDeduplicator(store))
 	if rec := serveOnce(h, delivery(deliveredForm).WithContext(ctx)); rec.Code != 500 {
 		t.Errorf("status %d, want 500", rec.Code)
 	}
-	if d.ctxErr != nil {
-		t.Errorf("Forget got a cancelled context: %v", d.ctxErr)
+	if store.releaseCtxErr != nil {
+		t.Errorf("Release got a cancelled context: %v", store.releaseCtxErr)
 	}
-	if seen, _ := d.Seen(context.Background(), "0f1e2d3c4b5a69788796a5b4c3d2e1f0"); seen {
-		t.Error("the failed event is still marked")
+	if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 200 || calls.Load() != 2 {
+		t.Errorf("redelivery: status %d, calls %d; the failed event is still claimed", rec.Code, calls.Load())
 	}
 }
 
@@ -697,13 +782,15 @@ func TestHandlerLoggingOtherErrors(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, nil)) // info: no per-delivery lines
 	serveOnce(NewHandler(nil, WithLogger(logger)), delivery(deliveredForm))
-	serveOnce(NewHandler(func(context.Context, *Event) error { return nil }, WithLogger(logger), WithDeduplicator(failingDedup{})), delivery(deliveredForm))
-	serveOnce(NewHandler(func(context.Context, *Event) error { return errors.New("x") }, WithLogger(logger), WithDeduplicator(&forgetFailingDedup{})), delivery(deliveredForm))
+	serveOnce(NewHandler(func(context.Context, *Event) error { return nil }, WithLogger(logger), WithDeduplicator(&storeFaults{claim: true})), delivery(deliveredForm))
+	serveOnce(NewHandler(func(context.Context, *Event) error { return errors.New("x") }, WithLogger(logger), WithDeduplicator(&storeFaults{release: true})), delivery(deliveredForm))
+	serveOnce(NewHandler(func(context.Context, *Event) error { return nil }, WithLogger(logger), WithDeduplicator(&storeFaults{complete: true})), delivery(deliveredForm))
 	out := buf.String()
 	for _, want := range []string{
 		`level=ERROR msg="smtp2go webhook: no EventFunc configured; answering 500"`,
-		`level=ERROR msg="smtp2go webhook: deduplicator failed; answering 500 for a redelivery" event=delivered id=0f1e2d3c4b5a69788796a5b4c3d2e1f0 error="store unavailable"`,
-		`level=ERROR msg="smtp2go webhook: deduplicator could not forget a failed event; its redelivery will be dropped"`,
+		`level=ERROR msg="smtp2go webhook: deduplication store failed; answering 500 for a redelivery" event=delivered id=0f1e2d3c4b5a69788796a5b4c3d2e1f0 error="store unavailable"`,
+		`level=ERROR msg="smtp2go webhook: deduplication store could not release a failed event; its redelivery is processed once the lease expires"`,
+		`level=ERROR msg="smtp2go webhook: deduplication store could not mark an event processed; a redelivery after the lease may run the callback again"`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q", want)
@@ -740,156 +827,6 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
-}
-
-// fakeClock is a clock for MemoryDeduplicator that moves only when told.
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) now() time.Time          { return c.t }
-func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
-
-func newTestDedup(ttl time.Duration, maxKeys int) (*MemoryDeduplicator, *fakeClock) {
-	clock := &fakeClock{t: time.Date(2026, 3, 24, 8, 0, 0, 0, time.UTC)}
-	d := NewMemoryDeduplicator(ttl, maxKeys)
-	d.now = clock.now
-	return d, clock
-}
-
-func mustSeen(t *testing.T, d Deduplicator, key string) bool {
-	t.Helper()
-	s, err := d.Seen(context.Background(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func TestMemoryDeduplicatorTTL(t *testing.T) {
-	t.Parallel()
-	d, clock := newTestDedup(time.Hour, 10)
-	if mustSeen(t, d, "a") {
-		t.Fatal("new key reported seen")
-	}
-	clock.advance(59 * time.Minute)
-	if !mustSeen(t, d, "a") {
-		t.Fatal("key forgotten before its TTL")
-	}
-	if mustSeen(t, d, "b") {
-		t.Fatal("b reported seen")
-	}
-	clock.advance(time.Minute) // a expires now; b in 59 minutes
-	if mustSeen(t, d, "a") {
-		t.Fatal("key remembered after its TTL")
-	}
-	if !mustSeen(t, d, "b") {
-		t.Fatal("b forgotten early")
-	}
-	if len(d.keys) != 2 || d.order.Len() != 2 {
-		t.Errorf("%d keys, %d in order; want 2", len(d.keys), d.order.Len())
-	}
-	clock.advance(2 * time.Hour)
-	mustSeen(t, d, "c") // drops expired keys as it goes
-	if len(d.keys) != 1 || d.order.Len() != 1 {
-		t.Errorf("after expiry: %d keys, %d in order; want 1", len(d.keys), d.order.Len())
-	}
-}
-
-func TestMemoryDeduplicatorExpiryIsBoundedPerCall(t *testing.T) {
-	t.Parallel()
-	d, clock := newTestDedup(time.Minute, 1000)
-	for i := 0; i < 100; i++ {
-		mustSeen(t, d, fmt.Sprint(i))
-	}
-	clock.advance(time.Hour)
-	mustSeen(t, d, "new")
-	if want := 100 - maxExpiredPerCall + 1; len(d.keys) != want {
-		t.Errorf("%d keys after one call, want %d", len(d.keys), want)
-	}
-	// An expired key not yet dropped is still not seen.
-	if mustSeen(t, d, "99") {
-		t.Error("expired key reported seen")
-	}
-}
-
-func TestMemoryDeduplicatorCapacity(t *testing.T) {
-	t.Parallel()
-	d, _ := newTestDedup(time.Hour, 3)
-	for _, k := range []string{"a", "b", "c", "d"} {
-		if mustSeen(t, d, k) {
-			t.Fatalf("%s reported seen", k)
-		}
-	}
-	if len(d.keys) != 3 {
-		t.Errorf("%d keys, want 3", len(d.keys))
-	}
-	if !mustSeen(t, d, "b") || !mustSeen(t, d, "c") || !mustSeen(t, d, "d") {
-		t.Error("a recent key was evicted")
-	}
-	if mustSeen(t, d, "a") { // a was the oldest; marking it again evicts b
-		t.Error("oldest key not evicted")
-	}
-	if mustSeen(t, d, "b") {
-		t.Error("b should have been evicted by a")
-	}
-}
-
-func TestMemoryDeduplicatorForget(t *testing.T) {
-	t.Parallel()
-	d, _ := newTestDedup(0, 0)
-	if d.ttl != DefaultDedupTTL || d.maxKeys != DefaultDedupMaxKeys {
-		t.Errorf("ttl, maxKeys = %v, %d; want the defaults", d.ttl, d.maxKeys)
-	}
-	mustSeen(t, d, "a")
-	if err := d.Forget(context.Background(), "a"); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Forget(context.Background(), "never-marked"); err != nil {
-		t.Fatal(err)
-	}
-	if mustSeen(t, d, "a") {
-		t.Error("forgotten key reported seen")
-	}
-}
-
-func TestMemoryDeduplicatorZeroValue(t *testing.T) {
-	t.Parallel()
-	var d MemoryDeduplicator
-	if err := d.Forget(context.Background(), "a"); err != nil {
-		t.Fatal(err)
-	}
-	if mustSeen(t, &d, "a") || !mustSeen(t, &d, "a") {
-		t.Error("zero value does not deduplicate")
-	}
-	if d.ttl != DefaultDedupTTL || d.maxKeys != DefaultDedupMaxKeys {
-		t.Errorf("zero value: ttl, maxKeys = %v, %d", d.ttl, d.maxKeys)
-	}
-}
-
-func TestMemoryDeduplicatorConcurrent(t *testing.T) {
-	t.Parallel()
-	d := NewMemoryDeduplicator(time.Hour, 50)
-	var wg sync.WaitGroup
-	var fresh atomic.Int32
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 200; i++ {
-				key := fmt.Sprint(i % 20)
-				s, _ := d.Seen(context.Background(), key)
-				if !s {
-					fresh.Add(1)
-				}
-				if i%7 == 0 {
-					d.Forget(context.Background(), key)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if fresh.Load() < 20 || len(d.keys) > 50 {
-		t.Errorf("fresh %d, keys %d", fresh.Load(), len(d.keys))
-	}
 }
 
 func BenchmarkHandler(b *testing.B) {

@@ -16,7 +16,8 @@ func TestScenariosSmall(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	rc := receiverConfig{Deliveries: 2000, Senders: 20, DuplicateRate: 0.10, FailRate: 0.05}
+	rc := receiverConfig{Deliveries: 2000, RepeatRate: 0.10, Replicas: 3, Senders: 20, FailRate: 0.05, SlowRate: 0.02,
+		Kill: true, SenderTimeout: 100 * time.Millisecond, Lease: 500 * time.Millisecond}
 	cc := clientConfig{Calls: 100, Workers: 10, Webhooks: 8, FaultRate: 0.10}
 	if err := run(ctx, io.Discard, "all", rc, cc); err != nil {
 		t.Fatal(err)

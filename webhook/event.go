@@ -3,13 +3,16 @@ package webhook
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/relaykit/smtp2go"
 )
@@ -118,7 +121,9 @@ type Event struct {
 	// Rcpt instead.
 	Recipients []string
 	// Auth is the SMTP user, API key or IP address that sent the email. It
-	// may be an API key: treat it as a secret. String and LogValue leave it out.
+	// may be an API key: treat it as a secret. String and LogValue leave it
+	// out, and GoString (%#v) redacts it and the "auth" field; encoding/json,
+	// a data path rather than a log, keeps both.
 	Auth string
 	// Subject is the email's subject ("subject", or the "Subject" key).
 	Subject string
@@ -202,51 +207,34 @@ func (e *Event) Header(name string) string {
 	return val
 }
 
-// DedupKey returns a key that is the same for every redelivery of this event
-// and differs between events, for a [Deduplicator]: the notification ID when
-// there is one (hashed if longer than 64 bytes), and otherwise "h:" followed by
-// the SHA-256, in hex, of the email ID, type, recipient and raw time (for SMS
-// events: message ID, type and destination number). If even the email or
-// message ID is missing, the hash covers every field, so that unrelated events
-// that lack identifiers are never taken for duplicates of one another.
+// DedupKey returns the key that identifies this event to a [Deduplicator]:
+// the same on every redelivery, different for different events. It is the
+// notification ID ("id") as sent, when that is at most 64 bytes of valid
+// UTF-8; otherwise "h:" and the SHA-256, in hex, of the ID. An event without
+// an ID is keyed by "h:" and the SHA-256 of every field as received, in a
+// canonical order (names sorted, each name's values in the order sent), so
+// that two deliveries that differ in anything never share a key.
 func (e *Event) DedupKey() string {
 	if e == nil {
 		return ""
 	}
-	if e.ID != "" && len(e.ID) <= maxDirectIDLen {
+	if e.ID != "" && len(e.ID) <= maxDirectIDLen && utf8.ValidString(e.ID) {
 		return e.ID
 	}
 	h := sha256.New()
 	part := func(s string) {
-		// Length-prefixed, so that no two different part lists hash alike.
+		// Length-prefixed, so that no two different lists of parts hash alike.
 		var n [20]byte
 		h.Write(strconv.AppendInt(n[:0], int64(len(s)), 10))
 		h.Write([]byte{':'})
 		io.WriteString(h, s)
 	}
-	switch {
-	case e.ID != "":
+	if e.ID != "" {
 		part("id")
 		part(e.ID)
-	case e.SMS != nil && e.SMS.MessageID != "":
-		part("sms")
-		part(e.SMS.MessageID)
-		part(string(e.Type))
-		part(e.SMS.DestinationNumber)
-	case e.SMS == nil && e.EmailID != "":
-		part("email")
-		part(e.EmailID)
-		part(string(e.Type))
-		part(e.Rcpt)
-		part(firstValue(e.Fields[fieldTime]))
-	default:
+	} else {
 		part("fields")
-		keys := make([]string, 0, len(e.Fields))
-		for k := range e.Fields {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(e.Fields)) {
 			part(k)
 			part(strconv.Itoa(len(e.Fields[k])))
 			for _, v := range e.Fields[k] {
@@ -282,6 +270,27 @@ func (e Event) String() string {
 	}
 	return b.String()
 }
+
+// GoString is what %#v prints: the event in Go syntax, with Auth and the
+// "auth" field redacted, since either may be an API key.
+func (e Event) GoString() string {
+	type plain Event // without methods: %#v of it does not call GoString again
+	c := plain(e)
+	if c.Auth != "" {
+		c.Auth = redacted
+	}
+	for k := range e.Fields {
+		if strings.EqualFold(k, fieldAuth) {
+			if c.Fields = maps.Clone(c.Fields); len(e.Fields[k]) > 0 {
+				c.Fields[k] = []string{redacted}
+			}
+		}
+	}
+	return strings.Replace(fmt.Sprintf("%#v", c), "webhook.plain", "webhook.Event", 1)
+}
+
+// redacted stands for a secret in printed events.
+const redacted = "[redacted]"
 
 // LogValue makes slog log the event's identifying fields only: never Auth,
 // which may be an API key, nor message content.

@@ -911,41 +911,46 @@ func TestDedupKey(t *testing.T) {
 		t.Errorf("with a long ID: %q, want a hash", k)
 	}
 
-	// Without an ID: the same for the same event in either encoding, different
-	// for a different recipient, time, type or email.
-	a := parse(ctForm, "event=delivered&email_id=e1&rcpt=a%40x&time=2026-03-24T08%3A23%3A19Z&message=first")
-	b := parse(ctJSON, `{"event":"delivered","email_id":"e1","rcpt":"a@x","time":"2026-03-24T08:23:19Z","message":"retry"}`)
-	if !isHash(a.DedupKey()) || a.DedupKey() != b.DedupKey() {
-		t.Errorf("same email event: %q and %q", a.DedupKey(), b.DedupKey())
+	if k := (&Event{ID: "0f1e\xff"}).DedupKey(); !isHash(k) {
+		t.Errorf("with an ID that is not valid UTF-8: %q, want a hash", k)
 	}
-	for _, other := range []string{
-		"event=delivered&email_id=e1&rcpt=b%40x&time=2026-03-24T08%3A23%3A19Z",
-		"event=delivered&email_id=e1&rcpt=a%40x&time=2026-03-24T08%3A23%3A20Z",
-		"event=bounce&email_id=e1&rcpt=a%40x&time=2026-03-24T08%3A23%3A19Z",
-		"event=delivered&email_id=e2&rcpt=a%40x&time=2026-03-24T08%3A23%3A19Z",
-		// Length prefixes keep shifted boundaries apart.
-		"event=delivered&email_id=e1a&rcpt=%40x&time=2026-03-24T08%3A23%3A19Z",
-	} {
-		if k := parse(ctForm, other).DedupKey(); k == a.DedupKey() {
-			t.Errorf("%s: same key as a different event", other)
+	if (&Event{ID: long}).DedupKey() == (&Event{Fields: url.Values{"id": {long}}}).DedupKey() {
+		t.Error("a hashed ID and the fields of another event share a key")
+	}
+
+	// Without an ID, every field counts: the same delivery gives the same
+	// key in any order and either encoding, and deliveries that differ in
+	// anything give different keys.
+	a := parse(ctForm, "event=bounce&email_id=e1&rcpt=a%40x&bounce=soft&x=1&x=2")
+	same := []*Event{
+		parse(ctForm, "x=1&rcpt=a%40x&bounce=soft&x=2&event=bounce&email_id=e1"),
+		parse(ctJSON, `{"event":"bounce","email_id":"e1","rcpt":"a@x","bounce":"soft","x":["1","2"]}`),
+	}
+	for _, b := range same {
+		if !isHash(a.DedupKey()) || b.DedupKey() != a.DedupKey() {
+			t.Errorf("the same delivery: %q and %q", a.DedupKey(), b.DedupKey())
 		}
 	}
-
-	s1 := parse(ctForm, "event=sms_delivered&message_id=m1&destination_number=%2B1")
-	s2 := parse(ctJSON, `{"event":"sms_delivered","message_id":"m1","destination_number":"+1","status_code":200}`)
-	s3 := parse(ctForm, "event=sms_failed&message_id=m1&destination_number=%2B1")
-	if !isHash(s1.DedupKey()) || s1.DedupKey() != s2.DedupKey() || s1.DedupKey() == s3.DedupKey() {
-		t.Errorf("SMS keys: %q %q %q", s1.DedupKey(), s2.DedupKey(), s3.DedupKey())
+	for _, other := range []string{
+		"event=bounce&email_id=e1&rcpt=a%40x&bounce=hard&x=1&x=2", // a soft, then a hard bounce, without a time
+		"event=bounce&email_id=e1&rcpt=b%40x&bounce=soft&x=1&x=2",
+		"event=bounce&email_id=e1&rcpt=a%40x&bounce=soft&x=2&x=1", // values in another order
+		"event=bounce&email_id=e1&rcpt=a%40x&bounce=soft&x=1",
+		"event=bounce&email_id=e1&rcpt=a%40x&bounce=soft&x=12",       // length prefixes keep boundaries apart
+		"event=bounce&email_id=e1&rcpt=a%40x&bounce=soft&x=1&x=2&y=", // an empty field is a field
+	} {
+		if k := parse(ctForm, other).DedupKey(); k == a.DedupKey() {
+			t.Errorf("%s: same key as a different delivery", other)
+		}
 	}
-
-	// Without identifiers, every field counts, so that unrelated events are
-	// not taken for duplicates.
-	n1 := parse(ctForm, "event=open&rcpt=a%40x&x=1&x=2")
-	n2 := parse(ctForm, "x=1&rcpt=a%40x&x=2&event=open")
-	n3 := parse(ctForm, "event=open&rcpt=b%40x&x=1&x=2")
-	n4 := parse(ctForm, "event=open&rcpt=a%40x&x=1")
-	if !isHash(n1.DedupKey()) || n1.DedupKey() != n2.DedupKey() || n1.DedupKey() == n3.DedupKey() || n1.DedupKey() == n4.DedupKey() {
-		t.Errorf("keys without identifiers: %q %q %q %q", n1.DedupKey(), n2.DedupKey(), n3.DedupKey(), n4.DedupKey())
+	// Two clicks on different links in the same second.
+	c1 := parse(ctJSON, `{"event":"click","email_id":"e1","rcpt":"a@x","time":"2026-03-24T08:23:19Z","url":"https://example.com/a"}`)
+	c2 := parse(ctJSON, `{"event":"click","email_id":"e1","rcpt":"a@x","time":"2026-03-24T08:23:19Z","url":"https://example.com/b"}`)
+	if c1.DedupKey() == c2.DedupKey() {
+		t.Error("two clicks on different links share a key")
+	}
+	if (*Event)(nil).DedupKey() != "" {
+		t.Error("nil event: a key")
 	}
 }
 
@@ -958,10 +963,26 @@ func TestEventStringAndLogValueOmitAuth(t *testing.T) {
 	if got, want := ev.String(), "smtp2go event delivered id=0f1e2d3c4b5a69788796a5b4c3d2e1f0 email_id=1abc-0001"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
-	if s := fmt.Sprintf("%v %+v", ev, ev); strings.Contains(s, "api-EXAMPLE") {
-		t.Error("formatting an event shows Auth")
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		for _, v := range []any{ev, *ev, []Event{*ev}, []*Event{ev}} {
+			if s := fmt.Sprintf(verb, v); strings.Contains(s, "api-EXAMPLE") {
+				t.Errorf("%s of %T shows Auth", verb, v)
+			}
+		}
+	}
+	if s := fmt.Sprintf("%#v", ev); !strings.Contains(s, `webhook.Event{Type:"delivered"`) || !strings.Contains(s, `Auth:"[redacted]"`) ||
+		!strings.Contains(s, `"auth":[]string{"[redacted]"}`) || !strings.Contains(s, `"rcpt":[]string{"jane@example.org"}`) {
+		t.Errorf("%%#v = %s; want Go syntax with Auth and the auth field redacted, the rest as is", s)
+	}
+	if ev.Auth != "api-EXAMPLE" || ev.Fields.Get("auth") != "api-EXAMPLE" {
+		t.Error("printing changed the event")
 	}
 	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("got", "event", ev)
+	if strings.Contains(buf.String(), "api-EXAMPLE") {
+		t.Errorf("slog JSON output holds Auth: %s", buf.String())
+	}
+	buf.Reset()
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("got", "event", ev)
 	if out := buf.String(); strings.Contains(out, "api-EXAMPLE") || !strings.Contains(out, "event.id=0f1e2d3c4b5a69788796a5b4c3d2e1f0") ||
 		!strings.Contains(out, "event.time=2026-03-24T08:23:19") || !strings.Contains(out, "event.email_id=1abc-0001") {

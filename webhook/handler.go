@@ -194,15 +194,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) deliveryResult {
 
 // readBody reads r's body within the size and time limits.
 func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	rc := http.NewResponseController(w)
 	// A ResponseWriter without a connection (httptest.ResponseRecorder) has
 	// no deadline to set.
-	if rc.SetReadDeadline(time.Now().Add(h.cfg.readTimeout)) == nil {
-		// Cleared once read: the server goes on reading in the background to
-		// notice a closed connection, and a deadline passing there would end
-		// the callback's context.
-		defer rc.SetReadDeadline(time.Time{})
-	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.cfg.readTimeout))
 	return readRequestBody(w, r, h.cfg.maxBodyBytes)
 }
 

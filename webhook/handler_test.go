@@ -1,12 +1,14 @@
 package webhook
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/relaykit/smtp2go/internal/deliverbench"
 )
 
 // Test credentials. They are fake, but tests treat them as secrets all the
@@ -312,6 +316,65 @@ func TestHandlerEmptySecretsFailClosed(t *testing.T) {
 	h := NewHandler(ok, WithBasicAuth("", testPass))
 	if rec := serveOnce(h, delivery(deliveredForm, basicAuth("", testPass))); rec.Code != 200 {
 		t.Errorf("empty user: status = %d, want 200", rec.Code)
+	}
+}
+
+// TestHandlerSlowSender: a client that declares a body, sends part of it and
+// stalls is answered 408 when the read timeout passes; a callback may outlast
+// the read timeout.
+func TestHandlerSlowSender(t *testing.T) {
+	t.Parallel()
+	const readTimeout = 50 * time.Millisecond
+	var calls atomic.Int32
+	h := NewHandler(func(ctx context.Context, ev *Event) error {
+		calls.Add(1)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(4 * readTimeout):
+			return nil
+		}
+	}, WithReadTimeout(readTimeout))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: 1048576\r\n\r\n%s", ctForm, deliveredForm[:70])
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestTimeout {
+		t.Errorf("stalled body: status %d, want 408", res.StatusCode)
+	}
+
+	resp, err := srv.Client().Post(srv.URL, ctForm, strings.NewReader(deliveredForm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || calls.Load() != 1 {
+		t.Errorf("a callback longer than the read timeout: status %d, calls %d; want 200, 1", resp.StatusCode, calls.Load())
+	}
+}
+
+// TestReadRequestBodyReservesNoMemoryAhead: a declared Content-Length is not
+// reserved before the bytes arrive.
+func TestReadRequestBodyReservesNoMemoryAhead(t *testing.T) {
+	t.Parallel()
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(deliveredForm[:70]))
+	r.ContentLength = DefaultMaxBodyBytes
+	body, err := readRequestBody(nil, r, DefaultMaxBodyBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(body) != 70 || cap(body) > 2*initialBodyBuffer {
+		t.Errorf("read %d bytes into %d of memory; want 70 into at most %d", len(body), cap(body), 2*initialBodyBuffer)
 	}
 }
 
@@ -829,26 +892,14 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+// benchSenders is how many deliveries the handler benchmarks keep in flight.
+const benchSenders = 16
+
+// BenchmarkHandler is the handler as deployed: basic auth, the default
+// deduplicator, a fresh event each time, over loopback HTTP.
 func BenchmarkHandler(b *testing.B) {
-	h := NewHandler(func(context.Context, *Event) error { return nil }, WithBasicAuth(testUser, testPass))
-	bodies := make([]string, 1024)
-	for i := range bodies {
-		bodies[i] = strings.Replace(deliveredForm, "0f1e2d3c", fmt.Sprintf("%08x", i), 1)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		// A fresh ID per iteration, so that dedup marks a new key each time.
-		body := strings.Replace(bodies[i%len(bodies)], "4b5a6978", fmt.Sprintf("%08x", i), 1)
-		req := httptest.NewRequest(http.MethodPost, "/smtp2go", strings.NewReader(body))
-		req.Header.Set("Content-Type", ctForm)
-		req.SetBasicAuth(testUser, testPass)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != 200 {
-			b.Fatalf("status %d", rec.Code)
-		}
-	}
+	h := NewHandler(func(context.Context, *Event) error { return nil }, WithBasicAuth(deliverbench.User, deliverbench.Pass))
+	deliverbench.Run(b, h, benchSenders)
 }
 
 // BenchmarkHandlerBaseline is a bare handler that reads the body and answers
@@ -861,23 +912,7 @@ func BenchmarkHandlerBaseline(b *testing.B) {
 		}
 		w.WriteHeader(200)
 	})
-	bodies := make([]string, 1024)
-	for i := range bodies {
-		bodies[i] = strings.Replace(deliveredForm, "0f1e2d3c", fmt.Sprintf("%08x", i), 1)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		body := strings.Replace(bodies[i%len(bodies)], "4b5a6978", fmt.Sprintf("%08x", i), 1)
-		req := httptest.NewRequest(http.MethodPost, "/smtp2go", strings.NewReader(body))
-		req.Header.Set("Content-Type", ctForm)
-		req.SetBasicAuth(testUser, testPass)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != 200 {
-			b.Fatalf("status %d", rec.Code)
-		}
-	}
+	deliverbench.Run(b, h, benchSenders)
 }
 
 // TestHandlerHostileBodies sends hostile bodies, and every seed of the fuzz

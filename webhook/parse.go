@@ -188,7 +188,7 @@ func parseForm(s string) (url.Values, error) {
 // appears twice keeps its last value, as encoding/json does.
 func parseJSON(body []byte) (url.Values, error) {
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")) // tolerate a UTF-8 byte order mark
-	var obj map[string]json.RawMessage
+	var obj map[string]jsonValues
 	if err := json.Unmarshal(body, &obj); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
@@ -200,24 +200,44 @@ func parseJSON(body []byte) (url.Values, error) {
 		return nil, &payloadError{format: "json", problem: "top level must be an object"}
 	}
 	fields := make(url.Values, len(obj))
-	for k, raw := range obj {
-		if raw[0] != '[' {
-			fields[k] = []string{jsonText(raw)}
-			continue
-		}
-		var elems []json.RawMessage
-		_ = json.Unmarshal(raw, &elems) // valid: it was decoded above
-		vs := make([]string, len(elems))
-		for i, e := range elems {
-			vs[i] = jsonText(e)
-		}
+	for k, vs := range obj {
 		fields[k] = vs
 	}
 	return fields, nil
 }
 
+// jsonValues is the Fields values of one member of a JSON object: one per
+// element of an array, or the text of any other value. encoding/json hands
+// UnmarshalJSON each value already validated.
+type jsonValues []string
+
+func (v *jsonValues) UnmarshalJSON(raw []byte) error {
+	if raw[0] != '[' {
+		*v = jsonValues{jsonText(raw)}
+		return nil
+	}
+	var elems []jsonElement
+	if err := json.Unmarshal(raw, &elems); err != nil {
+		return err
+	}
+	vs := make(jsonValues, len(elems))
+	for i, e := range elems {
+		vs[i] = string(e)
+	}
+	*v = vs
+	return nil
+}
+
+// jsonElement is the text of one element of a JSON array.
+type jsonElement string
+
+func (e *jsonElement) UnmarshalJSON(raw []byte) error {
+	*e = jsonElement(jsonText(raw))
+	return nil
+}
+
 // jsonText is the Fields text of one valid JSON value.
-func jsonText(raw json.RawMessage) string {
+func jsonText(raw []byte) string {
 	switch raw[0] {
 	case '"':
 		// Without escapes, valid UTF-8 is the literal's inside; otherwise

@@ -134,19 +134,18 @@ func referenceFields(body []byte) (url.Values, error) {
 		}
 		raw = bytes.TrimSpace(raw)
 		if raw[0] != '[' {
-			out[key] = append(out[key], referenceText(raw))
+			out[key] = []string{referenceText(raw)} // a key sent again: the last wins
 			continue
 		}
 		var elems []json.RawMessage
 		if err := json.Unmarshal(raw, &elems); err != nil {
 			return nil, err
 		}
-		if _, ok := out[key]; !ok {
-			out[key] = []string{}
-		}
+		vs := []string{}
 		for _, el := range elems {
-			out[key] = append(out[key], referenceText(bytes.TrimSpace(el)))
+			vs = append(vs, referenceText(bytes.TrimSpace(el)))
 		}
+		out[key] = vs
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, err
@@ -1087,6 +1086,7 @@ func FuzzParseBody(f *testing.F) {
 	f.Add(uint8(4), []byte("--XyZ\r\nContent-Disposition: form-data; name=\"event\"\r\n\r\nopen\r\n--XyZ--\r\n"))
 	f.Add(uint8(1), []byte("event=open&time=2026-03-24+08%3A23%3A19&read-secs=5.0&%zz"))
 	f.Add(uint8(5), []byte("event=open"))
+	f.Add(uint8(2), []byte(`{"event":"open","x":1,"x":[2,3],"y":[],"y":null}`))
 
 	f.Fuzz(func(t *testing.T, sel uint8, body []byte) {
 		ct := fuzzContentTypes[int(sel)%len(fuzzContentTypes)]

@@ -34,7 +34,7 @@ func newTestDedup(ttl time.Duration, maxKeys int) (*MemoryDeduplicator, *fakeClo
 	return d, clock
 }
 
-func claim(t *testing.T, d Deduplicator, key, token string, lease time.Duration) ClaimState {
+func mustClaim(t *testing.T, d Deduplicator, key, token string, lease time.Duration) ClaimState {
 	t.Helper()
 	s, err := d.Claim(context.Background(), key, token, lease)
 	if err != nil {
@@ -43,14 +43,14 @@ func claim(t *testing.T, d Deduplicator, key, token string, lease time.Duration)
 	return s
 }
 
-func complete(t *testing.T, d Deduplicator, key, token string) {
+func mustComplete(t *testing.T, d Deduplicator, key, token string) {
 	t.Helper()
 	if err := d.Complete(context.Background(), key, token); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func release(t *testing.T, d Deduplicator, key, token string) {
+func mustRelease(t *testing.T, d Deduplicator, key, token string) {
 	t.Helper()
 	if err := d.Release(context.Background(), key, token); err != nil {
 		t.Fatal(err)
@@ -70,40 +70,40 @@ func TestMemoryDeduplicatorLeaseStates(t *testing.T) {
 		do   func() ClaimState
 		want ClaimState
 	}{
-		{"first claim", func() ClaimState { return claim(t, d, "k", "A", lease) }, Claimed},
-		{"another token during the lease", func() ClaimState { return claim(t, d, "k", "B", lease) }, InProgress},
-		{"the holder's own token during the lease", func() ClaimState { return claim(t, d, "k", "A", lease) }, InProgress},
+		{"first claim", func() ClaimState { return mustClaim(t, d, "k", "A", lease) }, Claimed},
+		{"another token during the lease", func() ClaimState { return mustClaim(t, d, "k", "B", lease) }, InProgress},
+		{"the holder's own token during the lease", func() ClaimState { return mustClaim(t, d, "k", "A", lease) }, InProgress},
 		{"just before the lease ends", func() ClaimState {
 			clock.advance(lease - time.Nanosecond)
-			return claim(t, d, "k", "B", lease)
+			return mustClaim(t, d, "k", "B", lease)
 		}, InProgress},
 		{"A died: its lease ends and B takes over", func() ClaimState {
 			clock.advance(time.Nanosecond)
-			return claim(t, d, "k", "B", lease)
+			return mustClaim(t, d, "k", "B", lease)
 		}, Claimed},
 		{"A's late Release leaves B's claim", func() ClaimState {
-			release(t, d, "k", "A")
-			return claim(t, d, "k", "C", lease)
+			mustRelease(t, d, "k", "A")
+			return mustClaim(t, d, "k", "C", lease)
 		}, InProgress},
 		{"B releases: the next delivery claims", func() ClaimState {
-			release(t, d, "k", "B")
-			return claim(t, d, "k", "C", lease)
+			mustRelease(t, d, "k", "B")
+			return mustClaim(t, d, "k", "C", lease)
 		}, Claimed},
 		{"C completes: Done", func() ClaimState {
-			complete(t, d, "k", "C")
-			return claim(t, d, "k", "D", lease)
+			mustComplete(t, d, "k", "C")
+			return mustClaim(t, d, "k", "D", lease)
 		}, Done},
 		{"a Release after Complete changes nothing", func() ClaimState {
-			release(t, d, "k", "C")
-			return claim(t, d, "k", "D", lease)
+			mustRelease(t, d, "k", "C")
+			return mustClaim(t, d, "k", "D", lease)
 		}, Done},
 		{"Done well past the lease, until the TTL", func() ClaimState {
 			clock.advance(time.Hour - time.Nanosecond)
-			return claim(t, d, "k", "D", lease)
+			return mustClaim(t, d, "k", "D", lease)
 		}, Done},
 		{"after the TTL, a new claim", func() ClaimState {
 			clock.advance(time.Nanosecond)
-			return claim(t, d, "k", "D", lease)
+			return mustClaim(t, d, "k", "D", lease)
 		}, Claimed},
 	}
 	for _, s := range steps {
@@ -117,15 +117,15 @@ func TestMemoryDeduplicatorExpiryIsBoundedPerCall(t *testing.T) {
 	t.Parallel()
 	d, clock := newTestDedup(time.Minute, 1000)
 	for i := range 100 {
-		complete(t, d, fmt.Sprint(i), "t")
+		mustComplete(t, d, fmt.Sprint(i), "t")
 	}
 	clock.advance(time.Hour)
-	claim(t, d, "new", "t", time.Minute)
+	mustClaim(t, d, "new", "t", time.Minute)
 	if want := 100 - maxExpiredPerCall + 1; len(d.keys) != want {
 		t.Errorf("%d keys after one call, want %d", len(d.keys), want)
 	}
 	// An expired key not yet dropped is not Done.
-	if s := claim(t, d, "99", "t", time.Minute); s != Claimed {
+	if s := mustClaim(t, d, "99", "t", time.Minute); s != Claimed {
 		t.Errorf("expired key: %v", s)
 	}
 }
@@ -134,20 +134,20 @@ func TestMemoryDeduplicatorCapacity(t *testing.T) {
 	t.Parallel()
 	d, _ := newTestDedup(time.Hour, 3)
 	for _, k := range []string{"a", "b", "c", "d"} {
-		complete(t, d, k, "t")
+		mustComplete(t, d, k, "t")
 	}
 	if len(d.keys) != 3 {
 		t.Errorf("%d keys, want 3", len(d.keys))
 	}
 	for _, k := range []string{"b", "c", "d"} {
-		if s := claim(t, d, k, "t2", time.Minute); s != Done {
+		if s := mustClaim(t, d, k, "t2", time.Minute); s != Done {
 			t.Errorf("recent key %s: %v, want done", k, s)
 		}
 	}
-	if s := claim(t, d, "a", "t2", time.Minute); s != Claimed { // the least recently written, evicted
+	if s := mustClaim(t, d, "a", "t2", time.Minute); s != Claimed { // the least recently written, evicted
 		t.Errorf("evicted key: %v", s)
 	}
-	if s := claim(t, d, "b", "t2", time.Minute); s != Claimed { // evicted by a's claim
+	if s := mustClaim(t, d, "b", "t2", time.Minute); s != Claimed { // evicted by a's claim
 		t.Errorf("b: %v, want claimed after eviction", s)
 	}
 }
@@ -159,11 +159,11 @@ func TestMemoryDeduplicatorDefaultsAndZeroValue(t *testing.T) {
 		t.Errorf("ttl, maxKeys = %v, %d; want the defaults", d.ttl, d.maxKeys)
 	}
 	var z MemoryDeduplicator
-	release(t, &z, "a", "t") // nothing held: a no-op
-	if s := claim(t, &z, "a", "t", 0); s != Claimed {
+	mustRelease(t, &z, "a", "t") // nothing held: a no-op
+	if s := mustClaim(t, &z, "a", "t", 0); s != Claimed {
 		t.Fatalf("zero value: %v", s)
 	}
-	if s := claim(t, &z, "a", "u", 0); s != InProgress {
+	if s := mustClaim(t, &z, "a", "u", 0); s != InProgress {
 		t.Errorf("zero value, second claim: %v", s)
 	}
 	if z.ttl != DefaultDedupTTL || z.maxKeys != DefaultDedupMaxKeys {

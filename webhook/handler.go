@@ -165,7 +165,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) deliveryResult {
 		return answerError(w, http.StatusBadRequest, err.Error(), "malformed")
 	}
 	if h.cfg.dedup == nil {
-		return h.process(w, r, ev, "", "")
+		return h.process(w, r, ev, nil)
 	}
 
 	key := ev.DedupKey()
@@ -174,9 +174,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) deliveryResult {
 		return answerEventError(w, ev, http.StatusServiceUnavailable, "delivery of this event in progress", "gave up waiting")
 	}
 	defer unlock()
-	token := rand.Text()
+	c := &claim{key: key, token: rand.Text(), expires: time.Now().Add(h.cfg.lease)}
 	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
-	state, err := h.cfg.dedup.Claim(sctx, key, token, h.cfg.lease)
+	state, err := h.cfg.dedup.Claim(sctx, c.key, c.token, h.cfg.lease)
 	cancel()
 	switch {
 	case err != nil:
@@ -189,7 +189,13 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) deliveryResult {
 	case state != Claimed:
 		return answerEventError(w, ev, http.StatusConflict, "event in progress in another delivery; deliver it again later", "in progress")
 	}
-	return h.process(w, r, ev, key, token)
+	return h.process(w, r, ev, c)
+}
+
+// claim is what a delivery holds in the store while its callback runs.
+type claim struct {
+	key, token string
+	expires    time.Time // no later than the store's lease ends
 }
 
 // readBody reads r's body within the size and time limits.
@@ -200,33 +206,29 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 	return readRequestBody(w, r, h.cfg.maxBodyBytes)
 }
 
-// process runs the callback and answers. With a claim (key and token), it
-// completes the claim when fn succeeds and releases it when fn fails, so that
-// the redelivery is processed.
-func (h *handler) process(w http.ResponseWriter, r *http.Request, ev *Event, key, token string) deliveryResult {
+// process runs the callback and answers. With a claim (c not nil), the
+// callback's context ends with the lease, and the claim is completed when fn
+// succeeds and released when it fails, so that the redelivery is processed.
+func (h *handler) process(w http.ResponseWriter, r *http.Request, ev *Event, c *claim) deliveryResult {
 	ctx := r.Context()
-	claimed := token != ""
-	fctx := ctx
-	if claimed {
-		var cancel context.CancelFunc
-		fctx, cancel = context.WithTimeout(ctx, h.cfg.lease)
-		defer cancel()
-	}
-	panicked, err := h.call(fctx, ev)
-	if !claimed {
+	if c == nil {
+		panicked, err := h.call(ctx, ev)
 		return h.answer(ctx, w, ev, panicked, err)
 	}
+	fctx, cancelFn := context.WithDeadline(ctx, c.expires)
+	panicked, err := h.call(fctx, ev)
+	cancelFn()
 	// Not cancelled with the request: the outcome must reach the store even
 	// when SMTP2GO has gone away.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	if err == nil {
-		if cerr := h.cfg.dedup.Complete(sctx, key, token); cerr != nil {
+		if cerr := h.cfg.dedup.Complete(sctx, c.key, c.token); cerr != nil {
 			// The work is done: answering 500 would only make SMTP2GO deliver it again.
 			h.log(ctx, slog.LevelError, "smtp2go webhook: deduplication store could not mark an event processed; a redelivery after the lease may run the callback again",
 				slog.String("event", string(ev.Type)), slog.String("id", ev.ID), slog.Any("error", cerr))
 		}
-	} else if rerr := h.cfg.dedup.Release(sctx, key, token); rerr != nil {
+	} else if rerr := h.cfg.dedup.Release(sctx, c.key, c.token); rerr != nil {
 		h.log(ctx, slog.LevelError, "smtp2go webhook: deduplication store could not release a failed event; its redelivery is processed once the lease expires",
 			slog.String("event", string(ev.Type)), slog.String("id", ev.ID), slog.Any("error", rerr))
 	}

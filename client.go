@@ -26,8 +26,12 @@ import (
 // Version is the SDK's version, sent in the User-Agent.
 const Version = "0.1.0"
 
-// APIKeyEnv is the environment variable [NewClient] reads when given no key.
-const APIKeyEnv = "SMTP2GO_API_KEY"
+// The environment variables [NewClientFromEnv] reads.
+const (
+	APIKeyEnv  = "SMTP2GO_API_KEY"  // the API key; required
+	RegionEnv  = "SMTP2GO_REGION"   // a Region: global, us, eu or au; optional
+	BaseURLEnv = "SMTP2GO_BASE_URL" // an API base URL, as for WithBaseURL; optional
+)
 
 // Defaults. Each can be changed with the [Option] named beside it.
 const (
@@ -45,8 +49,8 @@ const (
 	maxResponseBytes = 4 << 20
 )
 
-// Client talks to SMTP2GO's API. Create one with [NewClient] and share it: it
-// is safe for concurrent use.
+// Client talks to SMTP2GO's API. Create one with [NewClient] or
+// [NewClientFromEnv] and share it: it is safe for concurrent use.
 type Client struct {
 	// Webhooks manages the account's webhooks.
 	Webhooks *WebhooksService
@@ -62,22 +66,73 @@ type Client struct {
 	timeout      time.Duration
 	userAgent    string
 	logger       *slog.Logger
-	retrying     *retryablehttp.Client
+	retrying     [2]*retryablehttp.Client // by retryPolicy
 }
 
-// NewClient returns a client that authenticates with apiKey. An empty apiKey
-// is read from the SMTP2GO_API_KEY environment variable; if that is empty too,
-// or the key holds whitespace, NewClient returns an error wrapping
-// [ErrInvalidRequest]. The key is sent only in the X-Smtp2go-Api-Key header.
+// NewClient returns a client that authenticates with apiKey, which is sent
+// only in the X-Smtp2go-Api-Key header. An empty apiKey, or one holding
+// whitespace, is an error wrapping [ErrInvalidRequest]: NewClient never
+// reads the environment, so that a configuration that left the key out
+// does not pick up whatever key the shell has. To read it from
+// SMTP2GO_API_KEY, use [NewClientFromEnv].
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if apiKey == "" {
-		apiKey = os.Getenv(APIKeyEnv)
+		return nil, invalid("api key", "empty: pass one, or use NewClientFromEnv to read %s", APIKeyEnv)
 	}
-	if apiKey == "" {
-		return nil, invalid("api key", "empty: pass one to NewClient or set %s", APIKeyEnv)
+	return newClient(apiKey, nil, opts)
+}
+
+// NewClientFromEnv returns a client configured from the environment: the API
+// key from SMTP2GO_API_KEY (required), and, when they are set, the region
+// from SMTP2GO_REGION and the base URL from SMTP2GO_BASE_URL. opts win over
+// the environment: a [WithRegion] or [WithBaseURL] among them replaces both
+// variables. A missing key or an invalid value is an error wrapping
+// [ErrInvalidRequest] that names the variable, never its value.
+func NewClientFromEnv(opts ...Option) (*Client, error) {
+	key := os.Getenv(APIKeyEnv)
+	if key == "" {
+		return nil, invalid(APIKeyEnv, "not set: export the API key, or pass it to NewClient")
 	}
-	if strings.IndexFunc(apiKey, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0 {
-		return nil, invalid("api key", "contains whitespace or control characters (a stray newline from a file?)")
+	if err := checkKey(APIKeyEnv, key); err != nil {
+		return nil, err
+	}
+	var fromEnv []Option
+	if v := os.Getenv(RegionEnv); v != "" {
+		fromEnv = append(fromEnv, named(RegionEnv, WithRegion(Region(strings.ToLower(strings.TrimSpace(v))))))
+	}
+	if v := os.Getenv(BaseURLEnv); v != "" {
+		fromEnv = append(fromEnv, named(BaseURLEnv, WithBaseURL(strings.TrimSpace(v))))
+	}
+	return newClient(key, fromEnv, opts)
+}
+
+// named makes an invalid value of an environment variable name the variable.
+func named(variable string, opt Option) Option {
+	return func(c *Client) error {
+		var ve *ValidationError
+		if err := opt(c); errors.As(err, &ve) {
+			return invalid(variable, "%s", ve.Problem)
+		}
+		return nil
+	}
+}
+
+// checkKey refuses an API key with whitespace or control characters.
+func checkKey(field, key string) error {
+	if strings.IndexFunc(key, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0 {
+		return invalid(field, "contains whitespace or control characters (a stray newline from a file?)")
+	}
+	return nil
+}
+
+// newClient applies the defaults (from the environment), then opts, and
+// builds the client. Where to send is decided last: WithBaseURL wins over
+// WithRegion whatever their order, so that a test configuration never
+// reaches SMTP2GO because of the order of options; and opts that say where
+// replace the defaults that do.
+func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
+	if err := checkKey("api key", apiKey); err != nil {
+		return nil, err
 	}
 	c := &Client{
 		apiKey:       apiKey,
@@ -88,60 +143,67 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		timeout:      DefaultTimeout,
 		userAgent:    defaultUserAgent,
 	}
-	for _, opt := range opts {
-		if opt == nil {
-			continue
-		}
-		if err := opt(c); err != nil {
-			return nil, err
-		}
+	if err := c.apply(defaults); err != nil {
+		return nil, err
 	}
-	// WithBaseURL wins over WithRegion whatever their order, so that a test
-	// configuration never reaches SMTP2GO because of the order of options.
+	envBase, envRegion := c.explicitBase, c.region
+	c.explicitBase, c.region = nil, ""
+	if err := c.apply(opts); err != nil {
+		return nil, err
+	}
+	if c.explicitBase == nil && c.region == "" {
+		c.explicitBase, c.region = envBase, envRegion
+	}
 	switch {
 	case c.explicitBase != nil:
 		c.baseURL = c.explicitBase
-	case c.region != "":
-		c.baseURL, _ = url.Parse(c.region.BaseURL())
 	default:
-		c.baseURL, _ = url.Parse(RegionGlobal.BaseURL())
+		c.baseURL, _ = url.Parse(c.region.BaseURL()) // "" is RegionGlobal
 	}
 	timeout := c.timeout
 	if t := c.userHTTP.Timeout; t > 0 && t < timeout {
 		timeout = t
 	}
-	c.retrying = &retryablehttp.Client{
-		HTTPClient: &http.Client{
-			Transport: transportOf{c.userHTTP},
-			Timeout:   timeout,
-			// SMTP2GO's API does not redirect. Following one would send the
-			// API key header, and the body with its secrets, to wherever it
-			// points; a 3xx is answered as an *APIError instead.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		Logger:         nil, // the SDK logs through slog, and only when asked to
-		RetryWaitMin:   c.retryWaitMin,
-		RetryWaitMax:   c.retryWaitMax,
-		RetryMax:       c.retryMax,
-		RequestLogHook: beforeAttempt,
-		CheckRetry:     c.checkRetry,
-		Backoff:        backoff,
-		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
+	hc := &http.Client{
+		Transport: &attemptTransport{hc: c.userHTTP, logger: c.logger, base: c.baseURL.String()},
+		Timeout:   timeout,
+		// SMTP2GO's API does not redirect. Following one would send the
+		// API key header, and the body with its secrets, to wherever it
+		// points; a 3xx is answered as an *APIError instead.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	c.retrying[retryIdempotent] = c.retryingClient(hc, c.retryIdempotentPolicy)
+	c.retrying[retryUnsent] = c.retryingClient(hc, c.retryUnsentPolicy)
 	c.Webhooks = &WebhooksService{client: c}
 	return c, nil
 }
 
-// String describes the client without its API key.
-func (c *Client) String() string {
-	if c == nil {
-		return "smtp2go.Client(nil)"
+func (c *Client) apply(opts []Option) error {
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(c); err != nil {
+			return err
+		}
 	}
-	return fmt.Sprintf("smtp2go.Client{BaseURL: %q, APIKey: %q}", c.BaseURL(), redactValue(c.apiKey))
+	return nil
 }
 
-// GoString is String, so that %#v does not print the API key either.
-func (c *Client) GoString() string { return c.String() }
+// retryingClient is go-retryablehttp used as designed: its loop, its attempt
+// count and its wait, with a retry policy built on its own, and no logger of
+// its own (attemptTransport logs through slog, and only when asked to).
+func (c *Client) retryingClient(hc *http.Client, policy retryablehttp.CheckRetry) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   hc,
+		RetryWaitMin: c.retryWaitMin,
+		RetryWaitMax: c.retryWaitMax,
+		RetryMax:     c.retryMax,
+		CheckRetry:   policy,
+		Backoff:      backoff,
+		ErrorHandler: handBack,
+	}
+}
 
 // BaseURL returns the API base URL the client sends to, ending in "/". It is
 // "" for a Client not made by NewClient.
@@ -156,94 +218,154 @@ func (c *Client) BaseURL() string {
 // NewClient did not make: the zero value has no key and no transport.
 var errNoClient = errors.New("smtp2go: the Client was not made by NewClient")
 
-// transportOf sends through an *http.Client's Transport, read at each request,
-// so the caller's client is used as it is at call time and never changed.
-type transportOf struct{ hc *http.Client }
-
-func (t transportOf) RoundTrip(r *http.Request) (*http.Response, error) {
-	if rt := t.hc.Transport; rt != nil {
-		return rt.RoundTrip(r)
-	}
-	return http.DefaultTransport.RoundTrip(r)
+// attemptTransport sends each attempt through the Transport of the
+// caller's *http.Client, read at each request, so that the caller's client
+// is used as it is at call time and never changed. When the Client has a
+// logger it logs each attempt: at debug level, or at warn level when it
+// failed in a way that is retried (a 429, a 5xx, no response).
+type attemptTransport struct {
+	hc     *http.Client
+	logger *slog.Logger
+	base   string // the API base URL, cut from logged URLs to name the endpoint
 }
 
-// retryPolicy says which failures a call may retry.
+func (t *attemptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rt := t.hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	if t.logger == nil {
+		return rt.RoundTrip(r)
+	}
+	start := time.Now()
+	resp, err := rt.RoundTrip(r)
+	level := slog.LevelDebug
+	if err != nil || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+		level = slog.LevelWarn
+	}
+	if t.logger.Enabled(r.Context(), level) {
+		attrs := []slog.Attr{
+			slog.String("method", r.Method),
+			slog.String("endpoint", strings.TrimPrefix(r.URL.String(), t.base)),
+			slog.Duration("duration", time.Since(start)),
+		}
+		if err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
+		} else {
+			attrs = append(attrs, slog.Int("status", resp.StatusCode))
+		}
+		t.logger.LogAttrs(r.Context(), level, "smtp2go: attempt", attrs...)
+	}
+	return resp, err
+}
+
+// retryPolicy says which failures a call may retry; each has its own
+// retryablehttp.Client.
 type retryPolicy int
 
 const (
-	// retryIdempotent retries 429, 500, 502, 503, 504 and transport errors.
+	// retryIdempotent retries 429, 5xx (but 501), transport errors a retry
+	// can fix, and a 2xx whose body was cut off: for webhook/view, edit
+	// and remove, which can be sent again safely.
 	retryIdempotent retryPolicy = iota
-	// retryUnsent retries only what provably did not create anything: 429 and
-	// transport errors from before the request was sent. webhook/add uses it.
+	// retryUnsent retries only what provably created nothing: 429, and a
+	// connection that was never made. webhook/add uses it.
 	retryUnsent
 )
 
-// call is the state of one API call across its attempts. It travels in the
-// request's context so that retryablehttp's hooks can reach it.
-type call struct {
-	endpoint    string
-	policy      retryPolicy
-	maxAttempts int
-	attempts    int
-	start       time.Time
-	body        []byte // the last response's body, read by checkRetry
-	readErr     error  // why that body could not be read
+// retryIdempotentPolicy is retryablehttp's DefaultRetryPolicy, which stops
+// when ctx is done and retries transport errors (but those a retry cannot
+// fix: bad certificates, schemes or headers), 429 and 5xx (but 501), and an
+// error of the response handler: a 2xx whose body was cut off. The handler
+// also fails every other status, to hand the response back with its
+// attempt count; for those the status alone decides. A 429 whose
+// Retry-After would outlast ctx is not retried, so that the caller gets the
+// 429 rather than a bare deadline error.
+func (c *Client) retryIdempotentPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	var undecodable *undecodableError
+	switch {
+	case resp != nil && !success(resp.StatusCode):
+		err = nil
+	case errors.As(err, &undecodable):
+		return false, nil // the whole body arrived, and it is not SMTP2GO's: asking again will not change it
+	}
+	retry, checkErr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	if retry && resp != nil && !waitFits(ctx, resp, c.retryWaitMin, c.retryWaitMax) {
+		retry = false
+	}
+	return retry, checkErr
 }
 
-type callKey struct{}
-
-func callFrom(ctx context.Context) *call {
-	st, _ := ctx.Value(callKey{}).(*call)
-	return st
+// retryUnsentPolicy narrows retryIdempotentPolicy to what provably created
+// nothing: a second webhook/add after a timeout, a reset, a 5xx or a 2xx
+// could create a second webhook.
+func (c *Client) retryUnsentPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	retry, checkErr := c.retryIdempotentPolicy(ctx, resp, err)
+	if resp != nil {
+		return retry && resp.StatusCode == http.StatusTooManyRequests, checkErr
+	}
+	return retry && notSent(err), checkErr
 }
 
-// do is the one request path of the SDK: encode in as JSON, POST it to
-// endpoint with retries, and decode the data member of the response into out
-// (which may be nil). It returns SMTP2GO's request ID and the number of
-// attempts made. Failures are *APIError, *NetworkError, or the context's error.
-// maxAttempts caps the attempts below the client's own limit (0: no cap).
-func (c *Client) do(ctx context.Context, endpoint string, policy retryPolicy, maxAttempts int, in, out any) (requestID string, attempts int, err error) {
-	if c == nil || c.retrying == nil {
-		return "", 0, errNoClient
-	}
-	payload, err := json.Marshal(in)
-	if err != nil {
-		return "", 0, fmt.Errorf("smtp2go: %s: encoding request: %w", endpoint, err)
-	}
-	if maxAttempts <= 0 || maxAttempts > c.retryMax+1 {
-		maxAttempts = c.retryMax + 1
-	}
-	st := &call{endpoint: endpoint, policy: policy, maxAttempts: maxAttempts}
-	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callKey{}, st), http.MethodPost, c.baseURL.String()+endpoint, payload)
-	if err != nil {
-		return "", 0, fmt.Errorf("smtp2go: %s: %w", endpoint, err)
-	}
-	req.Header.Set(apiKeyHeader, c.apiKey)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
+// handBack is the retryablehttp ErrorHandler: it hands back the last
+// response (its body read, or not yet read) and error as they are, with the
+// number of attempts retryablehttp counted.
+func handBack(resp *http.Response, err error, attempts int) (*http.Response, error) {
+	return resp, &gaveUp{attempts: attempts, err: err}
+}
 
-	resp, err := c.retrying.Do(req)
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return "", st.attempts, fmt.Errorf("smtp2go: %s: %w", endpoint, ctxErr)
-		}
-		return "", st.attempts, &NetworkError{Endpoint: endpoint, Attempts: st.attempts, Err: err}
+// gaveUp carries retryablehttp's attempt count from handBack to do.
+type gaveUp struct {
+	attempts int
+	err      error
+}
+
+func (g *gaveUp) Error() string { return fmt.Sprintf("after %d attempts: %v", g.attempts, g.err) }
+
+// reply is what one call keeps of its last response. Its read method is the
+// request's response handler: it reads the body whole and decodes it into
+// out, so that a body cut off, or one that is not SMTP2GO's, fails the
+// attempt like any other failure, for the retry policy to judge.
+type reply struct {
+	out       any
+	resp      *http.Response // the response read
+	body      []byte
+	requestID string
+	err       error // why the body could not be read whole, or decoded
+}
+
+// errNotOK is the response handler's answer to any status but 2xx: it hands
+// the response back through handBack, with its attempt count.
+var errNotOK = errors.New("not a 2xx response")
+
+func (r *reply) read(resp *http.Response) error {
+	r.resp = resp
+	r.body, r.err = readBody(resp)
+	resp.Body.Close()
+	switch {
+	case r.err != nil:
+		return r.err
+	case !success(resp.StatusCode):
+		return errNotOK
 	}
-	resp.Body.Close() // checkRetry has read it into st.body
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		// What SMTP2GO echoes back may hold the request's secrets as well
-		// as the key: keep them all out of the error.
-		secrets := append([]string{c.apiKey}, secretsOf(in)...)
-		apiErr := newAPIError(endpoint, resp.StatusCode, st.body, secrets)
-		apiErr.Attempts = st.attempts
-		apiErr.RetryAfter, _ = retryAfter(resp.Header)
-		return apiErr.RequestID, st.attempts, apiErr
-	}
-	if st.readErr != nil {
-		return "", st.attempts, &NetworkError{Endpoint: endpoint, Attempts: st.attempts, Err: st.readErr}
-	}
-	// One pass: encoding/json decodes data straight into the pointer out.
+	r.requestID, r.err = decode(r.body, r.out)
+	return r.err
+}
+
+// undecodableError is why a 2xx body could not be used: it was not JSON of
+// the shape expected, or it lacked what the call needs.
+type undecodableError struct{ err error }
+
+func (e *undecodableError) Error() string { return e.err.Error() }
+func (e *undecodableError) Unwrap() error { return e.err }
+
+// checker is a response data type that can tell, once decoded, that it
+// lacks what the call needs: webhook/add's answer must hold a webhook.
+type checker interface{ check() error }
+
+// decode reads SMTP2GO's envelope in one pass, its data member straight into
+// out (which may be nil), and returns its request_id.
+func decode(body []byte, out any) (requestID string, err error) {
 	env := struct {
 		RequestID string `json:"request_id"`
 		Data      any    `json:"data"`
@@ -251,67 +373,79 @@ func (c *Client) do(ctx context.Context, endpoint string, policy retryPolicy, ma
 	if out == nil {
 		env.Data = &json.RawMessage{}
 	}
-	if err := json.Unmarshal(st.body, &env); err != nil {
+	if err := json.Unmarshal(body, &env); err != nil {
+		return env.RequestID, &undecodableError{err}
+	}
+	if c, ok := out.(checker); ok {
+		if err := c.check(); err != nil {
+			return env.RequestID, &undecodableError{err}
+		}
+	}
+	return env.RequestID, nil
+}
+
+func success(status int) bool { return status >= 200 && status <= 299 }
+
+// do is the one request path of the SDK: encode in as JSON, POST it to
+// endpoint with retries, and decode the data member of the response into out
+// (which may be nil). It returns SMTP2GO's request ID and, for a failed
+// call, the attempts made (0 if the context ended while waiting to retry).
+// Failures are *APIError, *NetworkError, or the context's error.
+func (c *Client) do(ctx context.Context, endpoint string, policy retryPolicy, in, out any) (requestID string, attempts int, err error) {
+	if c == nil || c.retrying[policy] == nil {
+		return "", 0, errNoClient
+	}
+	if err := ctx.Err(); err != nil {
+		return "", 0, fmt.Errorf("smtp2go: %s: %w", endpoint, err)
+	}
+	payload, err := json.Marshal(in)
+	if err != nil {
+		return "", 0, fmt.Errorf("smtp2go: %s: encoding request: %w", endpoint, err)
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, c.baseURL.String()+endpoint, payload)
+	if err != nil {
+		return "", 0, fmt.Errorf("smtp2go: %s: %w", endpoint, err)
+	}
+	req.Header.Set(apiKeyHeader, c.apiKey)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	last := reply{out: out}
+	req.SetResponseHandler(last.read)
+
+	resp, err := c.retrying[policy].Do(req)
+	var gave *gaveUp
+	if errors.As(err, &gave) {
+		attempts, err = gave.attempts, gave.err
+	}
+	if resp != nil && last.resp != resp {
+		last.read(resp) // retries ran out on a status the handler never saw
+	}
+	switch {
+	case resp != nil && last.err == nil && success(resp.StatusCode):
+		return last.requestID, attempts, nil
+	case ctx.Err() != nil:
+		return "", attempts, fmt.Errorf("smtp2go: %s: %w", endpoint, ctx.Err())
+	case resp == nil:
+		return "", attempts, &NetworkError{Endpoint: endpoint, Attempts: attempts, Err: err}
+	case !success(resp.StatusCode):
+		apiErr := newAPIError(endpoint, resp.StatusCode, last.body, c.secrets(in))
+		apiErr.Attempts = attempts
+		apiErr.RetryAfter, _ = retryAfter(resp.Header)
+		return apiErr.RequestID, attempts, apiErr
+	}
+	var undecodable *undecodableError
+	if errors.As(last.err, &undecodable) {
 		// No excerpt of a 2xx body: it is webhook data, secrets included.
-		return env.RequestID, st.attempts, &APIError{
+		return last.requestID, attempts, &APIError{
 			Endpoint:   endpoint,
 			StatusCode: resp.StatusCode,
-			RequestID:  env.RequestID,
-			Attempts:   st.attempts,
-			decodeErr:  err,
+			RequestID:  scrub(last.requestID, c.secrets(in)),
+			Attempts:   attempts,
+			decodeErr:  undecodable.err,
 		}
 	}
-	return env.RequestID, st.attempts, nil
-}
-
-// secretHolder is a request body with secrets of its own (an auth value, a
-// password or token in a URL) that must be kept out of errors.
-type secretHolder interface{ secrets() []string }
-
-func secretsOf(in any) []string {
-	if h, ok := in.(secretHolder); ok {
-		return h.secrets()
-	}
-	return nil
-}
-
-// beforeAttempt runs before every attempt (retryablehttp's RequestLogHook).
-func beforeAttempt(_ retryablehttp.Logger, req *http.Request, i int) {
-	if st := callFrom(req.Context()); st != nil {
-		st.attempts = i + 1
-		st.start = time.Now()
-		st.body, st.readErr = nil, nil
-	}
-}
-
-// checkRetry runs after every attempt. It reads the whole response body (so
-// that a body cut off mid-way counts as a failed attempt), logs the attempt,
-// and decides whether to try again.
-func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	st := callFrom(ctx)
-	if resp != nil {
-		st.body, st.readErr = readBody(resp)
-		resp.Body.Close()
-		resp.Body = io.NopCloser(bytes.NewReader(st.body))
-	}
-	c.logAttempt(ctx, st, resp, err)
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return false, ctxErr
-	}
-	retry := shouldRetry(st, resp, err) && st.attempts < st.maxAttempts
-	if retry && resp != nil && !waitFits(ctx, resp, c.retryWaitMin, c.retryWaitMax) {
-		retry = false // the caller would get a bare deadline error instead of the 429
-	}
-	if retry && c.logger != nil {
-		attrs := []any{slog.String("endpoint", st.endpoint), slog.Int("attempt", st.attempts)}
-		if resp != nil {
-			attrs = append(attrs, slog.Int("status", resp.StatusCode))
-		} else {
-			attrs = append(attrs, slog.String("error", err.Error()))
-		}
-		c.logger.WarnContext(ctx, "smtp2go: retrying request", attrs...)
-	}
-	return retry, nil
+	return "", attempts, &NetworkError{Endpoint: endpoint, Attempts: attempts, Err: last.err}
 }
 
 // readBody reads a whole response body, at most maxResponseBytes of it.
@@ -332,93 +466,42 @@ func readBody(resp *http.Response) ([]byte, error) {
 	return b, nil
 }
 
-// shouldRetry applies the call's retry policy to one attempt's outcome. The
-// status decides first: a 4xx is final even if its body could not be read.
-func shouldRetry(st *call, resp *http.Response, err error) bool {
-	if err != nil {
-		if st.policy == retryUnsent {
-			return notSent(err)
-		}
-		return retryableTransportError(err)
-	}
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests:
-		return true
-	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return st.policy == retryIdempotent
-	}
-	// A 2xx whose body was cut off: the call may have been carried out.
-	return st.readErr != nil && resp.StatusCode < 300 && st.policy == retryIdempotent
-}
-
-// notSent reports whether err proves the request never reached a server: the
-// connection was never made.
+// notSent reports whether err proves the request never reached a server:
+// the name did not resolve, the connection was never made, or the server's
+// certificate was refused before anything was sent.
 func notSent(err error) bool {
 	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return true
-	}
 	var opErr *net.OpError
-	return errors.As(err, &opErr) && opErr.Op == "dial"
-}
-
-// retryableTransportError leaves out failures a retry cannot fix.
-func retryableTransportError(err error) bool {
 	var certErr *tls.CertificateVerificationError
 	var unknownAuthority x509.UnknownAuthorityError
-	if errors.As(err, &certErr) || errors.As(err, &unknownAuthority) {
-		return false
-	}
-	return !strings.Contains(err.Error(), "unsupported protocol scheme")
+	return errors.As(err, &dnsErr) || (errors.As(err, &opErr) && opErr.Op == "dial") ||
+		errors.As(err, &certErr) || errors.As(err, &unknownAuthority)
 }
 
-// ambiguous reports whether a failed call may still have been carried out by
-// SMTP2GO: a 5xx, a 2xx that did not decode, or a transport failure after the
-// request may have been sent.
-func ambiguous(err error) bool {
+// outcomeUnknown reports whether a failed call may still have been carried
+// out by SMTP2GO: a 5xx, a 2xx that could not be used, or a transport
+// failure after the request may have been sent.
+func outcomeUnknown(err error) bool {
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
-		return apiErr.StatusCode >= 500 || apiErr.StatusCode < 300 // a 5xx, or a 2xx that did not decode
+		return apiErr.StatusCode >= 500 || success(apiErr.StatusCode)
 	}
 	var netErr *NetworkError
 	return errors.As(err, &netErr) && !notSent(netErr.Err)
 }
 
-func (c *Client) logAttempt(ctx context.Context, st *call, resp *http.Response, err error) {
-	if c.logger == nil || !c.logger.Enabled(ctx, slog.LevelDebug) {
-		return
-	}
-	attrs := []any{
-		slog.String("method", http.MethodPost),
-		slog.String("endpoint", st.endpoint),
-		slog.Int("attempt", st.attempts),
-		slog.Duration("duration", time.Since(st.start)),
-	}
-	if resp != nil {
-		var env struct {
-			RequestID string `json:"request_id"`
-		}
-		_ = json.Unmarshal(st.body, &env)
-		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.String("request_id", env.RequestID))
-	} else if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
-	}
-	c.logger.DebugContext(ctx, "smtp2go: request", attrs...)
-}
-
-// backoff waits between min·2ⁿ and twice that, at random, capped at max, so
-// that clients that failed together do not retry together; a Retry-After
-// from a 429 or 503 is honoured, but never beyond max.
+// backoff is the wait before a retry: retryablehttp's DefaultBackoff
+// (min·2ⁿ, capped at max) with up to as much again added at random, so that
+// clients that failed together do not retry together, and never more than
+// max; or a 429's or 503's Retry-After, capped at max. A min of 0 retries at
+// once (but for a Retry-After).
 func backoff(min, max time.Duration, n int, resp *http.Response) time.Duration {
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 		if d, ok := retryAfter(resp.Header); ok {
 			return clamp(d, min, max)
 		}
 	}
-	d := max
-	if n < 30 && min > 0 && min<<n > 0 && min<<n < max {
-		d = min << n
-	}
+	d := retryablehttp.DefaultBackoff(min, max, n, nil)
 	if d > 0 {
 		d += rand.N(d)
 	}

@@ -161,7 +161,7 @@ func TestE2EEnsure(t *testing.T) {
 			t.Fatalf("Ensure #%d = %+v, %v; want %s", i+1, res, err, want)
 		}
 	}
-	if got, want := e2eEndpoints(srv), []string{"webhook/view", "webhook/add", "webhook/view", "webhook/view"}; !slices.Equal(got, want) {
+	if got, want := e2eEndpoints(srv), []string{"webhook/view", "webhook/add", "webhook/view", "webhook/view", "webhook/view"}; !slices.Equal(got, want) {
 		t.Errorf("sent %v, want %v", got, want)
 	}
 
@@ -425,62 +425,196 @@ func TestE2ETimeout(t *testing.T) {
 	}
 }
 
-// TestE2EAddNeverDuplicates plays each failure of webhook/add after which the
-// webhook may or may not exist, and checks that exactly one exists afterwards,
-// that Add returned it, and what the client sent.
-func TestE2EAddNeverDuplicates(t *testing.T) {
+// TestE2EAddAtMostOnce plays each failure of webhook/add after which the
+// webhook may or may not exist: Add sends it once and says the outcome is
+// unknown, naming the webhook if it exists; what provably created nothing
+// is retried.
+func TestE2EAddAtMostOnce(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name     string
-		faults   []smtp2gotest.Fault
-		wantSent []string
+		name    string
+		fault   smtp2gotest.Fault
+		created bool // whether the webhook exists afterwards
+		unknown bool // whether Add says the outcome is unknown
+		adds    int
 	}{
-		{"dropped after processing", []smtp2gotest.Fault{{DropAfterProcessing: true}},
-			[]string{"webhook/add", "webhook/view"}},
-		{"503 after processing", []smtp2gotest.Fault{{Status: 503, AfterProcessing: true}},
-			[]string{"webhook/add", "webhook/view"}},
-		{"HTML 502 after processing", []smtp2gotest.Fault{{Status: 502, Body: "<html>502 Bad Gateway</html>", AfterProcessing: true}},
-			[]string{"webhook/add", "webhook/view"}},
-		{"timeout after processing", []smtp2gotest.Fault{{DropAfterProcessing: true, Delay: time.Millisecond}},
-			[]string{"webhook/add", "webhook/view"}},
-		{"dropped before processing", []smtp2gotest.Fault{{DropBeforeProcessing: true}},
-			[]string{"webhook/add", "webhook/view", "webhook/add"}},
-		{"503 before processing", []smtp2gotest.Fault{{Status: 503}},
-			[]string{"webhook/add", "webhook/view", "webhook/add"}},
-		{"timed out before processing", []smtp2gotest.Fault{{Delay: 2 * time.Second}},
-			[]string{"webhook/add", "webhook/view", "webhook/add"}},
-		{"429 is retried at once", []smtp2gotest.Fault{{Status: 429, RetryAfter: "1"}},
-			[]string{"webhook/add", "webhook/add"}},
-		{"dropped, then the list fails once", []smtp2gotest.Fault{{DropAfterProcessing: true}, {Status: 503}},
-			[]string{"webhook/add", "webhook/view", "webhook/view"}},
+		{"dropped after processing", smtp2gotest.Fault{DropAfterProcessing: true}, true, true, 1},
+		{"503 after processing", smtp2gotest.Fault{Status: 503, AfterProcessing: true}, true, true, 1},
+		{"HTML 502 after processing", smtp2gotest.Fault{Status: 502, Body: "<html>502 Bad Gateway</html>", AfterProcessing: true}, true, true, 1},
+		{"200 that does not decode, after processing", smtp2gotest.Fault{Body: `{"request_id":"r","data":{`, AfterProcessing: true}, true, true, 1},
+		{"dropped before processing", smtp2gotest.Fault{DropBeforeProcessing: true}, false, true, 1},
+		{"503 before processing", smtp2gotest.Fault{Status: 503}, false, true, 1},
+		{"timed out before processing", smtp2gotest.Fault{Delay: time.Hour}, false, true, 1},
+		{"429 is retried", smtp2gotest.Fault{Status: 429, RetryAfter: "0"}, true, false, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := smtp2gotest.NewServer(t)
-			srv.Fail("webhook/add", tt.faults[0])
-			for _, f := range tt.faults[1:] {
-				srv.Fail("webhook/view", f)
-			}
+			srv.Fail("webhook/add", tt.fault)
 			client := srv.Client(smtp2go.WithTimeout(200 * time.Millisecond))
 			res, err := client.Webhooks.Add(context.Background(), &smtp2go.AddWebhookRequest{
 				URL:    "https://example.com/once",
 				Events: []smtp2go.EventType{smtp2go.EventDelivered},
 			})
+			stored := srv.Webhooks()
+			if tt.created != (len(stored) == 1) || len(stored) > 1 {
+				t.Fatalf("%d webhooks exist, want created=%t", len(stored), tt.created)
+			}
+			var unknown *smtp2go.OutcomeUnknownError
+			switch {
+			case !tt.unknown:
+				if err != nil || !e2eSame(res.Webhook, stored[0]) {
+					t.Errorf("Add = %v, %v; want the stored webhook", res, err)
+				}
+			case !errors.As(err, &unknown) || !errors.Is(err, smtp2go.ErrOutcomeUnknown):
+				t.Errorf("Add = %v, %v; want ErrOutcomeUnknown", res, err)
+			case tt.created && !slices.Equal(unknown.Candidates, []int64{stored[0].ID}):
+				t.Errorf("Candidates = %v, want the stored webhook %d", unknown.Candidates, stored[0].ID)
+			case !tt.created && len(unknown.Candidates) != 0:
+				t.Errorf("Candidates = %v, want none", unknown.Candidates)
+			}
+			adds := 0
+			for _, e := range e2eEndpoints(srv) {
+				if e == "webhook/add" {
+					adds++
+				}
+			}
+			if adds != tt.adds {
+				t.Errorf("sent %d adds, want %d: %v", adds, tt.adds, e2eEndpoints(srv))
+			}
+		})
+	}
+}
+
+// TestE2EEnsureSettlesFailedAdds plays the same failures under Ensure, which
+// must end each time with one webhook, the one it returns.
+func TestE2EEnsureSettlesFailedAdds(t *testing.T) {
+	t.Parallel()
+	const (
+		v = "webhook/view"
+		a = "webhook/add"
+	)
+	tests := []struct {
+		name     string
+		faults   []smtp2gotest.Fault // on webhook/add
+		wantSent []string
+	}{
+		{"dropped after processing", []smtp2gotest.Fault{{DropAfterProcessing: true}}, []string{v, a, v}},
+		{"503 after processing", []smtp2gotest.Fault{{Status: 503, AfterProcessing: true}}, []string{v, a, v}},
+		{"dropped before processing", []smtp2gotest.Fault{{DropBeforeProcessing: true}}, []string{v, a, v, a, v}},
+		{"503 before processing", []smtp2gotest.Fault{{Status: 503}}, []string{v, a, v, a, v}},
+		{"timed out before processing", []smtp2gotest.Fault{{Delay: time.Hour}}, []string{v, a, v, a, v}},
+		{"two 503s in a row", []smtp2gotest.Fault{{Status: 503, Times: 2}}, []string{v, a, v, a, v, a, v}},
+		{"three 503s in a row", []smtp2gotest.Fault{{Status: 503, Times: 3}}, []string{v, a, v, a, v, a, v, a, v}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := smtp2gotest.NewServer(t)
+			for _, f := range tt.faults {
+				srv.Fail("webhook/add", f)
+			}
+			res, err := srv.Client(smtp2go.WithTimeout(200*time.Millisecond)).Webhooks.Ensure(context.Background(), &smtp2go.AddWebhookRequest{
+				URL:    "https://example.com/once",
+				Events: []smtp2go.EventType{smtp2go.EventDelivered},
+			})
 			if err != nil {
-				t.Fatalf("Add: %v", err)
+				t.Fatalf("Ensure: %v", err)
 			}
 			stored := srv.Webhooks()
-			if len(stored) != 1 {
-				t.Fatalf("%d webhooks exist, want exactly 1: %v", len(stored), stored)
-			}
-			if !e2eSame(res.Webhook, stored[0]) {
-				t.Errorf("Add returned %v, stored %v", res.Webhook, stored[0])
+			if len(stored) != 1 || !e2eSame(res.Webhook, stored[0]) || res.Action != smtp2go.EnsureCreated {
+				t.Errorf("Ensure = %s %v; stored %v", res.Action, res.Webhook, stored)
 			}
 			if got := e2eEndpoints(srv); !slices.Equal(got, tt.wantSent) {
 				t.Errorf("sent %v, want %v", got, tt.wantSent)
 			}
 		})
+	}
+}
+
+// TestE2EEnsureTwo503sWithDefaults: two 503s in a row on webhook/add must
+// not make Ensure fail with the client's default settings (nothing shortened:
+// the test waits the default backoff, a few seconds).
+func TestE2EEnsureTwo503sWithDefaults(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t)
+	srv.Fail("webhook/add", smtp2gotest.Fault{Status: 503, Times: 2})
+	client, err := smtp2go.NewClient(srv.APIKey, smtp2go.WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := client.Webhooks.Ensure(context.Background(), &smtp2go.AddWebhookRequest{URL: "https://example.com/defaults"})
+	if err != nil || res.Action != smtp2go.EnsureCreated {
+		t.Fatalf("Ensure = %v, %v", res, err)
+	}
+	if n := len(srv.Webhooks()); n != 1 {
+		t.Errorf("%d webhooks, want 1", n)
+	}
+}
+
+// TestE2EEnsureLimit: on a free plan (one webhook), an add refused because
+// another webhook fills the plan is an error, after one look.
+func TestE2EEnsureLimit(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t, smtp2gotest.WithWebhookLimit(1))
+	client := srv.Client()
+	ctx := context.Background()
+	if _, err := client.Webhooks.Ensure(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/1"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := client.Webhooks.Ensure(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/2"})
+	var apiErr *smtp2go.APIError
+	if !errors.As(err, &apiErr) || apiErr.Code != "E_ApiResponseCodes.API_EXCEPTION" || errors.Is(err, smtp2go.ErrOutcomeUnknown) {
+		t.Errorf("Ensure over the limit: %v", err)
+	}
+	if got, want := e2eEndpoints(srv)[3:], []string{"webhook/view", "webhook/add", "webhook/view"}; !slices.Equal(got, want) {
+		t.Errorf("sent %v, want %v", got, want)
+	}
+}
+
+// TestE2EEnsureDuplicates: identical webhooks with the URL, as a pod that
+// died between adding and cleaning up leaves them, are removed but the
+// lowest; a deliberate pair (differing in usernames) is never touched.
+func TestE2EEnsureDuplicates(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t)
+	client := srv.Client()
+	ctx := context.Background()
+	req := smtp2go.AddWebhookRequest{URL: "https://example.com/dups", Events: []smtp2go.EventType{smtp2go.EventBounce}}
+	pair := req
+	pair.URL = "https://example.com/pair"
+	var ids []int64
+	for _, r := range []smtp2go.AddWebhookRequest{req, req, req} {
+		added, err := client.Webhooks.Add(ctx, &r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, added.Webhook.ID)
+	}
+	for _, user := range []string{"shop", "billing"} {
+		p := pair
+		p.Usernames = []string{user}
+		if _, err := client.Webhooks.Add(ctx, &p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := srv.Webhooks()[3:]
+
+	res, err := client.Webhooks.Ensure(ctx, &req)
+	if err != nil || res.Action != smtp2go.EnsureUnchanged || res.Webhook.ID != ids[0] || !slices.Equal(res.Removed, ids[1:]) {
+		t.Fatalf("Ensure = %+v, %v; want %d kept, %v removed", res, err, ids[0], ids[1:])
+	}
+	if res, err := client.Webhooks.Ensure(ctx, &req); err != nil || res.Action != smtp2go.EnsureUnchanged || res.Removed != nil {
+		t.Errorf("later Ensure = %+v, %v", res, err)
+	}
+	_, err = client.Webhooks.Ensure(ctx, &pair)
+	if !errors.Is(err, smtp2go.ErrDuplicateURL) {
+		t.Errorf("Ensure of the pair's URL = %v, want ErrDuplicateURL", err)
+	}
+	after := srv.Webhooks()
+	if len(after) != 3 || after[0].ID != ids[0] || !e2eSame(after[1], before[0]) || !e2eSame(after[2], before[1]) {
+		t.Errorf("stored %v, want %d and the untouched pair %v", after, ids[0], before)
 	}
 }
 
@@ -606,11 +740,10 @@ func TestE2EStringListsSeveral(t *testing.T) {
 		srv := smtp2gotest.NewServer(t, smtp2gotest.WithStringLists())
 		srv.Fail("webhook/add", smtp2gotest.Fault{DropAfterProcessing: true})
 		_, err := srv.Client().Webhooks.Add(context.Background(), &req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if stored := srv.Webhooks(); len(stored) != 1 {
-			t.Errorf("%d webhooks exist, want 1", len(stored))
+		var unknown *smtp2go.OutcomeUnknownError
+		stored := srv.Webhooks()
+		if !errors.As(err, &unknown) || len(stored) != 1 || !slices.Equal(unknown.Candidates, []int64{stored[0].ID}) {
+			t.Errorf("Add = %v with %d stored; want the stored one as the candidate", err, len(stored))
 		}
 	})
 }

@@ -6,12 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Sentinel errors. An [*APIError] matches the one for its status code with
@@ -31,12 +29,10 @@ var (
 // not use an endpoint. SMTP2GO has sent it with status 400 as well as 403.
 const CodePermissionDenied = "E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED"
 
-// maxExcerpt bounds APIError.Body.
-const maxExcerpt = 256
-
 // APIError is returned for every non-2xx response, and for a 2xx response whose
 // body could not be decoded. It carries what SMTP2GO said and how many attempts
-// were made. It never contains the API key.
+// were made. None of its strings holds the API key or a secret of the request
+// (see redact.go's list): they are scrubbed when the error is made.
 type APIError struct {
 	Endpoint    string        // the endpoint called, such as "webhook/add"
 	StatusCode  int           // the HTTP status of the last response
@@ -46,7 +42,7 @@ type APIError struct {
 	FieldErrors []FieldError  // SMTP2GO's field_validation_errors
 	Attempts    int           // requests made, retries included
 	RetryAfter  time.Duration // the Retry-After of the last response, if any
-	Body        string        // a short, printable excerpt of the last body, for bodies that are not SMTP2GO's JSON
+	Body        string        // a short, printable excerpt of the last body, for error bodies that are not SMTP2GO's JSON; never of a 2xx body
 	decodeErr   error         // why a 2xx body could not be decoded
 }
 
@@ -148,10 +144,13 @@ func newAPIError(endpoint string, status int, body []byte, secrets []string) *AP
 			fields = nested
 		}
 	}
-	e.Code = fields.Code
+	// Every string is SMTP2GO's, and may echo what it was sent.
+	e.RequestID = scrub(e.RequestID, secrets)
+	e.Code = scrub(fields.Code, secrets)
 	e.Message = scrub(fields.Error, secrets)
 	e.FieldErrors = fields.FieldErrors
 	for i := range e.FieldErrors {
+		e.FieldErrors[i].Field = scrub(e.FieldErrors[i].Field, secrets)
 		e.FieldErrors[i].Message = scrub(e.FieldErrors[i].Message, secrets)
 	}
 	if e.Message == "" && e.Code == "" && len(e.FieldErrors) == 0 {
@@ -215,93 +214,6 @@ func (f *fieldErrors) UnmarshalJSON(b []byte) error {
 	}
 	slices.SortFunc(*f, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
 	return nil
-}
-
-// excerpt turns a body into a short printable snippet: secrets removed
-// (before anything is cut, so no part of one survives), whitespace runs
-// folded, control characters dropped, cut at maxExcerpt bytes.
-func excerpt(body []byte, secrets []string) string {
-	text := scrub(string(body), secrets)
-	var b strings.Builder
-	space := false
-	for i, r := range text {
-		if b.Len() >= maxExcerpt {
-			return b.String() + "…"
-		}
-		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(text[i:], "\uFFFD"):
-			continue
-		case unicode.IsSpace(r):
-			space = b.Len() > 0
-			continue
-		case !unicode.IsPrint(r):
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// scrub removes every secret in secrets from s, longest first, so that no
-// part of a longer one survives the removal of a shorter one.
-func scrub(s string, secrets []string) string {
-	secrets = slices.Clone(secrets)
-	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
-	for _, secret := range secrets {
-		if secret != "" && strings.Contains(s, secret) {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
-		}
-	}
-	return s
-}
-
-// minSecretLen is the length below which a value is not scrubbed: shorter
-// ones are no secrets worth the name, and removing them would garble errors.
-const minSecretLen = 4
-
-// secretForms returns s in every form an error body may echo it in: as it
-// is, percent-encoded for a query or a path, and JSON-escaped (also with "/"
-// written "\/"). None for a value shorter than minSecretLen.
-func secretForms(s string) []string {
-	if len(s) < minSecretLen {
-		return nil
-	}
-	forms := []string{s, url.QueryEscape(s), url.PathEscape(s)}
-	if j, err := json.Marshal(s); err == nil {
-		escaped := string(j[1 : len(j)-1])
-		forms = append(forms, escaped, strings.ReplaceAll(escaped, "/", `\/`))
-	}
-	slices.Sort(forms)
-	return slices.Compact(forms)
-}
-
-// urlSecrets returns the password and the query values of a webhook URL, where
-// secrets are kept, in every form an error may echo them in, the raw one of
-// the URL included.
-func urlSecrets(raw string) []string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	if pass, ok := u.User.Password(); ok {
-		out = append(out, secretForms(pass)...)
-		if _, rawPass, ok := strings.Cut(u.User.String(), ":"); ok {
-			out = append(out, secretForms(rawPass)...)
-		}
-	}
-	for _, pair := range strings.Split(u.RawQuery, "&") {
-		_, rawValue, _ := strings.Cut(pair, "=")
-		out = append(out, secretForms(rawValue)...)
-		if v, err := url.QueryUnescape(rawValue); err == nil {
-			out = append(out, secretForms(v)...)
-		}
-	}
-	return out
 }
 
 // ValidationError reports a request the SDK refused to send because a field
@@ -369,24 +281,65 @@ func (e *NetworkError) Error() string {
 // Unwrap returns the transport error.
 func (e *NetworkError) Unwrap() error { return e.Err }
 
-// RedactURL returns s with any password in its user info replaced by "xxxxx"
-// and every query parameter value by "REDACTED": webhook URLs often carry
-// secrets there. A string that does not parse as a URL is returned as
-// "[unparsable URL]". A secret in the path cannot be told apart and is kept.
-func RedactURL(s string) string {
-	if s == "" {
-		return ""
+// ErrOutcomeUnknown matches the error of a call that failed in a way that
+// leaves unknown whether SMTP2GO carried it out: a timeout, a reset
+// connection, a 5xx, a 2xx that could not be used. [WebhooksService.Add]
+// returns it as an [*OutcomeUnknownError].
+var ErrOutcomeUnknown = errors.New("smtp2go: outcome unknown")
+
+// OutcomeUnknownError is returned by [WebhooksService.Add] when the add may
+// or may not have created the webhook. Add does not add again, since that
+// could make a second webhook, and does not guess: it lists the webhooks
+// once and reports those set up exactly as asked in Candidates. One of them
+// may be the webhook it created, or all may have existed before; only a
+// list taken before the add can tell, which is why [WebhooksService.Ensure]
+// is the idempotent way to create a webhook.
+//
+// It matches ErrOutcomeUnknown with errors.Is, and unwraps to the failure:
+// an [*APIError], a [*NetworkError] or the context's error. If the context
+// ended before Add could look, it matches the context's error too.
+type OutcomeUnknownError struct {
+	Endpoint   string  // the endpoint called: "webhook/add"
+	Candidates []int64 // IDs of the webhooks identical to the request after the failure, lowest first; none if the list failed
+	Err        error   // the failure
+	lookErr    error   // why listing the candidates failed, if it did
+	cut        error   // the context's error, if the context ended before the look was done
+}
+
+// Error names the failure, says the outcome is unknown, and gives the
+// candidates' IDs.
+func (e *OutcomeUnknownError) Error() string {
+	var b strings.Builder
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	} else {
+		b.WriteString("smtp2go: " + e.Endpoint)
 	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return "[unparsable URL]"
-	}
-	if u.RawQuery != "" {
-		q, _ := url.ParseQuery(u.RawQuery)
-		for k := range q {
-			q[k] = []string{"REDACTED"}
+	b.WriteString(" (outcome unknown: it may have been carried out; ")
+	switch {
+	case e.lookErr != nil:
+		b.WriteString("listing to look failed: " + e.lookErr.Error())
+	case len(e.Candidates) == 0:
+		b.WriteString("no webhook set up as asked exists")
+	default:
+		ids := make([]string, len(e.Candidates))
+		for i, id := range e.Candidates {
+			ids[i] = strconv.FormatInt(id, 10)
 		}
-		u.RawQuery = q.Encode()
+		b.WriteString("webhooks set up as asked: " + strings.Join(ids, ", "))
 	}
-	return u.Redacted()
+	b.WriteString(")")
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrOutcomeUnknown) true.
+func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
+
+// Unwrap returns the failure, and the context's error if the context ended
+// before Add could look.
+func (e *OutcomeUnknownError) Unwrap() []error {
+	if e.cut != nil {
+		return []error{e.Err, e.cut}
+	}
+	return []error{e.Err}
 }

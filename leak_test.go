@@ -61,7 +61,7 @@ func TestClientLeavesNoGoroutines(t *testing.T) {
 	if _, err := c.Webhooks.Add(ctx, &AddWebhookRequest{URL: "https://example.com/a"}); !errors.Is(err, ErrRateLimited) {
 		t.Fatalf("Add = %v, want ErrRateLimited", err)
 	}
-	// A timeout is ambiguous: Add lists, finds nothing and tries again.
+	// A timeout is ambiguous: Add lists once and says the outcome is unknown.
 	if _, err := c.Webhooks.Add(context.WithValue(ctx, hangKey{}, true), &AddWebhookRequest{URL: "https://example.com/b"}); err == nil {
 		t.Fatal("Add against a hanging server succeeded")
 	}

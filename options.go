@@ -10,8 +10,9 @@ import (
 	"time"
 )
 
-// Option configures a [Client]. Options are applied in order by [NewClient];
-// an invalid value makes NewClient return an error instead of panicking.
+// Option configures a [Client]. Options are applied in order by [NewClient]
+// and [NewClientFromEnv]; an invalid value makes them return an error
+// instead of panicking.
 type Option func(*Client) error
 
 // WithBaseURL points the client at another API base URL, such as a test
@@ -79,8 +80,10 @@ func WithRetryMax(n int) Option {
 }
 
 // WithRetryWait sets the shortest and longest wait between attempts. Waits grow
-// exponentially from min with jitter and never exceed max, not even when the
-// server asks for more with Retry-After. Defaults: 500ms and 10s.
+// exponentially from min (min, 2·min, 4·min…), each with up to as much again
+// added at random, and never exceed max, not even when the server asks for
+// more with Retry-After. A min of 0 retries at once, but for a Retry-After,
+// which is then honoured up to max. Defaults: 500ms and 10s.
 func WithRetryWait(min, max time.Duration) Option {
 	return func(c *Client) error {
 		if min < 0 || max < min {
@@ -118,8 +121,9 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
-// WithLogger makes the client log each attempt at debug level and each retry
-// at warn level. The API key and webhook auth values are never logged. By
+// WithLogger makes the client log each attempt (method, endpoint, status or
+// error, duration): at debug level, or at warn level for a 429, a 5xx or no
+// response. The API key and the request's secrets are never logged. By
 // default the client logs nothing.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *Client) error {

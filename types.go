@@ -2,11 +2,10 @@ package smtp2go
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"log/slog"
+	"errors"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -118,8 +117,16 @@ type AuthHeaderType string
 const (
 	AuthNone   AuthHeaderType = ""       // no Authorization header
 	AuthBearer AuthHeaderType = "bearer" // "Authorization: Bearer <value>"
-	AuthBasic  AuthHeaderType = "basic"  // "Authorization: Basic <value>", value = base64("user:pass")
+	AuthBasic  AuthHeaderType = "basic"  // "Authorization: Basic <value>", value = BasicAuthValue(user, pass)
 )
+
+// BasicAuthValue returns the AuthHeaderValue for [AuthBasic] that makes
+// SMTP2GO send "Authorization: Basic" with user and pass: the standard
+// base64 of "user:pass". A user holding ":" cannot be told apart from the
+// password by the receiver (RFC 7617).
+func BasicAuthValue(user, pass string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+}
 
 // Valid reports whether a is a known header type, including AuthNone.
 func (a AuthHeaderType) Valid() bool { return a == AuthNone || a == AuthBearer || a == AuthBasic }
@@ -204,62 +211,6 @@ func (raw *wireWebhook) webhook() Webhook {
 	}
 }
 
-// Redacted returns a copy of w safe to print or log: the auth value replaced
-// by "[redacted]" (when there is one), the URL through [RedactURL], and
-// usernames that are API keys ("api-…": a webhook's usernames may be SMTP
-// users, API keys or IP addresses) cut to "api-[redacted]".
-func (w Webhook) Redacted() Webhook {
-	w.AuthHeaderValue = redactValue(w.AuthHeaderValue)
-	w.URL = RedactURL(w.URL)
-	if slices.ContainsFunc(w.Usernames, isAPIKey) {
-		names := make([]string, len(w.Usernames))
-		for i, n := range w.Usernames {
-			if isAPIKey(n) {
-				n = "api-[redacted]"
-			}
-			names[i] = n
-		}
-		w.Usernames = names
-	}
-	return w
-}
-
-func isAPIKey(s string) bool { return strings.HasPrefix(s, "api-") }
-
-// String describes the webhook with its secrets redacted (see
-// [Webhook.Redacted]), so that printing a Webhook never reveals them.
-func (w Webhook) String() string {
-	type plain Webhook // drops the String method
-	return fmt.Sprintf("%+v", plain(w.Redacted()))
-}
-
-// GoString is String, so that %#v hides the secrets too.
-func (w Webhook) GoString() string { return "smtp2go.Webhook" + w.String() }
-
-// LogValue makes slog log the webhook with its secrets redacted.
-func (w Webhook) LogValue() slog.Value {
-	r := w.Redacted()
-	return slog.GroupValue(
-		slog.Int64("id", r.ID),
-		slog.String("url", r.URL),
-		slog.Any("events", r.Events),
-		slog.Any("sms_events", r.SMSEvents),
-		slog.Any("headers", r.Headers),
-		slog.Any("usernames", r.Usernames),
-		slog.String("output_format", string(r.OutputFormat)),
-		slog.String("auth_header_type", string(r.AuthHeaderType)),
-		slog.String("auth_header_value", r.AuthHeaderValue),
-	)
-}
-
-// redactValue hides a secret but says whether one was set.
-func redactValue(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "[redacted]"
-}
-
 // flexStrings decodes a JSON array of strings (null elements skipped), null,
 // or a single string holding a comma-separated list (empty string: none).
 type flexStrings []string
@@ -287,7 +238,7 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 		*f = list
 		return nil
 	case b[0] != '[':
-		return fmt.Errorf("want a string or an array of strings, got %.20s", b)
+		return errors.New("want a string or an array of strings") // no excerpt: it may be a secret
 	}
 	// encoding/json has already checked that b is valid JSON, so the array
 	// can be walked directly; this path runs for every list of every webhook.
@@ -299,7 +250,7 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 			continue
 		}
 		if rest[0] != '"' {
-			return fmt.Errorf("want an array of strings, got an element %.20s", rest)
+			return errors.New("want an array of strings")
 		}
 		end := closingQuote(rest)
 		s, err := jsonString(rest[:end+1])
@@ -360,7 +311,7 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 	// 4320.0 or 4.32e3: a number that is a whole one.
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return fmt.Errorf("want an integer, got %.40q", b)
+		return errors.New("want an integer")
 	}
 	*n = flexInt(f)
 	return nil

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -39,17 +38,6 @@ type AddWebhookRequest struct {
 	SubaccountID    string         `json:"subaccount_id,omitempty"`     // act for this subaccount
 }
 
-// String describes the request with its secrets redacted.
-func (r AddWebhookRequest) String() string {
-	return r.webhook().String() + subaccountSuffix(r.SubaccountID)
-}
-
-// GoString is String, so that %#v hides the secrets too.
-func (r AddWebhookRequest) GoString() string { return "smtp2go.AddWebhookRequest" + r.String() }
-
-// LogValue makes slog log the request with its secrets redacted.
-func (r AddWebhookRequest) LogValue() slog.Value { return r.webhook().LogValue() }
-
 func (r *AddWebhookRequest) webhook() Webhook {
 	return Webhook{
 		URL: r.URL, Events: r.Events, SMSEvents: r.SMSEvents, Headers: r.Headers, Usernames: r.Usernames,
@@ -73,11 +61,6 @@ type AddWebhookResponse struct {
 	Webhook   Webhook // the created webhook, with its ID
 }
 
-// LogValue makes slog log the response with the webhook's secrets redacted.
-func (r AddWebhookResponse) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("request_id", r.RequestID), slog.Any("webhook", r.Webhook.LogValue()))
-}
-
 // ListWebhooksRequest is the body of webhook/view. A nil request lists the
 // main account's webhooks.
 type ListWebhooksRequest struct {
@@ -88,15 +71,6 @@ type ListWebhooksRequest struct {
 type ListWebhooksResponse struct {
 	RequestID string    // SMTP2GO's request_id
 	Webhooks  []Webhook // every webhook of the account, possibly none
-}
-
-// LogValue makes slog log the response with the webhooks' secrets redacted.
-func (r ListWebhooksResponse) LogValue() slog.Value {
-	list := make([]any, len(r.Webhooks))
-	for i, w := range r.Webhooks {
-		list[i] = w.LogValue()
-	}
-	return slog.GroupValue(slog.String("request_id", r.RequestID), slog.Any("webhooks", list))
 }
 
 // GetWebhookOptions are the options of [WebhooksService.Get]. nil is fine.
@@ -123,50 +97,10 @@ type EditWebhookRequest struct {
 	AuthHeaderValue *string         // new auth value; a secret
 }
 
-// String describes the request with its secrets redacted.
-func (r EditWebhookRequest) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "{ID:%d", r.ID)
-	if r.URL != nil {
-		fmt.Fprintf(&b, " URL:%s", RedactURL(*r.URL))
-	}
-	if r.Events != nil {
-		fmt.Fprintf(&b, " Events:%v", r.Events)
-	}
-	if r.SMSEvents != nil {
-		fmt.Fprintf(&b, " SMSEvents:%v", r.SMSEvents)
-	}
-	if r.Headers != nil {
-		fmt.Fprintf(&b, " Headers:%v", r.Headers)
-	}
-	if r.Usernames != nil {
-		fmt.Fprintf(&b, " Usernames:%v", r.Usernames)
-	}
-	if r.OutputFormat != nil {
-		fmt.Fprintf(&b, " OutputFormat:%s", *r.OutputFormat)
-	}
-	if r.AuthHeaderType != nil {
-		fmt.Fprintf(&b, " AuthHeaderType:%s", *r.AuthHeaderType)
-	}
-	if r.AuthHeaderValue != nil {
-		fmt.Fprintf(&b, " AuthHeaderValue:%s", redactValue(*r.AuthHeaderValue))
-	}
-	b.WriteString("}")
-	return b.String() + subaccountSuffix(r.SubaccountID)
-}
-
-// GoString is String, so that %#v hides the secrets too.
-func (r EditWebhookRequest) GoString() string { return "smtp2go.EditWebhookRequest" + r.String() }
-
 // EditWebhookResponse is what webhook/edit returns.
 type EditWebhookResponse struct {
 	RequestID string  // SMTP2GO's request_id
 	Webhook   Webhook // the webhook as changed (as sent, if SMTP2GO returned none)
-}
-
-// LogValue makes slog log the response with the webhook's secrets redacted.
-func (r EditWebhookResponse) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("request_id", r.RequestID), slog.Any("webhook", r.Webhook.LogValue()))
 }
 
 // RemoveWebhookRequest is the body of webhook/remove.
@@ -181,55 +115,26 @@ type RemoveWebhookResponse struct {
 	Webhook   *Webhook // the removed webhook; nil when SMTP2GO sends none, as it does live
 }
 
-// LogValue makes slog log the response with the webhook's secrets redacted.
-func (r RemoveWebhookResponse) LogValue() slog.Value {
-	attrs := []slog.Attr{slog.String("request_id", r.RequestID)}
-	if r.Webhook != nil {
-		attrs = append(attrs, slog.Any("webhook", r.Webhook.LogValue()))
-	}
-	return slog.GroupValue(attrs...)
-}
-
-// EnsureAction says what [WebhooksService.Ensure] did.
-type EnsureAction string
-
-// Ensure outcomes.
-const (
-	EnsureCreated   EnsureAction = "created"   // no webhook had the URL: one was added
-	EnsureUpdated   EnsureAction = "updated"   // the webhook with the URL differed: it was edited
-	EnsureUnchanged EnsureAction = "unchanged" // the webhook with the URL already matched: nothing was sent
-)
-
-// EnsureWebhookResponse is what [WebhooksService.Ensure] returns.
-type EnsureWebhookResponse struct {
-	RequestID string       // request_id of the last call made
-	Webhook   Webhook      // the webhook as it now is
-	Action    EnsureAction // what Ensure did
-}
-
-// LogValue makes slog log the response with the webhook's secrets redacted.
-func (r EnsureWebhookResponse) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("request_id", r.RequestID), slog.String("action", string(r.Action)), slog.Any("webhook", r.Webhook.LogValue()))
-}
-
 // errNoWebhook is why a 2xx answer to webhook/add is an error: it held no
 // webhook with an ID.
 var errNoWebhook = errors.New("the response held no webhook with an id")
 
-// ErrDuplicateURL is returned by Ensure when several webhooks have the URL
-// asked for, so there is no telling which one to keep.
-var ErrDuplicateURL = errors.New("smtp2go: several webhooks have this URL")
-
-// Add creates a webhook.
+// Add creates a webhook, at most once.
 //
-// A retried add could create a second webhook, and SMTP2GO has no idempotency
-// keys, so Add retries only failures that prove nothing was created (a
-// connection that was never made, or 429). After an ambiguous failure (a
-// timeout, a reset connection, a 5xx, a 2xx whose body holds no webhook) it
-// waits, lists the webhooks and returns the one identical to req if there is
-// one; only if there is none does it add again, within the same retry budget,
-// and never after a 2xx (the error is then an *APIError with that status).
-// Such a webhook may also have existed before the call.
+// SMTP2GO has no idempotency keys, and a second add could create a second
+// webhook, so Add retries only failures that prove nothing was created: a
+// connection that was never made (refused, DNS) and 429. After a failure
+// that leaves it unknown whether the webhook was created (a timeout, a reset
+// connection, a 5xx, a 2xx that holds no webhook) it neither adds again nor
+// guesses: it lists the webhooks once and returns an [*OutcomeUnknownError],
+// which matches [ErrOutcomeUnknown], unwraps to the [*APIError] or
+// [*NetworkError], and holds the IDs of the webhooks set up exactly as req
+// asks. Whether one of them is the webhook this call created, no list taken
+// after the fact can tell.
+//
+// To create a webhook idempotently (in provisioning code, in every replica
+// at startup) use [WebhooksService.Ensure]: it lists before it adds, so it
+// can tell a new webhook from an old one, and it removes duplicates.
 //
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/add-webhook
 func (s *WebhooksService) Add(ctx context.Context, req *AddWebhookRequest) (*AddWebhookResponse, error) {
@@ -240,60 +145,54 @@ func (s *WebhooksService) Add(ctx context.Context, req *AddWebhookRequest) (*Add
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	want := req.webhook()
-	budget, used := c.retryMax+1, 0
-	for round := 0; ; round++ {
-		var created oneWebhook
-		requestID, attempts, err := c.do(ctx, "webhook/add", retryUnsent, budget-used, req, &created)
-		used += attempts
-		if err == nil && created.ID != 0 {
-			return &AddWebhookResponse{RequestID: requestID, Webhook: created.Webhook}, nil
-		}
-		if err == nil {
-			err = &APIError{Endpoint: "webhook/add", StatusCode: http.StatusOK, RequestID: requestID, decodeErr: errNoWebhook}
-		}
-		if !ambiguous(err) {
-			return nil, withAttempts(err, used)
-		}
-		// It may have been created: a timeout, a reset, a 5xx, or a 2xx
-		// without a usable webhook in it. Give an add still under way on
-		// SMTP2GO's side time to land, then look for it.
-		if werr := sleep(ctx, backoff(c.retryWaitMin, c.retryWaitMax, round, nil)); werr != nil {
-			return nil, fmt.Errorf("%w (gave up checking whether it was created: %w)", withAttempts(err, used), werr)
-		}
-		list, listErr := s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID})
-		switch {
-		case listErr != nil && ctx.Err() != nil:
-			return nil, fmt.Errorf("%w (gave up checking whether it was created: %w)", withAttempts(err, used), ctx.Err())
-		case listErr != nil:
-			// The list's error is text only, so that errors.Is answers for
-			// the add alone.
-			return nil, fmt.Errorf("%w (and listing to check whether it was created failed: %v)", withAttempts(err, used), listErr)
-		}
-		if w, ok := findMatch(list.Webhooks, &want); ok {
-			return &AddWebhookResponse{RequestID: list.RequestID, Webhook: w}, nil
-		}
-		// After a 2xx SMTP2GO said it created the webhook, even if neither
-		// its answer nor the list shows it: adding again could make a
-		// second one.
-		var apiErr *APIError
-		if used >= budget || (errors.As(err, &apiErr) && apiErr.StatusCode < 300) {
-			return nil, withAttempts(err, used)
+	created, attempts, err := s.add(ctx, req)
+	switch {
+	case err == nil:
+		return created, nil
+	case outcomeUnknown(err), attempts > 0 && ctx.Err() != nil: // the context ended while the add was under way
+	default:
+		return nil, err
+	}
+	unknown := &OutcomeUnknownError{Endpoint: "webhook/add", Err: err}
+	// Give an add still under way at SMTP2GO time to land, then look.
+	unknown.lookErr = sleep(ctx, backoff(c.retryWaitMin, c.retryWaitMax, 0, nil))
+	if unknown.lookErr == nil {
+		var list *ListWebhooksResponse
+		if list, unknown.lookErr = s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID}); unknown.lookErr == nil {
+			want := req.webhook()
+			for _, w := range list.Webhooks {
+				if w.URL == want.URL && sameSettings(&w, &want) {
+					unknown.Candidates = append(unknown.Candidates, w.ID)
+				}
+			}
+			slices.Sort(unknown.Candidates)
 		}
 	}
+	unknown.cut = ctx.Err()
+	return nil, unknown
 }
 
-// withAttempts records on err the attempts made across all of a call's rounds.
-func withAttempts(err error, attempts int) error {
-	var apiErr *APIError
-	var netErr *NetworkError
-	switch {
-	case errors.As(err, &apiErr):
-		apiErr.Attempts = attempts
-	case errors.As(err, &netErr):
-		netErr.Attempts = attempts
+// add makes one webhook/add call, retried only while nothing can have been
+// created. For a failed call it also returns the attempts made.
+func (s *WebhooksService) add(ctx context.Context, req *AddWebhookRequest) (*AddWebhookResponse, int, error) {
+	var created addedWebhook
+	requestID, attempts, err := s.client.do(ctx, "webhook/add", retryUnsent, req, &created)
+	if err != nil {
+		return nil, attempts, err
 	}
-	return err
+	return &AddWebhookResponse{RequestID: requestID, Webhook: created.Webhook}, attempts, nil
+}
+
+// addedWebhook is the data of webhook/add: a webhook with its ID. An answer
+// without one is not a success, since the caller cannot tell what was
+// created.
+type addedWebhook struct{ oneWebhook }
+
+func (a *addedWebhook) check() error {
+	if a.ID == 0 {
+		return errNoWebhook
+	}
+	return nil
 }
 
 // oneWebhook decodes the data of webhook/add and webhook/edit as tolerantly
@@ -314,7 +213,7 @@ func (o *oneWebhook) UnmarshalJSON(b []byte) error {
 // clientOrErr returns the service's client, or an error for a service that
 // NewClient did not make.
 func (s *WebhooksService) clientOrErr() (*Client, error) {
-	if s == nil || s.client == nil || s.client.retrying == nil {
+	if s == nil || s.client == nil || s.client.retrying[retryIdempotent] == nil {
 		return nil, errNoClient
 	}
 	return s.client, nil
@@ -336,7 +235,7 @@ func (s *WebhooksService) List(ctx context.Context, req *ListWebhooksRequest) (*
 		req = &ListWebhooksRequest{}
 	}
 	var list webhookList
-	requestID, _, err := c.do(ctx, "webhook/view", retryIdempotent, 0, req, &list)
+	requestID, _, err := c.do(ctx, "webhook/view", retryIdempotent, req, &list)
 	if err != nil {
 		return nil, err
 	}
@@ -490,7 +389,7 @@ func (s *WebhooksService) send(ctx context.Context, w *Webhook, subaccountID str
 		body.AuthHeaderValue = w.AuthHeaderValue
 	}
 	var echoed oneWebhook
-	requestID, _, err := s.client.do(ctx, "webhook/edit", retryIdempotent, 0, &body, &echoed)
+	requestID, _, err := s.client.do(ctx, "webhook/edit", retryIdempotent, &body, &echoed)
 	if err != nil {
 		return nil, err
 	}
@@ -499,16 +398,6 @@ func (s *WebhooksService) send(ctx context.Context, w *Webhook, subaccountID str
 		res.Webhook = *w // no echo, or an echo of something else: report what was sent
 	}
 	return res, nil
-}
-
-// secrets keeps the auth value and the URL's secrets out of errors.
-func (b *editBody) secrets() []string { return webhookSecrets(b.URL, b.AuthHeaderValue) }
-
-// secrets keeps the auth value and the URL's secrets out of errors.
-func (r *AddWebhookRequest) secrets() []string { return webhookSecrets(r.URL, r.AuthHeaderValue) }
-
-func webhookSecrets(rawURL, authValue string) []string {
-	return append(urlSecrets(rawURL), secretForms(authValue)...)
 }
 
 func nonNil[T any](s []T) []T {
@@ -536,7 +425,7 @@ func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest)
 		return nil, err
 	}
 	var data json.RawMessage
-	requestID, attempts, err := c.do(ctx, "webhook/remove", retryIdempotent, 0, req, &data)
+	requestID, attempts, err := c.do(ctx, "webhook/remove", retryIdempotent, req, &data)
 	if err != nil && attempts > 1 && s.removedEarlier(ctx, req, err) {
 		// An earlier attempt removed it, and its answer was lost: the 4xx
 		// of the retry says only that it is no longer there.
@@ -566,115 +455,6 @@ func (s *WebhooksService) removedEarlier(ctx context.Context, req *RemoveWebhook
 	}
 	_, pickErr := pick(list, req.ID)
 	return pickErr != nil
-}
-
-// Ensure makes the account have exactly one webhook with req.URL, set up as
-// req says, which makes provisioning scripts idempotent. It lists the
-// webhooks and finds the one whose URL equals req.URL exactly: if there is
-// none it adds one (EnsureCreated); if that one differs in any field it edits
-// it to match req (EnsureUpdated; lists compare as sets, and an empty output
-// format equals "form"); otherwise it sends nothing (EnsureUnchanged). If
-// several webhooks have the URL it changes nothing and returns an error
-// matching [ErrDuplicateURL] that names their IDs.
-//
-// An auth value SMTP2GO does not return cannot be compared; it then counts as
-// equal, so rotate secrets with Edit.
-func (s *WebhooksService) Ensure(ctx context.Context, req *AddWebhookRequest) (*EnsureWebhookResponse, error) {
-	if _, err := s.clientOrErr(); err != nil {
-		return nil, err
-	}
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
-	want := req.webhook()
-	unlock, err := s.locks.Lock(ctx, req.SubaccountID+"\x00"+req.URL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("smtp2go: ensure: %w", err)
-	}
-	defer unlock()
-
-	list, err := s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID})
-	if err != nil {
-		return nil, err
-	}
-	var found []Webhook
-	for _, w := range list.Webhooks {
-		if w.URL == req.URL {
-			found = append(found, w)
-		}
-	}
-	switch len(found) {
-	case 0:
-		added, err := s.Add(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		return &EnsureWebhookResponse{RequestID: added.RequestID, Webhook: added.Webhook, Action: EnsureCreated}, nil
-	case 1:
-		if sameSettings(&found[0], &want) {
-			return &EnsureWebhookResponse{RequestID: list.RequestID, Webhook: found[0], Action: EnsureUnchanged}, nil
-		}
-		want.ID = found[0].ID
-		edited, err := s.send(ctx, &want, req.SubaccountID, true)
-		if err != nil {
-			return nil, err
-		}
-		return &EnsureWebhookResponse{RequestID: edited.RequestID, Webhook: edited.Webhook, Action: EnsureUpdated}, nil
-	}
-	ids := make([]string, len(found))
-	for i, w := range found {
-		ids[i] = fmt.Sprint(w.ID)
-	}
-	return nil, fmt.Errorf("%w: %s has ids %s; remove all but one", ErrDuplicateURL, RedactURL(req.URL), strings.Join(ids, ", "))
-}
-
-// findMatch returns the newest webhook identical to want, URL included.
-func findMatch(list []Webhook, want *Webhook) (Webhook, bool) {
-	var best Webhook
-	found := false
-	for _, w := range list {
-		if w.URL == want.URL && sameSettings(&w, want) && (!found || w.ID > best.ID) {
-			best, found = w, true
-		}
-	}
-	return best, found
-}
-
-// Matches reports whether w has req's URL and is set up as req asks, as
-// [WebhooksService.Ensure] judges it: lists compare as sets, an empty output
-// format equals "form", and an auth value that w lacks or that looks masked
-// (SMTP2GO may withhold it) is not compared. The subaccount is not part of a webhook and is ignored.
-func (w Webhook) Matches(req *AddWebhookRequest) bool {
-	if req == nil {
-		return false
-	}
-	want := req.webhook()
-	return w.URL == req.URL && sameSettings(&w, &want)
-}
-
-// sameSettings reports whether have is set up as want, URL aside.
-func sameSettings(have, want *Webhook) bool {
-	return sameSet(have.Events, want.Events) &&
-		sameSet(have.SMSEvents, want.SMSEvents) &&
-		sameSet(have.Headers, want.Headers) &&
-		sameSet(have.Usernames, want.Usernames) &&
-		formatOrDefault(have.OutputFormat) == formatOrDefault(want.OutputFormat) &&
-		have.AuthHeaderType == want.AuthHeaderType &&
-		(have.AuthHeaderValue == "" || looksMasked(have.AuthHeaderValue) || have.AuthHeaderValue == want.AuthHeaderValue)
-}
-
-func formatOrDefault(f OutputFormat) OutputFormat {
-	if f == "" {
-		return OutputForm
-	}
-	return f
-}
-
-func sameSet[T ~string](a, b []T) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
 // validateWebhook checks a webhook's settings before they are sent, naming
@@ -778,13 +558,6 @@ func joinNames[T ~string](names []T) string {
 		s[i] = string(n)
 	}
 	return strings.Join(s, ", ")
-}
-
-func subaccountSuffix(id string) string {
-	if id == "" {
-		return ""
-	}
-	return " (subaccount " + id + ")"
 }
 
 // webhookList decodes the data of webhook/view in each shape SMTP2GO has been

@@ -539,28 +539,6 @@ func TestSecretsRedactedWhenPrintedOrLogged(t *testing.T) {
 	}
 }
 
-func TestLoggerLogsAttemptsWithoutSecrets(t *testing.T) {
-	t.Parallel()
-	api := newMockAPI(t)
-	api.on("webhook/add", raw(503, "application/json", `{"request_id":"r-503"}`, nil), fixture(t, 200, "add_documented.json"))
-	api.on("webhook/view", fixture(t, 200, "view_empty.json"))
-	var logged bytes.Buffer
-	logger := slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c := api.client(smtp2go.WithLogger(logger))
-	req := documentedAdd
-	req.AuthHeaderType, req.AuthHeaderValue = smtp2go.AuthBearer, "tok-logged-never"
-	if _, err := c.Webhooks.Add(context.Background(), &req); err != nil {
-		t.Fatal(err)
-	}
-	out := logged.String()
-	noSecrets(t, "log", out, "tok-logged-never")
-	for _, want := range []string{`"endpoint":"webhook/add"`, `"status":503`, `"request_id":"r-503"`, `"attempt":1`, `"status":200`, `"duration"`, `"endpoint":"webhook/view"`} {
-		if !strings.Contains(out, want) {
-			t.Errorf("log lacks %s:\n%s", want, out)
-		}
-	}
-}
-
 func TestNoLoggerPrintsNothing(t *testing.T) {
 	// Not parallel: it swaps os.Stderr and os.Stdout.
 	r, w, err := os.Pipe()
@@ -712,163 +690,13 @@ func TestContext(t *testing.T) {
 	})
 }
 
-// TestAddNeverDuplicates covers every way a webhook/add can fail, and checks
-// what the client sent afterwards.
-func TestAddNeverDuplicates(t *testing.T) {
-	t.Parallel()
-	refused := httpmock.NewErrorResponder(&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED})
-	reset := httpmock.NewErrorResponder(&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET})
-	hang := func(req *http.Request) (*http.Response, error) {
-		<-req.Context().Done()
-		return nil, req.Context().Err()
-	}
-	matching := raw(200, "application/json", `{"request_id":"list-1","data":[{"id":4320,"url":"https://example.com/test-webhook","events":["processed"],"headers":"X-Test-Header","usernames":"MyUser1","sms_events":["sending"],"output_format":"json"}]}`, nil)
-	different := raw(200, "application/json", `{"request_id":"list-2","data":[{"id":17,"url":"https://example.com/test-webhook","events":["bounce"]}]}`, nil)
-
-	tests := []struct {
-		name      string
-		add       []httpmock.Responder
-		view      []httpmock.Responder
-		wantAdds  int
-		wantViews int
-		wantID    int64
-		wantErr   error
-	}{
-		{"503 but it was created", []httpmock.Responder{raw(503, "text/html", "", nil)}, []httpmock.Responder{matching}, 1, 1, 4320, nil},
-		{"reset but it was created", []httpmock.Responder{reset}, []httpmock.Responder{matching}, 1, 1, 4320, nil},
-		{"timeout but it was created", []httpmock.Responder{hang}, []httpmock.Responder{matching}, 1, 1, 4320, nil},
-		{"reset and not created: add again", []httpmock.Responder{reset, fixture(t, 200, "add_documented.json")}, []httpmock.Responder{different}, 2, 1, 4320, nil},
-		{"refused: retried without a list", []httpmock.Responder{refused, refused, fixture(t, 200, "add_documented.json")}, nil, 3, 0, 4320, nil},
-		{"429: retried without a list", []httpmock.Responder{raw(429, "application/json", "{}", nil), fixture(t, 200, "add_documented.json")}, nil, 2, 0, 4320, nil},
-		{"400: not retried", []httpmock.Responder{fixture(t, 400, "error_field_object_400.json")}, nil, 1, 0, 0, smtp2go.ErrBadRequest},
-		// Every ambiguous add is followed by a look, the last one too: it may
-		// have been created.
-		{"5xx until the budget is spent", []httpmock.Responder{raw(500, "text/plain", "", nil)}, []httpmock.Responder{fixture(t, 200, "view_empty.json")}, 4, 4, 0, smtp2go.ErrServer},
-		{"5xx, then found after the last attempt", []httpmock.Responder{raw(500, "text/plain", "", nil)}, []httpmock.Responder{fixture(t, 200, "view_empty.json"), fixture(t, 200, "view_empty.json"), fixture(t, 200, "view_empty.json"), matching}, 4, 4, 4320, nil},
-		{"2xx without a webhook, found by the list", []httpmock.Responder{raw(200, "application/json", `{"request_id":"r","data":{}}`, nil)}, []httpmock.Responder{matching}, 1, 1, 4320, nil},
-		{"2xx that does not decode, found by the list", []httpmock.Responder{raw(200, "application/json", `{"request_id":"r","data":{"id":"x1"`, nil)}, []httpmock.Responder{matching}, 1, 1, 4320, nil},
-		{"documented shape as an array of one", []httpmock.Responder{raw(200, "application/json", `{"request_id":"r","data":[{"id":77,"url":"https://example.com/test-webhook"}]}`, nil)}, nil, 1, 0, 77, nil},
-		{"list fails too", []httpmock.Responder{raw(502, "text/plain", "", nil)}, []httpmock.Responder{fixture(t, 403, "error_permission_403.json")}, 1, 1, 0, smtp2go.ErrServer},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			api := newMockAPI(t)
-			api.on("webhook/add", tt.add...)
-			if tt.view != nil {
-				api.on("webhook/view", tt.view...)
-			}
-			req := documentedAdd
-			res, err := api.client(smtp2go.WithTimeout(20*time.Millisecond)).Webhooks.Add(context.Background(), &req)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("error = %v, want %v", err, tt.wantErr)
-				}
-			} else if err != nil {
-				t.Fatalf("Add: %v", err)
-			} else if res.Webhook.ID != tt.wantID {
-				t.Errorf("webhook ID = %d, want %d", res.Webhook.ID, tt.wantID)
-			}
-			if a, v := api.count("webhook/add"), api.count("webhook/view"); a != tt.wantAdds || v != tt.wantViews {
-				t.Errorf("sent %d adds and %d views, want %d and %d", a, v, tt.wantAdds, tt.wantViews)
-			}
-		})
-	}
-}
-
-func TestEnsure(t *testing.T) {
-	t.Parallel()
-	t.Run("created", func(t *testing.T) {
-		t.Parallel()
-		api := newMockAPI(t)
-		api.on("webhook/view", fixture(t, 200, "view_empty.json"))
-		api.on("webhook/add", fixture(t, 200, "add_documented.json"))
-		req := documentedAdd
-		res, err := api.client().Webhooks.Ensure(context.Background(), &req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Action != smtp2go.EnsureCreated || res.Webhook.ID != 4320 || res.RequestID != "5b6c5cf6-9517-44fd-a273-9a62efb12e57" {
-			t.Errorf("res = %+v", res)
-		}
-		if got, want := string(api.requests("webhook/add")[0].Body), golden(t, "add_request_documented.golden.json"); got != want {
-			t.Errorf("add body = %s", got)
-		}
-	})
-	t.Run("unchanged: lists compare as sets, empty format is form", func(t *testing.T) {
-		t.Parallel()
-		api := newMockAPI(t)
-		api.on("webhook/view", fixture(t, 200, "view_array.json"))
-		res, err := api.client().Webhooks.Ensure(context.Background(), &smtp2go.AddWebhookRequest{
-			URL:            "https://hooks.example.org/smtp2go",
-			Events:         []smtp2go.EventType{smtp2go.EventSpam, smtp2go.EventDelivered, smtp2go.EventBounce, smtp2go.EventSpam},
-			AuthHeaderType: smtp2go.AuthBearer, AuthHeaderValue: "tok-123",
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Action != smtp2go.EnsureUnchanged || res.Webhook.ID != 4321 {
-			t.Errorf("res = %+v", res)
-		}
-		if n := len(api.requests("")); n != 1 {
-			t.Errorf("sent %d requests, want only the list", n)
-		}
-	})
-	t.Run("updated to exactly the request", func(t *testing.T) {
-		t.Parallel()
-		api := newMockAPI(t)
-		api.on("webhook/view", fixture(t, 200, "view_array.json"))
-		api.on("webhook/edit", raw(200, "application/json", `{"request_id":"edit-1"}`, nil))
-		res, err := api.client().Webhooks.Ensure(context.Background(), &smtp2go.AddWebhookRequest{
-			URL:    "https://hooks.example.org/smtp2go",
-			Events: []smtp2go.EventType{smtp2go.EventDelivered},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Action != smtp2go.EnsureUpdated || res.Webhook.ID != 4321 || res.RequestID != "edit-1" {
-			t.Errorf("res = %+v", res)
-		}
-		want := `{"id":4321,"url":"https://hooks.example.org/smtp2go","events":["delivered"],"sms_events":[],"headers":[],"usernames":[],"output_format":"form","auth_header_type":""}`
-		if got := string(api.requests("webhook/edit")[0].Body); got != want {
-			t.Errorf("edit body:\n%s\nwant:\n%s", got, want)
-		}
-	})
-	t.Run("duplicate URL", func(t *testing.T) {
-		t.Parallel()
-		api := newMockAPI(t)
-		api.on("webhook/view", raw(200, "application/json", `{"data":[{"id":5,"url":"https://a.example/h"},{"id":9,"url":"https://a.example/h"},{"id":7,"url":"https://b.example/h"}]}`, nil))
-		_, err := api.client().Webhooks.Ensure(context.Background(), &smtp2go.AddWebhookRequest{URL: "https://a.example/h"})
-		if !errors.Is(err, smtp2go.ErrDuplicateURL) || !strings.Contains(err.Error(), "5, 9") {
-			t.Errorf("error = %v", err)
-		}
-		if n := len(api.requests("")); n != 1 {
-			t.Errorf("sent %d requests, want only the list", n)
-		}
-	})
-}
-
 func TestNewClient(t *testing.T) {
-	t.Run("key from the environment", func(t *testing.T) {
-		t.Setenv(smtp2go.APIKeyEnv, testKey)
-		api := newMockAPI(t)
-		api.on("webhook/view", fixture(t, 200, "view_empty.json"))
-		c, err := smtp2go.NewClient("", smtp2go.WithBaseURL(testBase), smtp2go.WithHTTPClient(&http.Client{Transport: api.mt}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Webhooks.List(context.Background(), nil); err != nil {
-			t.Fatal(err)
-		}
-		if api.requests("")[0].Header.Get("X-Smtp2go-Api-Key") != testKey {
-			t.Error("key from SMTP2GO_API_KEY not sent")
-		}
-	})
 	t.Run("no key", func(t *testing.T) {
-		t.Setenv(smtp2go.APIKeyEnv, "")
-		_, err := smtp2go.NewClient("")
-		if !errors.Is(err, smtp2go.ErrInvalidRequest) || !strings.Contains(err.Error(), smtp2go.APIKeyEnv) {
-			t.Errorf("error = %v", err)
+		// Not parallel: it sets the environment, which NewClient must not read.
+		t.Setenv(smtp2go.APIKeyEnv, testKey)
+		c, err := smtp2go.NewClient("")
+		if c != nil || !errors.Is(err, smtp2go.ErrInvalidRequest) || !strings.Contains(err.Error(), "NewClientFromEnv") {
+			t.Errorf("NewClient(\"\") = %v, %v; want an error pointing to NewClientFromEnv", c, err)
 		}
 	})
 	t.Run("invalid", func(t *testing.T) {
@@ -1003,37 +831,6 @@ func TestErrorsNeverHoldTheRequestsSecrets(t *testing.T) {
 	}
 }
 
-func TestAddReconciliationHonoursTheContext(t *testing.T) {
-	t.Parallel()
-	api := newMockAPI(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	api.on("webhook/add", raw(503, "text/plain", "", nil))
-	api.on("webhook/view", func(req *http.Request) (*http.Response, error) {
-		cancel() // the caller gives up while Add looks for the webhook
-		return nil, req.Context().Err()
-	})
-	_, err := api.client().Webhooks.Add(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/a"})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("error = %v, want it to match context.Canceled", err)
-	}
-	if n := api.count("webhook/add"); n != 1 {
-		t.Errorf("sent %d adds", n)
-	}
-}
-
-func TestAddCountsEveryAttempt(t *testing.T) {
-	t.Parallel()
-	api := newMockAPI(t)
-	api.on("webhook/add", raw(500, "text/plain", "", nil))
-	api.on("webhook/view", fixture(t, 200, "view_empty.json"))
-	_, err := api.client().Webhooks.Add(context.Background(), &smtp2go.AddWebhookRequest{URL: "https://example.com/a"})
-	var apiErr *smtp2go.APIError
-	if !errors.As(err, &apiErr) || apiErr.Attempts != 4 || !strings.Contains(err.Error(), "after 4 attempts") {
-		t.Errorf("error = %v, want the 4 adds counted", err)
-	}
-}
-
 func TestRetryAfterPastTheDeadlineGivesThe429(t *testing.T) {
 	t.Parallel()
 	api := newMockAPI(t)
@@ -1138,29 +935,6 @@ func TestGoStringHidesSecrets(t *testing.T) {
 		"List response %#v": fmt.Sprintf("%#v", res), "List response %+v": fmt.Sprintf("%+v", res), "slog of responses": logged.String(),
 	} {
 		noSecrets(t, what, s, token, "pw-gostring")
-	}
-}
-
-func TestAddNeverAddsAgainAfterA2xx(t *testing.T) {
-	t.Parallel()
-	for name, body := range map[string]string{
-		"no webhook in it": `{"request_id":"r","data":{}}`,
-		"does not decode":  `{"request_id":"r","data":{"id":"x1"`,
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			api := newMockAPI(t)
-			api.on("webhook/add", raw(200, "application/json", body, nil))
-			api.on("webhook/view", fixture(t, 200, "view_empty.json"))
-			_, err := api.client().Webhooks.Add(context.Background(), &smtp2go.AddWebhookRequest{URL: "https://example.com/a"})
-			var apiErr *smtp2go.APIError
-			if !errors.As(err, &apiErr) || apiErr.StatusCode != 200 {
-				t.Errorf("error = %v, want an *APIError with status 200", err)
-			}
-			if a, v := api.count("webhook/add"), api.count("webhook/view"); a != 1 || v != 1 {
-				t.Errorf("sent %d adds and %d views, want 1 and 1", a, v)
-			}
-		})
 	}
 }
 

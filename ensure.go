@@ -1,0 +1,343 @@
+package smtp2go
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// EnsureAction says what [WebhooksService.Ensure] did.
+type EnsureAction string
+
+// Ensure outcomes.
+const (
+	// EnsureCreated: no webhook had the URL when Ensure looked. The one
+	// returned was added by this call or, when processes race, by another
+	// one at the same time.
+	EnsureCreated EnsureAction = "created"
+	// EnsureUpdated: the webhook with the URL was set up differently, and
+	// Ensure edited it; Changes says how.
+	EnsureUpdated EnsureAction = "updated"
+	// EnsureUnchanged: the webhook with the URL was set up as asked. Only
+	// duplicates of it, if any, were removed.
+	EnsureUnchanged EnsureAction = "unchanged"
+)
+
+// EnsureWebhookResponse is what [WebhooksService.Ensure] returns.
+type EnsureWebhookResponse struct {
+	RequestID string        // request_id of the last call made
+	Webhook   Webhook       // the webhook as it now is
+	Action    EnsureAction  // what Ensure did
+	Changes   []FieldChange // for EnsureUpdated, the settings the edit changed, in the order of the API's fields
+	Removed   []int64       // duplicates of the webhook that this call removed, lowest first
+}
+
+// FieldChange is one setting an edit by Ensure changed. Old and New are as
+// a person would read them (lists joined with ", "), with secrets masked:
+// an auth value reads "[redacted]" (or "" for none), a username that is an
+// API key "api-[redacted]".
+type FieldChange struct {
+	Field    string // the API's name for the setting, such as "events" or "auth_header_value"
+	Old, New string
+}
+
+// ErrDuplicateURL is returned by Ensure when several webhooks have the URL
+// and they are not all set up identically: they may be meant to differ
+// (several usernames filters, say), so Ensure leaves them alone. Identical
+// ones are duplicates, which Ensure removes.
+var ErrDuplicateURL = errors.New("smtp2go: several webhooks have this URL")
+
+// Ensure makes the account have exactly one webhook with req.URL, set up as
+// req says: the idempotent way to provision a webhook, safe to run in every
+// replica of a service at once. It lists the webhooks, keeps that snapshot,
+// and finds those whose URL equals req.URL exactly:
+//
+//   - none: it adds one (EnsureCreated), then lists again, since other
+//     processes may have added one at the same time;
+//   - one set up as req says: nothing is sent (EnsureUnchanged). Lists
+//     compare as sets, an empty output format equals "form", and an auth
+//     value SMTP2GO does not return (or masks) counts as equal, so rotate
+//     secrets with Edit;
+//   - one set up differently: it edits it to match req (EnsureUpdated, with
+//     Changes);
+//   - several, all set up identically: they are duplicates, left by racing
+//     processes or by one that died between adding and cleaning up. Ensure
+//     keeps the lowest ID, removes the others (one already gone counts as
+//     removed), lists again, and goes on with the one kept. Every process
+//     that sees the same duplicates removes the same ones, so processes
+//     running Ensure at once end with one webhook, and later calls succeed;
+//   - several set up differently: it changes nothing and returns an error
+//     matching [ErrDuplicateURL] that names their IDs.
+//
+// An add that fails ambiguously (a timeout, a 5xx…) is settled by the next
+// list: a webhook with the URL that was not in the snapshot is taken as the
+// one created; if there is none, Ensure adds again, within the client's
+// retry budget. An add refused because the plan's webhook limit is reached
+// (by racing processes, perhaps) is a reason to look again too: it fails
+// only if no webhook with the URL is there. Lists that fail after Ensure has
+// changed something are tried again, within the same budget, so that what
+// it started is finished.
+func (s *WebhooksService) Ensure(ctx context.Context, req *AddWebhookRequest) (*EnsureWebhookResponse, error) {
+	c, err := s.clientOrErr()
+	if err != nil {
+		return nil, err
+	}
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	unlock, err := s.locks.Lock(ctx, req.SubaccountID+"\x00"+req.URL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("smtp2go: ensure: %w", err)
+	}
+	defer unlock()
+
+	list, err := s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID})
+	if err != nil {
+		return nil, err
+	}
+	e := &ensure{
+		s: s, c: c, req: req, want: req.webhook(),
+		res:       EnsureWebhookResponse{Action: EnsureUnchanged},
+		addsLeft:  c.retryMax + 1,
+		looksLeft: c.retryMax + 2, // the look after a change, and retries
+	}
+	return e.converge(ctx, list)
+}
+
+// ensure is one call of Ensure: what it wants, what it did, and what it may
+// still do.
+type ensure struct {
+	s    *WebhooksService
+	c    *Client
+	req  *AddWebhookRequest
+	want Webhook
+	res  EnsureWebhookResponse
+
+	adds      int   // webhook/add calls made
+	addsLeft  int   // webhook/add attempts it may still make
+	looksLeft int   // lists it may still make after the first
+	addErr    error // why the last add failed, while it may still be settled by a look
+}
+
+// converge acts on what a list shows and lists again, until one webhook has
+// the URL.
+func (e *ensure) converge(ctx context.Context, list *ListWebhooksResponse) (*EnsureWebhookResponse, error) {
+	for {
+		same := withURL(list.Webhooks, e.req.URL)
+		switch {
+		case len(same) == 1:
+			return e.settle(ctx, same[0], list.RequestID)
+		case len(same) == 0:
+			if err := e.add(ctx); err != nil {
+				return nil, err
+			}
+		case !allIdentical(same):
+			return nil, duplicateURL(e.req.URL, same)
+		case e.looksLeft <= 0:
+			// The rest are racers' adds, which they remove themselves, or
+			// removes that keep failing, left for the next Ensure.
+			return e.settle(ctx, same[0], list.RequestID)
+		default:
+			if err := e.removeDuplicates(ctx, same); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if list, err = e.look(ctx); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// withURL returns the webhooks with the URL, lowest ID first.
+func withURL(list []Webhook, url string) []Webhook {
+	var out []Webhook
+	for _, w := range list {
+		if w.URL == url {
+			out = append(out, w)
+		}
+	}
+	slices.SortFunc(out, func(a, b Webhook) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// add adds the webhook, none having the URL. An add that may have been
+// carried out, or that was refused perhaps because racers filled the plan,
+// is left for the next look to settle.
+func (e *ensure) add(ctx context.Context) error {
+	switch {
+	case e.addErr != nil && (!outcomeUnknown(e.addErr) || e.addsLeft <= 0):
+		return e.addErr // the look found no webhook that would settle it
+	case e.addsLeft <= 0:
+		return fmt.Errorf("smtp2go: ensure: %s was added %d times, and no list shows it", RedactURL(e.req.URL), e.adds)
+	}
+	e.res.Action = EnsureCreated
+	_, attempts, err := e.s.add(ctx, e.req)
+	e.adds++
+	e.addsLeft -= max(attempts, 1)
+	e.addErr = err
+	switch {
+	case err == nil:
+	case outcomeUnknown(err):
+		// Give an add still under way at SMTP2GO time to land.
+		if werr := sleep(ctx, backoff(e.c.retryWaitMin, e.c.retryWaitMax, e.adds-1, nil)); werr != nil {
+			return fmt.Errorf("%w (gave up before looking whether it was created: %w)", err, werr)
+		}
+	case errors.Is(err, ErrBadRequest) && !errors.Is(err, ErrForbidden), errors.Is(err, ErrRequestFailed):
+		// Maybe the plan's webhook limit, reached by racers' adds: their
+		// webhook is the one wanted.
+	default:
+		return err
+	}
+	return nil
+}
+
+// removeDuplicates removes every webhook in same, which are identical, but
+// the lowest. A remove that fails is settled by the next look: one answered
+// "not found", as when a racer removed it first, counts as done (but is not
+// reported as removed by this call), and one still listed is removed again.
+func (e *ensure) removeDuplicates(ctx context.Context, same []Webhook) error {
+	for _, w := range same[1:] {
+		_, _, err := e.c.do(ctx, "webhook/remove", retryIdempotent, &RemoveWebhookRequest{ID: w.ID, SubaccountID: e.req.SubaccountID}, nil)
+		switch {
+		case err == nil:
+			e.res.Removed = append(e.res.Removed, w.ID)
+		case ctx.Err() != nil, errors.Is(err, ErrUnauthorized), errors.Is(err, ErrForbidden):
+			return err
+		}
+	}
+	return nil
+}
+
+// look lists the webhooks again. Ensure has changed something, or tried to,
+// that only a look can settle, so a list that fails in a way that may pass
+// is tried again while looks are left.
+func (e *ensure) look(ctx context.Context) (*ListWebhooksResponse, error) {
+	for round := 0; ; round++ {
+		e.looksLeft--
+		list, err := e.s.List(ctx, &ListWebhooksRequest{SubaccountID: e.req.SubaccountID})
+		if err == nil || e.looksLeft <= 0 || !mayPass(err) {
+			return list, err
+		}
+		if werr := sleep(ctx, backoff(e.c.retryWaitMin, e.c.retryWaitMax, round, nil)); werr != nil {
+			return nil, fmt.Errorf("%w (gave up: %w)", err, werr)
+		}
+	}
+}
+
+// mayPass reports whether a failed call may succeed if made again: SMTP2GO
+// was overloaded or throttling, or the network failed.
+func mayPass(err error) bool {
+	var netErr *NetworkError
+	return errors.Is(err, ErrServer) || errors.Is(err, ErrRateLimited) || errors.As(err, &netErr)
+}
+
+// settle makes the one webhook with the URL match the request.
+func (e *ensure) settle(ctx context.Context, kept Webhook, requestID string) (*EnsureWebhookResponse, error) {
+	e.res.RequestID, e.res.Webhook = requestID, kept
+	changes := changed(&kept, &e.want)
+	if len(changes) == 0 {
+		return &e.res, nil
+	}
+	want := e.want
+	want.ID = kept.ID
+	edited, err := e.s.send(ctx, &want, e.req.SubaccountID, true)
+	if err != nil {
+		return nil, err
+	}
+	e.res.RequestID, e.res.Webhook, e.res.Action, e.res.Changes = edited.RequestID, edited.Webhook, EnsureUpdated, changes
+	return &e.res, nil
+}
+
+func duplicateURL(url string, same []Webhook) error {
+	ids := make([]string, len(same))
+	for i, w := range same {
+		ids[i] = fmt.Sprint(w.ID)
+	}
+	return fmt.Errorf("%w: %s has ids %s, set up differently; remove all but one", ErrDuplicateURL, RedactURL(url), strings.Join(ids, ", "))
+}
+
+// allIdentical reports whether the webhooks are duplicates of one another:
+// no setting differs, looked at from either side (an auth value SMTP2GO
+// withholds from one of them is not compared).
+func allIdentical(same []Webhook) bool {
+	for i := range same[1:] {
+		if !sameSettings(&same[0], &same[i+1]) || !sameSettings(&same[i+1], &same[0]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Matches reports whether w has req's URL and is set up as req asks, as
+// [WebhooksService.Ensure] judges it: lists compare as sets, an empty output
+// format equals "form", and an auth value that w lacks or that looks masked
+// (SMTP2GO may withhold it) is not compared. The subaccount is not part of a
+// webhook and is ignored.
+func (w Webhook) Matches(req *AddWebhookRequest) bool {
+	if req == nil {
+		return false
+	}
+	want := req.webhook()
+	return w.URL == req.URL && sameSettings(&w, &want)
+}
+
+// sameSettings reports whether have is set up as want, URL aside.
+func sameSettings(have, want *Webhook) bool {
+	for _, s := range settings {
+		if s.differ(have, want) {
+			return false
+		}
+	}
+	return true
+}
+
+// changed returns the settings in which have differs from want.
+func changed(have, want *Webhook) []FieldChange {
+	var out []FieldChange
+	for _, s := range settings {
+		if s.differ(have, want) {
+			out = append(out, FieldChange{Field: s.field, Old: s.show(have), New: s.show(want)})
+		}
+	}
+	return out
+}
+
+// settings are what Ensure compares, each with how it compares and how a
+// FieldChange shows it, secrets masked. They are every field of a webhook
+// but its ID and its URL, which Ensure finds webhooks by: a field left out
+// here is one Ensure would never set.
+var settings = []struct {
+	field  string
+	differ func(have, want *Webhook) bool
+	show   func(w *Webhook) string
+}{
+	{"events", func(h, w *Webhook) bool { return !sameSet(h.Events, w.Events) }, func(w *Webhook) string { return joinNames(w.Events) }},
+	{"sms_events", func(h, w *Webhook) bool { return !sameSet(h.SMSEvents, w.SMSEvents) }, func(w *Webhook) string { return joinNames(w.SMSEvents) }},
+	{"headers", func(h, w *Webhook) bool { return !sameSet(h.Headers, w.Headers) }, func(w *Webhook) string { return joinNames(w.Headers) }},
+	{"usernames", func(h, w *Webhook) bool { return !sameSet(h.Usernames, w.Usernames) }, func(w *Webhook) string { return joinNames(redactUsernames(w.Usernames)) }},
+	{"output_format", func(h, w *Webhook) bool { return formatOrDefault(h.OutputFormat) != formatOrDefault(w.OutputFormat) },
+		func(w *Webhook) string { return string(formatOrDefault(w.OutputFormat)) }},
+	{"auth_header_type", func(h, w *Webhook) bool { return h.AuthHeaderType != w.AuthHeaderType }, func(w *Webhook) string { return string(w.AuthHeaderType) }},
+	// A value SMTP2GO withholds or masks cannot be compared: it counts as equal.
+	{"auth_header_value", func(h, w *Webhook) bool {
+		return h.AuthHeaderValue != "" && !looksMasked(h.AuthHeaderValue) && h.AuthHeaderValue != w.AuthHeaderValue
+	}, func(w *Webhook) string { return redactValue(w.AuthHeaderValue) }},
+}
+
+func formatOrDefault(f OutputFormat) OutputFormat {
+	if f == "" {
+		return OutputForm
+	}
+	return f
+}
+
+func sameSet[T ~string](a, b []T) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
+}

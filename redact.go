@@ -1,0 +1,381 @@
+package smtp2go
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Secrets, in one place: what the SDK hides when a value is printed or
+// logged, and what it keeps out of error strings.
+//
+// A secret is the API key, a webhook's auth value, the password in a
+// webhook URL's user info, a webhook URL's query values, and a webhook
+// username that is an API key ("api-…": usernames may be SMTP users, API
+// keys or IP addresses). Every exported type that can hold one hides it in
+// String, GoString and LogValue. Errors are scrubbed when they are made:
+// every string that comes from SMTP2GO (message, code, field errors,
+// request ID, body excerpt) has the call's secrets removed in each form an
+// echo could take, and any API-key-shaped word masked.
+
+// redacted stands in for a secret.
+const redacted = "[redacted]"
+
+// RedactURL returns s with any password in its user info replaced by "xxxxx"
+// and every query parameter value by "REDACTED": webhook URLs often carry
+// secrets there. A string that does not parse as a URL is returned as
+// "[unparsable URL]". A secret in the path cannot be told apart and is kept.
+func RedactURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "[unparsable URL]"
+	}
+	if u.RawQuery != "" {
+		q, _ := url.ParseQuery(u.RawQuery)
+		for k := range q {
+			q[k] = []string{"REDACTED"}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
+// redactValue hides a secret but says whether one was set.
+func redactValue(s string) string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+func isAPIKey(s string) bool { return strings.HasPrefix(s, "api-") }
+
+// redactUsernames returns names with those that are API keys cut to
+// "api-[redacted]"; names itself when there are none.
+func redactUsernames(names []string) []string {
+	if !slices.ContainsFunc(names, isAPIKey) {
+		return names
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		if isAPIKey(n) {
+			n = "api-" + redacted
+		}
+		out[i] = n
+	}
+	return out
+}
+
+// Redacted returns a copy of w safe to print or log: the auth value replaced
+// by "[redacted]" (when there is one), the URL through [RedactURL], and
+// usernames that are API keys ("api-…": a webhook's usernames may be SMTP
+// users, API keys or IP addresses) cut to "api-[redacted]".
+func (w Webhook) Redacted() Webhook {
+	w.AuthHeaderValue = redactValue(w.AuthHeaderValue)
+	w.URL = RedactURL(w.URL)
+	w.Usernames = redactUsernames(w.Usernames)
+	return w
+}
+
+// String describes the webhook with its secrets redacted (see
+// [Webhook.Redacted]), so that printing a Webhook never reveals them.
+func (w Webhook) String() string {
+	type plain Webhook // drops the String method
+	return fmt.Sprintf("%+v", plain(w.Redacted()))
+}
+
+// GoString is String, so that %#v hides the secrets too.
+func (w Webhook) GoString() string { return "smtp2go.Webhook" + w.String() }
+
+// LogValue makes slog log the webhook with its secrets redacted.
+func (w Webhook) LogValue() slog.Value {
+	r := w.Redacted()
+	return slog.GroupValue(
+		slog.Int64("id", r.ID),
+		slog.String("url", r.URL),
+		slog.Any("events", r.Events),
+		slog.Any("sms_events", r.SMSEvents),
+		slog.Any("headers", r.Headers),
+		slog.Any("usernames", r.Usernames),
+		slog.String("output_format", string(r.OutputFormat)),
+		slog.String("auth_header_type", string(r.AuthHeaderType)),
+		slog.String("auth_header_value", r.AuthHeaderValue),
+	)
+}
+
+// String describes the request with its secrets redacted.
+func (r AddWebhookRequest) String() string {
+	return r.webhook().String() + subaccountSuffix(r.SubaccountID)
+}
+
+// GoString is String, so that %#v hides the secrets too.
+func (r AddWebhookRequest) GoString() string { return "smtp2go.AddWebhookRequest" + r.String() }
+
+// LogValue makes slog log the request with its secrets redacted.
+func (r AddWebhookRequest) LogValue() slog.Value {
+	v := r.webhook().LogValue()
+	if r.SubaccountID == "" {
+		return v
+	}
+	return slog.GroupValue(append(v.Group(), slog.String("subaccount_id", r.SubaccountID))...)
+}
+
+// redactedFields returns the fields r sets, secrets redacted, in the order
+// of the type.
+func (r EditWebhookRequest) redactedFields() []slog.Attr {
+	attrs := []slog.Attr{slog.Int64("ID", r.ID)}
+	if r.URL != nil {
+		attrs = append(attrs, slog.String("URL", RedactURL(*r.URL)))
+	}
+	if r.Events != nil {
+		attrs = append(attrs, slog.Any("Events", r.Events))
+	}
+	if r.SMSEvents != nil {
+		attrs = append(attrs, slog.Any("SMSEvents", r.SMSEvents))
+	}
+	if r.Headers != nil {
+		attrs = append(attrs, slog.Any("Headers", r.Headers))
+	}
+	if r.Usernames != nil {
+		attrs = append(attrs, slog.Any("Usernames", redactUsernames(r.Usernames)))
+	}
+	if r.OutputFormat != nil {
+		attrs = append(attrs, slog.String("OutputFormat", string(*r.OutputFormat)))
+	}
+	if r.AuthHeaderType != nil {
+		attrs = append(attrs, slog.String("AuthHeaderType", string(*r.AuthHeaderType)))
+	}
+	if r.AuthHeaderValue != nil {
+		attrs = append(attrs, slog.String("AuthHeaderValue", redactValue(*r.AuthHeaderValue)))
+	}
+	if r.SubaccountID != "" {
+		attrs = append(attrs, slog.String("SubaccountID", r.SubaccountID))
+	}
+	return attrs
+}
+
+// String describes the fields the request sets, with its secrets redacted.
+func (r EditWebhookRequest) String() string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i, a := range r.redactedFields() {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "%s:%v", a.Key, a.Value)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString is String, so that %#v hides the secrets too.
+func (r EditWebhookRequest) GoString() string { return "smtp2go.EditWebhookRequest" + r.String() }
+
+// LogValue makes slog log the fields the request sets, with its secrets
+// redacted.
+func (r EditWebhookRequest) LogValue() slog.Value { return slog.GroupValue(r.redactedFields()...) }
+
+// LogValue makes slog log the response with the webhook's secrets redacted.
+func (r AddWebhookResponse) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("request_id", r.RequestID), slog.Any("webhook", r.Webhook.LogValue()))
+}
+
+// LogValue makes slog log the response with the webhooks' secrets redacted.
+func (r ListWebhooksResponse) LogValue() slog.Value {
+	list := make([]any, len(r.Webhooks))
+	for i, w := range r.Webhooks {
+		list[i] = w.LogValue()
+	}
+	return slog.GroupValue(slog.String("request_id", r.RequestID), slog.Any("webhooks", list))
+}
+
+// LogValue makes slog log the response with the webhook's secrets redacted.
+func (r EditWebhookResponse) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("request_id", r.RequestID), slog.Any("webhook", r.Webhook.LogValue()))
+}
+
+// LogValue makes slog log the response with the webhook's secrets redacted.
+func (r RemoveWebhookResponse) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("request_id", r.RequestID)}
+	if r.Webhook != nil {
+		attrs = append(attrs, slog.Any("webhook", r.Webhook.LogValue()))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// LogValue makes slog log the response with the webhook's secrets redacted.
+// Its Changes hold no secret: they are made masked.
+func (r EnsureWebhookResponse) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("request_id", r.RequestID),
+		slog.String("action", string(r.Action)),
+		slog.Any("webhook", r.Webhook.LogValue()),
+		slog.Any("changes", r.Changes),
+		slog.Any("removed", r.Removed),
+	)
+}
+
+// String describes the client without its API key.
+func (c *Client) String() string {
+	if c == nil {
+		return "smtp2go.Client(nil)"
+	}
+	return fmt.Sprintf("smtp2go.Client{BaseURL: %q, APIKey: %q}", c.BaseURL(), redactValue(c.apiKey))
+}
+
+// GoString is String, so that %#v does not print the API key either.
+func (c *Client) GoString() string { return c.String() }
+
+// LogValue makes slog log the client without its API key.
+func (c *Client) LogValue() slog.Value {
+	if c == nil {
+		return slog.StringValue(c.String())
+	}
+	return slog.GroupValue(slog.String("base_url", c.BaseURL()), slog.String("api_key", redactValue(c.apiKey)))
+}
+
+func subaccountSuffix(id string) string {
+	if id == "" {
+		return ""
+	}
+	return " (subaccount " + id + ")"
+}
+
+// secretHolder is a request body with secrets of its own (an auth value, a
+// password or token in a URL, usernames that are API keys) that must be
+// kept out of errors.
+type secretHolder interface{ secrets() []string }
+
+// secrets returns what must not appear in the error of a call sending in:
+// the API key and the secrets of in.
+func (c *Client) secrets(in any) []string {
+	out := []string{c.apiKey}
+	if h, ok := in.(secretHolder); ok {
+		out = append(out, h.secrets()...)
+	}
+	return out
+}
+
+func (r *AddWebhookRequest) secrets() []string {
+	return webhookSecrets(r.URL, r.AuthHeaderValue, r.Usernames)
+}
+
+func (b *editBody) secrets() []string { return webhookSecrets(b.URL, b.AuthHeaderValue, b.Usernames) }
+
+func webhookSecrets(rawURL, authValue string, usernames []string) []string {
+	out := append(urlSecrets(rawURL), secretForms(authValue)...)
+	for _, n := range usernames {
+		if isAPIKey(n) {
+			out = append(out, secretForms(n)...)
+		}
+	}
+	return out
+}
+
+// minSecretLen is the length below which a value is not scrubbed: shorter
+// ones are no secrets worth the name, and removing them would garble errors.
+const minSecretLen = 4
+
+// secretForms returns s in every form an error body may echo it in: as it
+// is, percent-encoded for a query or a path, and JSON-escaped (also with "/"
+// written "\/"). None for a value shorter than minSecretLen.
+func secretForms(s string) []string {
+	if len(s) < minSecretLen {
+		return nil
+	}
+	forms := []string{s, url.QueryEscape(s), url.PathEscape(s)}
+	if j, err := json.Marshal(s); err == nil {
+		escaped := string(j[1 : len(j)-1])
+		forms = append(forms, escaped, strings.ReplaceAll(escaped, "/", `\/`))
+	}
+	slices.Sort(forms)
+	return slices.Compact(forms)
+}
+
+// urlSecrets returns the password and the query values of a webhook URL, where
+// secrets are kept, in every form an error may echo them in, the raw one of
+// the URL included.
+func urlSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	if pass, ok := u.User.Password(); ok {
+		out = append(out, secretForms(pass)...)
+		if _, rawPass, ok := strings.Cut(u.User.String(), ":"); ok {
+			out = append(out, secretForms(rawPass)...)
+		}
+	}
+	for _, pair := range strings.Split(u.RawQuery, "&") {
+		_, rawValue, _ := strings.Cut(pair, "=")
+		out = append(out, secretForms(rawValue)...)
+		if v, err := url.QueryUnescape(rawValue); err == nil {
+			out = append(out, secretForms(v)...)
+		}
+	}
+	return out
+}
+
+// apiKeyWord matches a word shaped like an SMTP2GO API key ("api-" and 32
+// letters and digits; test keys may be shorter): SMTP2GO may echo a key
+// this client does not know, such as a username of another webhook.
+var apiKeyWord = regexp.MustCompile(`api-[A-Za-z0-9]{16,}`)
+
+// scrub removes every secret in secrets from s, longest first, so that no
+// part of a longer one survives the removal of a shorter one, and masks any
+// word shaped like an API key.
+func scrub(s string, secrets []string) string {
+	secrets = slices.Clone(secrets)
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	for _, secret := range secrets {
+		if secret != "" && strings.Contains(s, secret) {
+			s = strings.ReplaceAll(s, secret, redacted)
+		}
+	}
+	if strings.Contains(s, "api-") {
+		s = apiKeyWord.ReplaceAllString(s, "api-"+redacted)
+	}
+	return s
+}
+
+// maxExcerpt bounds APIError.Body.
+const maxExcerpt = 256
+
+// excerpt turns a body into a short printable snippet: secrets removed
+// (before anything is cut, so no part of one survives), whitespace runs
+// folded, control characters dropped, cut at maxExcerpt bytes.
+func excerpt(body []byte, secrets []string) string {
+	text := scrub(string(body), secrets)
+	var b strings.Builder
+	space := false
+	for i, r := range text {
+		if b.Len() >= maxExcerpt {
+			return b.String() + "…"
+		}
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(text[i:], "\uFFFD"):
+			continue
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		case !unicode.IsPrint(r):
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -19,7 +20,39 @@ func TestScenariosSmall(t *testing.T) {
 	rc := receiverConfig{Deliveries: 2000, RepeatRate: 0.10, Replicas: 3, Senders: 20, FailRate: 0.05, SlowRate: 0.02,
 		Kill: true, SenderTimeout: 100 * time.Millisecond, Lease: 500 * time.Millisecond}
 	cc := clientConfig{Calls: 100, Workers: 10, Webhooks: 8, FaultRate: 0.10}
-	if err := run(ctx, io.Discard, "all", rc, cc); err != nil {
+	if err := run(ctx, io.Discard, "receiver", rc, cc, nil); err != nil {
 		t.Fatal(err)
+	}
+	if err := run(ctx, io.Discard, "client", rc, cc, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestManyPods is the many-pods proof, at full size: 2, 5 and 20 processes,
+// each with a client and a transport of its own, run Ensure for the same
+// webhook at once, 100 rounds per configuration, with and without 10% of
+// requests faulted, from an empty account and from one with two stale
+// identical duplicates, beside a deliberate pair at another URL that
+// differs in usernames; and 5 processes on a free plan. Every round must end
+// with exactly the one webhook desired, every successful process must have
+// returned it, no call may return ErrDuplicateURL, and the pair must be
+// untouched. Other failed calls are allowed (a fault can outlast every
+// retry) but must be typed.
+func TestManyPods(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load scenarios skipped in -short mode")
+	}
+	t.Parallel()
+	for _, cfg := range podsMatrix([]int{2, 5, 20}, 100, 0.10, 2) {
+		t.Run(fmt.Sprintf("pods=%d/faults=%.0f%%/stale=%d/limit=%d", cfg.Pods, 100*cfg.FaultRate, cfg.Stale, cfg.Limit), func(t *testing.T) {
+			t.Parallel()
+			res, err := runPods(t.Context(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := res.check(); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }

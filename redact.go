@@ -23,6 +23,11 @@ import (
 // every string that comes from SMTP2GO (message, code, field errors,
 // request ID, body excerpt) has the call's secrets removed in each form an
 // echo could take, and any API-key-shaped word masked.
+//
+// What is not hidden: a Webhook's JSON encoding, which is the API's and
+// holds its auth value (so that it can be stored and sent back); and so a
+// bare []Webhook given to slog's JSON handler, which encodes slices with
+// encoding/json. Log a ListWebhooksResponse, or each Webhook, instead.
 
 // redacted stands in for a secret.
 const redacted = "[redacted]"

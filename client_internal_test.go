@@ -32,6 +32,10 @@ func TestBackoff(t *testing.T) {
 		{"Retry-After ignored on 500", time.Second, 10 * time.Second, 0, withRetryAfter(500, "9"), time.Second, 2 * time.Second},
 		{"negative Retry-After ignored", time.Second, 10 * time.Second, 0, withRetryAfter(429, "-5"), time.Second, 2 * time.Second},
 		{"HTTP-date in the past", time.Second, 10 * time.Second, 0, withRetryAfter(429, "Mon, 02 Jan 2006 15:04:05 GMT"), time.Second, time.Second},
+		// WithRetryWait(0, max) once waited max before every retry.
+		{"min 0: at once", 0, time.Hour, 0, nil, 0, 0},
+		{"min 0: at once, later too", 0, time.Hour, 5, nil, 0, 0},
+		{"min 0: Retry-After honoured", 0, time.Hour, 2, withRetryAfter(503, "3"), 3 * time.Second, 3 * time.Second},
 	}
 	for _, tt := range tests {
 		seen := map[time.Duration]bool{}

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"log"
 	"net/http"
+	"os"
+	"sync"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/relaykit/smtp2go"
+	"github.com/relaykit/smtp2go/smtp2gotest"
 )
 
 // exampleTransport stands in for SMTP2GO in the examples, so that they run
@@ -37,7 +40,7 @@ func exampleClient() *smtp2go.Client {
 }
 
 func ExampleNewClient() {
-	// An empty key is read from SMTP2GO_API_KEY.
+	// The key is required: NewClient never reads the environment.
 	client, err := smtp2go.NewClient("api-0123456789ABCDEFabcdef0123456789",
 		smtp2go.WithRegion(smtp2go.RegionEU),
 		smtp2go.WithRetryMax(5),
@@ -51,6 +54,44 @@ func ExampleNewClient() {
 	// Output:
 	// https://eu-api.smtp2go.com/v3/
 	// smtp2go.Client{BaseURL: "https://eu-api.smtp2go.com/v3/", APIKey: "[redacted]"}
+}
+
+func ExampleNewClientFromEnv() {
+	// As a deployment would set them.
+	os.Setenv(smtp2go.APIKeyEnv, "api-0123456789ABCDEFabcdef0123456789")
+	os.Setenv(smtp2go.RegionEnv, "au")
+	defer os.Unsetenv(smtp2go.APIKeyEnv)
+	defer os.Unsetenv(smtp2go.RegionEnv)
+
+	client, err := smtp2go.NewClientFromEnv(smtp2go.WithUserAgent("provisioner/1.0"))
+	if err != nil {
+		log.Fatal(err) // names the variable that is missing or wrong, never its value
+	}
+	fmt.Println(client.BaseURL())
+
+	// Options win over the environment.
+	client, err = smtp2go.NewClientFromEnv(smtp2go.WithRegion(smtp2go.RegionUS))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(client.BaseURL())
+	// Output:
+	// https://au-api.smtp2go.com/v3/
+	// https://us-api.smtp2go.com/v3/
+}
+
+func ExampleBasicAuthValue() {
+	req := &smtp2go.AddWebhookRequest{
+		URL:             "https://example.com/smtp2go",
+		Events:          []smtp2go.EventType{smtp2go.EventBounce},
+		AuthHeaderType:  smtp2go.AuthBasic,
+		AuthHeaderValue: smtp2go.BasicAuthValue("smtp2go", "s3cret"),
+	}
+	fmt.Println(req.Validate() == nil)
+	fmt.Println(req) // the value is a secret: printing never shows it
+	// Output:
+	// true
+	// {ID:0 URL:https://example.com/smtp2go Events:[bounce] SMSEvents:[] Headers:[] Usernames:[] OutputFormat: AuthHeaderType:basic AuthHeaderValue:[redacted]}
 }
 
 func ExampleWebhooksService_Add() {
@@ -108,9 +149,11 @@ func ExampleWebhooksService_Remove() {
 
 func ExampleWebhooksService_Ensure() {
 	client := exampleClient()
+	// Run at every start, in every replica: the account ends with one webhook
+	// for the URL, set up as asked.
 	res, err := client.Webhooks.Ensure(context.Background(), &smtp2go.AddWebhookRequest{
 		URL:             "https://example.com/smtp2go",
-		Events:          []smtp2go.EventType{smtp2go.EventBounce, smtp2go.EventDelivered}, // order does not matter
+		Events:          []smtp2go.EventType{smtp2go.EventBounce, smtp2go.EventDelivered, smtp2go.EventSpam}, // order does not matter
 		Headers:         []string{"X-Customer-Id"},
 		OutputFormat:    smtp2go.OutputJSON,
 		AuthHeaderType:  smtp2go.AuthBearer,
@@ -120,7 +163,74 @@ func ExampleWebhooksService_Ensure() {
 		log.Fatal(err)
 	}
 	fmt.Println(res.Action, res.Webhook.ID)
-	// Output: unchanged 4320
+	for _, c := range res.Changes {
+		fmt.Printf("%s: %s -> %s\n", c.Field, c.Old, c.New)
+	}
+	// Output:
+	// updated 4320
+	// events: delivered, bounce -> bounce, delivered, spam
+}
+
+// Replicas of a service that all run Ensure at start converge on one
+// webhook, even from an account where an earlier deploy left duplicates.
+func ExampleWebhooksService_Ensure_replicas() {
+	srv := smtp2gotest.NewServer(nil) // a fake SMTP2GO on loopback
+	defer srv.Close()
+	req := smtp2go.AddWebhookRequest{URL: "https://example.com/smtp2go", Events: []smtp2go.EventType{smtp2go.EventBounce}}
+	for range 2 { // a replica that died between adding and cleaning up left these
+		if _, err := srv.Client().Webhooks.Add(context.Background(), &req); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	ids := make(chan int64, 5)
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Add(1)
+		go func() { // each replica with a client of its own
+			defer wg.Done()
+			res, err := srv.Client().Webhooks.Ensure(context.Background(), &req)
+			if err != nil {
+				log.Fatal(err)
+			}
+			ids <- res.Webhook.ID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	same := true
+	for id := range ids {
+		same = same && id == srv.Webhooks()[0].ID
+	}
+	fmt.Println("webhooks:", len(srv.Webhooks()), "every replica got that one:", same)
+	// Output: webhooks: 1 every replica got that one: true
+}
+
+// An add that fails ambiguously is not repeated: the error says so, and
+// names the webhooks set up as asked that one list found.
+func ExampleOutcomeUnknownError() {
+	mt := exampleTransport()
+	mt.RegisterResponder("POST", "https://api.smtp2go.com/v3/webhook/add", httpmock.NewStringResponder(503, ""))
+	client, err := smtp2go.NewClient("api-0123456789ABCDEFabcdef0123456789",
+		smtp2go.WithHTTPClient(&http.Client{Transport: mt}), smtp2go.WithRetryWait(0, 0))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = client.Webhooks.Add(context.Background(), &smtp2go.AddWebhookRequest{
+		URL:             "https://example.com/smtp2go",
+		Events:          []smtp2go.EventType{smtp2go.EventDelivered, smtp2go.EventBounce},
+		Headers:         []string{"X-Customer-Id"},
+		OutputFormat:    smtp2go.OutputJSON,
+		AuthHeaderType:  smtp2go.AuthBearer,
+		AuthHeaderValue: "tok-1",
+	})
+	var unknown *smtp2go.OutcomeUnknownError
+	if errors.As(err, &unknown) {
+		// Created by this call, or there before? Only Ensure, which lists
+		// first, can tell.
+		fmt.Println(errors.Is(err, smtp2go.ErrServer), unknown.Candidates)
+	}
+	// Output: true [4320]
 }
 
 func ExampleAPIError() {

@@ -101,6 +101,9 @@ func TestAddAtMostOnce(t *testing.T) {
 			if !slices.Equal(unknown.Candidates, tt.candidates) && len(unknown.Candidates)+len(tt.candidates) > 0 {
 				t.Errorf("Candidates = %v, want %v", unknown.Candidates, tt.candidates)
 			}
+			if len(tt.candidates) > 0 && !strings.Contains(err.Error(), "webhooks set up as asked: 4000, 4320") {
+				t.Errorf("Error() = %q, want it to name the candidates", err)
+			}
 			var apiErr *smtp2go.APIError
 			var netErr *smtp2go.NetworkError
 			if !errors.As(err, &apiErr) && !errors.As(err, &netErr) {

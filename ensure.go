@@ -203,7 +203,7 @@ func (e *ensure) removeDuplicates(ctx context.Context, same []Webhook) error {
 	for _, w := range same[1:] {
 		_, _, err := e.c.do(ctx, "webhook/remove", retryIdempotent, &RemoveWebhookRequest{ID: w.ID, SubaccountID: e.req.SubaccountID}, nil)
 		switch {
-		case err == nil:
+		case err == nil && !slices.Contains(e.res.Removed, w.ID): // listed again after its remove, and removed again
 			e.res.Removed = append(e.res.Removed, w.ID)
 		case ctx.Err() != nil, errors.Is(err, ErrUnauthorized), errors.Is(err, ErrForbidden):
 			return err
@@ -238,6 +238,7 @@ func mayPass(err error) bool {
 // settle makes the one webhook with the URL match the request.
 func (e *ensure) settle(ctx context.Context, kept Webhook, requestID string) (*EnsureWebhookResponse, error) {
 	e.res.RequestID, e.res.Webhook = requestID, kept
+	slices.Sort(e.res.Removed)
 	changes := changed(&kept, &e.want)
 	if len(changes) == 0 {
 		return &e.res, nil

@@ -314,3 +314,47 @@ func TestEnsureSettlesItsAdds(t *testing.T) {
 		})
 	}
 }
+
+// TestEnsureStopsRemovingAfterItsBudget: duplicates that keep being listed
+// (racers still adding, or removes that do not take) are left after the
+// client's budget of looks, and Ensure returns the lowest.
+func TestEnsureStopsRemovingAfterItsBudget(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	api.on("webhook/view", view("v1", documentedJSON(9), documentedJSON(5)), view("v2", documentedJSON(5), documentedJSON(8), documentedJSON(9)))
+	api.on("webhook/remove", raw(200, "application/json", `{}`, nil))
+	req := documentedAdd
+	res, err := api.client(smtp2go.WithRetryMax(0)).Webhooks.Ensure(context.Background(), &req)
+	if err != nil || res.Webhook.ID != 5 || res.Action != smtp2go.EnsureUnchanged || !slices.Equal(res.Removed, []int64{8, 9}) {
+		t.Fatalf("Ensure = %+v, %v; want 5 kept, 8 and 9 removed once each", res, err)
+	}
+	want := []string{"webhook/view", "webhook/remove", "webhook/view", "webhook/remove", "webhook/remove", "webhook/view"}
+	if got := api.endpoints(); !slices.Equal(got, want) {
+		t.Errorf("sent %v\nwant %v", got, want)
+	}
+}
+
+func TestWebhookMatches(t *testing.T) {
+	t.Parallel()
+	req := documentedAdd
+	other := req
+	other.URL = "https://example.com/other"
+	masked := documentedWebhook
+	masked.AuthHeaderType, masked.AuthHeaderValue = smtp2go.AuthBearer, "********"
+	withAuth := req
+	withAuth.AuthHeaderType, withAuth.AuthHeaderValue = smtp2go.AuthBearer, "tok-1"
+	for _, tt := range []struct {
+		w    smtp2go.Webhook
+		req  *smtp2go.AddWebhookRequest
+		want bool
+	}{
+		{documentedWebhook, &req, true},
+		{documentedWebhook, &other, false},
+		{documentedWebhook, nil, false},
+		{masked, &withAuth, true}, // a masked value cannot be compared
+	} {
+		if got := tt.w.Matches(tt.req); got != tt.want {
+			t.Errorf("%v.Matches(%v) = %t", tt.w, tt.req, got)
+		}
+	}
+}

@@ -2,20 +2,29 @@
 //
 // Managing webhooks:
 //
-//	client, err := smtp2go.NewClient("") // reads SMTP2GO_API_KEY
+//	client, err := smtp2go.NewClientFromEnv() // SMTP2GO_API_KEY, and SMTP2GO_REGION if set
 //	if err != nil { ... }
 //	res, err := client.Webhooks.Ensure(ctx, &smtp2go.AddWebhookRequest{
 //		URL:          "https://example.com/smtp2go",
 //		Events:       []smtp2go.EventType{smtp2go.EventDelivered, smtp2go.EventBounce},
 //		OutputFormat: smtp2go.OutputJSON,
 //	})
-//	// res.Action is EnsureCreated, EnsureUpdated or EnsureUnchanged.
+//	// res.Action is EnsureCreated, EnsureUpdated (res.Changes says how) or
+//	// EnsureUnchanged; res.Removed lists duplicates it removed.
+//
+// Ensure is the idempotent way to create a webhook: every replica of a
+// service can run it at start, at once, and the account ends with one
+// webhook. Add is at most once: after a failure that leaves it unknown
+// whether the webhook was created, it returns an error matching
+// ErrOutcomeUnknown rather than adding again.
 //
 // Errors from the API are *APIError values that match the sentinels ErrBadRequest,
 // ErrUnauthorized, ErrRequestFailed, ErrForbidden, ErrNotFound, ErrRateLimited
 // and ErrServer with errors.Is; requests refused before sending are
 // *ValidationError values matching ErrInvalidRequest; no response at all is a
-// *NetworkError.
+// *NetworkError. Secrets (the API key, auth values, URL passwords and query
+// values, usernames that are API keys) never appear in errors, and are
+// redacted when values are printed or logged.
 //
 // Receiving the events SMTP2GO delivers to a webhook is the job of package
 // [github.com/relaykit/smtp2go/webhook]; package

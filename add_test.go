@@ -131,46 +131,56 @@ func TestAddCountsEveryAttempt(t *testing.T) {
 	}
 }
 
-func TestAddReconciliationHonoursTheContext(t *testing.T) {
+// TestAddAndTheContext: a caller who gives up while the add is on the wire
+// does not know whether it was carried out either; one who gave up before
+// it was sent does.
+func TestAddAndTheContext(t *testing.T) {
 	t.Parallel()
-	api := newMockAPI(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	api.on("webhook/add", raw(503, "text/plain", "", nil))
-	api.on("webhook/view", func(req *http.Request) (*http.Response, error) {
-		cancel() // the caller gives up while Add looks for the webhook
-		return nil, req.Context().Err()
-	})
-	_, err := api.client().Webhooks.Add(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/a"})
-	if !errors.Is(err, context.Canceled) || !errors.Is(err, smtp2go.ErrOutcomeUnknown) || !errors.Is(err, smtp2go.ErrServer) {
-		t.Errorf("error = %v, want it to match context.Canceled, ErrOutcomeUnknown and the 503", err)
+	cancelling := func(cancel context.CancelFunc, status int) httpmock.Responder {
+		return func(req *http.Request) (*http.Response, error) {
+			cancel()
+			if status != 0 {
+				return raw(status, "text/plain", "", nil)(req)
+			}
+			return nil, req.Context().Err()
+		}
 	}
-	if n := api.count("webhook/add"); n != 1 {
-		t.Errorf("sent %d adds", n)
+	tests := []struct {
+		name      string
+		add, view func(cancel context.CancelFunc) httpmock.Responder
+		before    bool // cancel before calling Add
+		unknown   bool
+		wantAdds  int
+		wantIs    error
+	}{
+		{"cancelled while Add looks",
+			func(context.CancelFunc) httpmock.Responder { return raw(503, "text/plain", "", nil) },
+			func(cancel context.CancelFunc) httpmock.Responder { return cancelling(cancel, 0) }, false, true, 1, smtp2go.ErrServer},
+		{"cancelled while the add is under way",
+			func(cancel context.CancelFunc) httpmock.Responder { return cancelling(cancel, 0) }, nil, false, true, 1, nil},
+		{"cancelled before the add was sent",
+			func(context.CancelFunc) httpmock.Responder { return fixture(t, 200, "add_documented.json") }, nil, true, false, 0, nil},
 	}
-}
-
-// TestAddCancelledWhileUnderWay: a caller who gives up while the add is on
-// the wire does not know whether it was carried out either.
-func TestAddCancelledWhileUnderWay(t *testing.T) {
-	t.Parallel()
-	api := newMockAPI(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	api.on("webhook/add", func(req *http.Request) (*http.Response, error) {
-		cancel()
-		return nil, req.Context().Err()
-	})
-	_, err := api.client().Webhooks.Add(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/a"})
-	if !errors.Is(err, context.Canceled) || !errors.Is(err, smtp2go.ErrOutcomeUnknown) {
-		t.Errorf("error = %v, want context.Canceled and ErrOutcomeUnknown", err)
-	}
-	// Cancelled before it was sent: nothing can have been created.
-	_, err = api.client().Webhooks.Add(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/a"})
-	if !errors.Is(err, context.Canceled) || errors.Is(err, smtp2go.ErrOutcomeUnknown) {
-		t.Errorf("error = %v, want context.Canceled alone", err)
-	}
-	if n := api.count("webhook/add"); n != 1 {
-		t.Errorf("sent %d adds, want 1", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			api := newMockAPI(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			api.on("webhook/add", tt.add(cancel))
+			if tt.view != nil {
+				api.on("webhook/view", tt.view(cancel))
+			}
+			if tt.before {
+				cancel()
+			}
+			_, err := api.client().Webhooks.Add(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/a"})
+			if !errors.Is(err, context.Canceled) || errors.Is(err, smtp2go.ErrOutcomeUnknown) != tt.unknown || (tt.wantIs != nil && !errors.Is(err, tt.wantIs)) {
+				t.Errorf("error = %v; want context.Canceled, outcome unknown %t, and %v", err, tt.unknown, tt.wantIs)
+			}
+			if n := api.count("webhook/add"); n != tt.wantAdds {
+				t.Errorf("sent %d adds, want %d", n, tt.wantAdds)
+			}
+		})
 	}
 }

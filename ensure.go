@@ -40,8 +40,9 @@ type EnsureWebhookResponse struct {
 // an auth value reads "[redacted]" (or "" for none), a username that is an
 // API key "api-[redacted]".
 type FieldChange struct {
-	Field    string // the API's name for the setting, such as "events" or "auth_header_value"
-	Old, New string
+	Field string // the API's name for the setting, such as "events" or "auth_header_value"
+	Old   string // the setting before the edit
+	New   string // the setting the edit sent
 }
 
 // ErrDuplicateURL is returned by Ensure when several webhooks have the URL

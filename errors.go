@@ -48,8 +48,8 @@ type APIError struct {
 
 // FieldError is one entry of SMTP2GO's field_validation_errors.
 type FieldError struct {
-	Field   string `json:"fieldname"`
-	Message string `json:"message"`
+	Field   string `json:"fieldname"` // the API's name for the field, such as "url"
+	Message string `json:"message"`   // what SMTP2GO says is wrong with it
 }
 
 // Error returns one line: endpoint, status, code, message, field errors and

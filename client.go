@@ -109,11 +109,12 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 // named makes an invalid value of an environment variable name the variable.
 func named(variable string, opt Option) Option {
 	return func(c *Client) error {
+		err := opt(c)
 		var ve *ValidationError
-		if err := opt(c); errors.As(err, &ve) {
+		if errors.As(err, &ve) {
 			return invalid(variable, "%s", ve.Problem)
 		}
-		return nil
+		return err
 	}
 }
 
@@ -154,10 +155,8 @@ func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
 	if c.explicitBase == nil && c.region == "" {
 		c.explicitBase, c.region = envBase, envRegion
 	}
-	switch {
-	case c.explicitBase != nil:
-		c.baseURL = c.explicitBase
-	default:
+	c.baseURL = c.explicitBase
+	if c.baseURL == nil {
 		c.baseURL, _ = url.Parse(c.region.BaseURL()) // "" is RegionGlobal
 	}
 	timeout := c.timeout

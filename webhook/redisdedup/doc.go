@@ -1,0 +1,35 @@
+// Package redisdedup is a [webhook.Deduplicator] on Redis, for receivers that
+// run as several replicas: every replica's handler shares one Redis, so that
+// an event SMTP2GO delivers again, to any replica, is processed once.
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379", ContextTimeoutEnabled: true})
+//	h := webhook.NewHandler(record, webhook.WithDeduplicator(redisdedup.New(rdb)))
+//	http.Handle("/smtp2go", h)
+//
+// Each event is one key, "smtp2go:webhook:" followed by its
+// [webhook.Event.DedupKey]; every key expires (after the lease while
+// claimed, after the TTL once done), so nothing needs cleaning up. A
+// delivery costs two round trips: Claim, then Complete or Release. Any
+// [redis.UniversalClient] works: a single server, Sentinel, or Cluster,
+// where one key per event needs no hash tags.
+//
+// What it guarantees is what [webhook.Deduplicator] says, as long as Redis
+// keeps what it acknowledged: no event is lost, and none is processed twice
+// unless its holder died or outran its lease after its side effects. While
+// Redis cannot be reached, deliveries are answered 500 and SMTP2GO delivers
+// them again later. Redis that restarts without persistence, or a failover
+// to a replica that had not received the latest writes, forgets recent
+// claims and completions: events that SMTP2GO then delivers again may be
+// processed twice (never lost). Turn persistence on (appendonly yes) where
+// that matters; a failover under Redis's asynchronous replication keeps
+// that risk.
+//
+// Give the client ContextTimeoutEnabled: true, so that the handler's
+// deadline on each store call (5 seconds) bounds it. Without it, go-redis
+// ignores context deadlines while it waits on the network, and bounds a
+// call by its own ReadTimeout and WriteTimeout (3 seconds each by default)
+// and retries; a cancelled context still fails a call before it starts.
+// With go-redis's default retries (MaxRetries, DialerRetries), a call to a
+// Redis that refuses connections fails after about two seconds; lower them
+// for quicker 500s.
+package redisdedup

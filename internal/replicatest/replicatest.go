@@ -446,10 +446,15 @@ func (r *run) result(elapsed time.Duration) *Result {
 			res.Twice++
 		}
 	}
-	slices.Sort(r.latencies)
-	if n := len(r.latencies); n > 0 {
-		res.P50 = r.latencies[n/2]
-		res.P99 = r.latencies[min(n-1, n*99/100)]
+	// The killed replica's handlers, released by stop, may still be
+	// recording their latency.
+	r.mu.Lock()
+	latencies := slices.Clone(r.latencies)
+	r.mu.Unlock()
+	slices.Sort(latencies)
+	if n := len(latencies); n > 0 {
+		res.P50 = latencies[n/2]
+		res.P99 = latencies[min(n-1, n*99/100)]
 	}
 	return res
 }

@@ -126,18 +126,7 @@ func testInProgressUntilLeasePasses(t *testing.T, newStore func(*testing.T, time
 		s := store{t, newStore(t, longTTL)}
 		start := time.Now() // the lease cannot end before start+lease
 		s.claim(key, "A", lease, webhook.Claimed)
-		checked := 0
-		for i := 0; ; i++ {
-			state := s.claimState(key, fmt.Sprint("probe-", i), longLease)
-			if time.Since(start) >= lease*9/10 {
-				return checked // too close to the end to tell
-			}
-			if state != webhook.InProgress {
-				t.Fatalf("Claim by another token %v into a lease of %v: %v, want %v", time.Since(start), lease, state, webhook.InProgress)
-			}
-			checked++
-			time.Sleep(lease / 10) // let the store's clock move on
-		}
+		return s.holds(start, lease, webhook.InProgress)
 	})
 }
 
@@ -170,18 +159,7 @@ func testDoneUntilTTL(t *testing.T, newStore func(*testing.T, time.Duration) web
 		s.claim(key, "A", longLease, webhook.Claimed)
 		start := time.Now() // Done cannot end before start+ttl
 		s.complete(key, "A")
-		checked := 0
-		for i := 0; ; i++ {
-			state := s.claimState(key, fmt.Sprint("probe-", i), longLease)
-			if time.Since(start) >= ttl*9/10 {
-				return checked
-			}
-			if state != webhook.Done {
-				t.Fatalf("Claim %v after Complete, with a TTL of %v: %v, want %v", time.Since(start), ttl, state, webhook.Done)
-			}
-			checked++
-			time.Sleep(ttl / 10)
-		}
+		return s.holds(start, ttl, webhook.Done)
 	})
 }
 
@@ -259,6 +237,23 @@ func (s store) release(key, token string) {
 	s.t.Helper()
 	if err := s.d.Release(context.Background(), key, token); err != nil {
 		s.t.Fatalf("Release(%q, %q): %v", key, token, err)
+	}
+}
+
+// holds claims key with new tokens, time and again, until nearly d has
+// passed since start, and checks that each claim made within d is answered
+// want. It returns how many it checked.
+func (s store) holds(start time.Time, d time.Duration, want webhook.ClaimState) int {
+	s.t.Helper()
+	for i := 0; ; i++ {
+		state := s.claimState(key, fmt.Sprint("probe-", i), longLease)
+		if time.Since(start) >= d*9/10 {
+			return i // too close to the end to tell
+		}
+		if state != want {
+			s.t.Fatalf("Claim by another token %v into %v: %v, want %v", time.Since(start), d, state, want)
+		}
+		time.Sleep(d / 10) // let the store's clock move on
 	}
 }
 

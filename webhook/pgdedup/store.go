@@ -186,14 +186,16 @@ func (s *Store) CreateTable(ctx context.Context) error {
 	sql := `SELECT pg_advisory_xact_lock(hashtext('github.com/relaykit/smtp2go/webhook/pgdedup'));
 ` + s.sql.create
 	if _, err := s.db.Exec(ctx, sql); err != nil {
-		return fmt.Errorf("pgdedup: create table %s: %w", s.name, err)
+		return fmt.Errorf("pgdedup: create table: %q: %w", s.name, err)
 	}
 	return nil
 }
 
 // Claim takes key for token for lease, as [webhook.Deduplicator] says, in one
 // statement: it inserts the claim, or takes over a row whose claim or Done
-// has expired, and otherwise reads what holds the key. A lease of zero or
+// has expired, and otherwise reads what holds the key. Like Complete and
+// Release, it is sent again, twice at most, when it fails for want of a
+// connection. A lease of zero or
 // less is [webhook.DefaultLease]. A claim already held by token is answered
 // Claimed again.
 func (s *Store) Claim(ctx context.Context, key, token string, lease time.Duration) (webhook.ClaimState, error) {
@@ -207,12 +209,16 @@ func (s *Store) Claim(ctx context.Context, key, token string, lease time.Duratio
 		lease = webhook.DefaultLease
 	}
 	var answer int
-	err := s.db.QueryRow(ctx, s.sql.claim, key, token, microseconds(lease)).Scan(&answer)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return webhook.InProgress, nil
-	case err != nil:
-		return 0, s.fail("claim", err)
+	err := s.retry(ctx, "claim", func() error {
+		err := s.db.QueryRow(ctx, s.sql.claim, key, token, microseconds(lease)).Scan(&answer)
+		if errors.Is(err, pgx.ErrNoRows) {
+			answer = 1
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return 0, err
 	}
 	switch answer {
 	case 0:
@@ -230,10 +236,10 @@ func (s *Store) Complete(ctx context.Context, key, token string) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	if _, err := s.db.Exec(ctx, s.sql.complete, key, token, microseconds(s.ttl)); err != nil {
-		return s.fail("complete", err)
-	}
-	return nil
+	return s.retry(ctx, "complete", func() error {
+		_, err := s.db.Exec(ctx, s.sql.complete, key, token, microseconds(s.ttl))
+		return err
+	})
 }
 
 // Release drops key's claim if token still holds it, in one statement; a
@@ -242,10 +248,38 @@ func (s *Store) Release(ctx context.Context, key, token string) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	if _, err := s.db.Exec(ctx, s.sql.release, key, token); err != nil {
-		return s.fail("release", err)
+	return s.retry(ctx, "release", func() error {
+		_, err := s.db.Exec(ctx, s.sql.release, key, token)
+		return err
+	})
+}
+
+// retryWaits are the waits before a statement is sent again after it failed
+// for want of a connection: after PostgreSQL restarts, or a failover, every
+// connection a pool holds is broken, and each would otherwise fail one
+// delivery. Every statement of a delivery may be sent twice: Complete and
+// Release do the same again, and a Claim sent again with its token is
+// answered Claimed.
+var retryWaits = []time.Duration{25 * time.Millisecond, 100 * time.Millisecond}
+
+// retry runs statement, again after each of retryWaits while it fails for
+// want of a connection and ctx has not ended, and wraps its last error.
+func (s *Store) retry(ctx context.Context, op string, statement func() error) error {
+	for i := 0; ; i++ {
+		err := statement()
+		var pgErr *pgconn.PgError
+		if err == nil {
+			return nil
+		}
+		if i == len(retryWaits) || errors.As(err, &pgErr) || ctx.Err() != nil {
+			return s.fail(op, err) // the database answered, or time is up
+		}
+		select {
+		case <-time.After(retryWaits[i]):
+		case <-ctx.Done():
+			return s.fail(op, err)
+		}
 	}
-	return nil
 }
 
 // DeleteExpired deletes the rows whose claim or Done has expired, in batches

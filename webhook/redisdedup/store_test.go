@@ -2,7 +2,6 @@ package redisdedup_test
 
 import (
 	"context"
-	"errors"
 	"net"
 	"os"
 	"strings"
@@ -56,21 +55,26 @@ func newClient(t testing.TB, addr string, dial func(context.Context, string, str
 	return rdb
 }
 
-// newStore is a Store on the test server under a prefix of t's own, whose
-// keys are deleted when t ends.
+// newStore is a Store on the test server under a prefix of t's own.
 func newStore(t testing.TB, rdb redis.UniversalClient, opts ...redisdedup.Option) (*redisdedup.Store, string) {
+	t.Helper()
+	prefix := newPrefix(t, rdb)
+	return redisdedup.New(rdb, append([]redisdedup.Option{redisdedup.WithPrefix(prefix)}, opts...)...), prefix
+}
+
+// newPrefix returns a key prefix of t's own, whose keys are deleted through
+// rdb when t ends.
+func newPrefix(t testing.TB, rdb redis.UniversalClient) string {
 	t.Helper()
 	prefix := storetest.RandomName("smtp2go-test:") + ":"
 	t.Cleanup(func() {
-		ctx := context.Background()
-		keys := scan(t, rdb, prefix)
-		if len(keys) > 0 {
-			if err := rdb.Del(ctx, keys...).Err(); err != nil {
+		if keys := scan(t, rdb, prefix); len(keys) > 0 {
+			if err := rdb.Del(context.Background(), keys...).Err(); err != nil {
 				t.Errorf("deleting the test's keys: %v", err)
 			}
 		}
 	})
-	return redisdedup.New(rdb, append([]redisdedup.Option{redisdedup.WithPrefix(prefix)}, opts...)...), prefix
+	return prefix
 }
 
 func scan(t testing.TB, rdb redis.UniversalClient, prefix string) []string {
@@ -142,15 +146,7 @@ func TestEveryKeyExpires(t *testing.T) {
 func TestClaimRetriedWithSameToken(t *testing.T) {
 	t.Parallel()
 	store, _ := newStore(t, newClient(t, "", nil))
-	ctx := context.Background()
-	for range 2 {
-		if s, err := store.Claim(ctx, "k", "tok", time.Minute); err != nil || s != webhook.Claimed {
-			t.Fatalf("Claim = %v, %v; want claimed both times", s, err)
-		}
-	}
-	if s, _ := store.Claim(ctx, "k", "other", time.Minute); s != webhook.InProgress {
-		t.Errorf("another token: %v", s)
-	}
+	storetest.ClaimAgainWithSameToken(t, store)
 }
 
 // TestTokenCannotPoseAsDone: a token spelled like the stored mark of a done
@@ -220,30 +216,7 @@ func TestUnreachableFailsFast(t *testing.T) {
 	const password = "pa55-not-in-errors"
 	rdb := redis.NewClient(&redis.Options{Addr: closedAddr(t), Password: password, ContextTimeoutEnabled: true})
 	defer rdb.Close()
-	store := redisdedup.New(rdb)
-	calls := map[string]func(context.Context) error{
-		"Claim": func(ctx context.Context) error {
-			_, err := store.Claim(ctx, "k", "t", time.Minute)
-			return err
-		},
-		"Complete": func(ctx context.Context) error { return store.Complete(ctx, "k", "t") },
-		"Release":  func(ctx context.Context) error { return store.Release(ctx, "k", "t") },
-	}
-	for name, call := range calls {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		start := time.Now()
-		err := call(ctx)
-		cancel()
-		if err == nil {
-			t.Fatalf("%s on a closed port: no error", name)
-		}
-		if d := time.Since(start); d > 3*time.Second {
-			t.Errorf("%s took %v, beyond its 2 s deadline", name, d)
-		}
-		if !strings.Contains(err.Error(), "redisdedup: "+strings.ToLower(name)) || strings.Contains(err.Error(), password) {
-			t.Errorf("%s error %q: want one that names the call and not the password", name, err)
-		}
-	}
+	storetest.Unreachable(t, redisdedup.New(rdb), "redisdedup", password, nil)
 }
 
 // TestStalledServerBoundedByContext: a server that accepts but never answers
@@ -253,27 +226,7 @@ func TestStalledServerBoundedByContext(t *testing.T) {
 	t.Parallel()
 	proxy := storetest.NewProxy(t, options(t).Addr)
 	store, _ := newStore(t, newClient(t, proxy.Addr(), nil))
-	proxy.Stall()
-	for _, call := range []func(context.Context) error{
-		func(ctx context.Context) error { _, err := store.Claim(ctx, "k", "t", time.Minute); return err },
-		func(ctx context.Context) error { return store.Complete(ctx, "k", "t") },
-		func(ctx context.Context) error { return store.Release(ctx, "k", "t") },
-	} {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		start := time.Now()
-		err := call(ctx)
-		cancel()
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("stalled server: error %v, want the deadline's", err)
-		}
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("stalled server: the call took %v with a 200 ms deadline", d)
-		}
-	}
-	proxy.Restore()
-	if s, err := store.Claim(context.Background(), "after", "t", time.Minute); err != nil || s != webhook.Claimed {
-		t.Errorf("after the stall: %v, %v", s, err)
-	}
+	storetest.Stalled(t, store, proxy)
 }
 
 // TestOutage runs the real handler while the connection to Redis is cut for
@@ -283,6 +236,22 @@ func TestOutage(t *testing.T) {
 	proxy := storetest.NewProxy(t, options(t).Addr)
 	store, _ := newStore(t, newClient(t, proxy.Addr(), nil))
 	storetest.Outage(t, store, proxy)
+}
+
+// TestReplicas: three replicas, each with its own client, share the store
+// under repeats, failures, slow failures, a killed replica and a moment
+// without Redis: nothing lost, nothing processed twice but after the killed
+// replica's side effects.
+func TestReplicas(t *testing.T) {
+	t.Parallel()
+	proxy := storetest.NewProxy(t, options(t).Addr)
+	prefix := newPrefix(t, newClient(t, "", nil))
+	storetest.Replicas(t, "Redis", proxy, func(int) (webhook.Deduplicator, func()) {
+		opt := options(t)
+		opt.Addr = proxy.Addr()
+		rdb := redis.NewClient(opt)
+		return redisdedup.New(rdb, redisdedup.WithPrefix(prefix)), func() { rdb.Close() }
+	})
 }
 
 // BenchmarkHandlerRedis is the handler with a Store, beside

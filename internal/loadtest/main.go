@@ -4,6 +4,7 @@
 //
 //	go run ./internal/loadtest                      # both scenarios, full size
 //	go run ./internal/loadtest -scenario receiver -deliveries 20000 -replicas 3 -senders 50
+//	go run ./internal/loadtest -scenario receiver -store redis      # or postgres: the replicas share a real store
 //	go run ./internal/loadtest -scenario client -calls 1000 -workers 20
 //	go run ./internal/loadtest -scenario pods -pods 2,5,20 -rounds 100
 //
@@ -35,6 +36,9 @@ func main() {
 	flag.BoolVar(&rc.Kill, "kill", true, "receiver: kill one replica mid-run (its callbacks hang, its server closes)")
 	flag.DurationVar(&rc.SenderTimeout, "sender-timeout", 200*time.Millisecond, "receiver: how long the sender waits for an answer (SMTP2GO: 10s)")
 	flag.DurationVar(&rc.Lease, "lease", time.Second, "receiver: the handlers' lease")
+	flag.StringVar(&rc.Store.Kind, "store", "memory", "receiver: the store the replicas share: memory, redis or postgres")
+	flag.StringVar(&rc.Store.RedisURL, "redis-url", envOr("SMTP2GO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "receiver: the Redis of -store redis (default from SMTP2GO_TEST_REDIS_URL)")
+	flag.StringVar(&rc.Store.PostgresURL, "postgres-url", envOr("SMTP2GO_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "receiver: the PostgreSQL of -store postgres (default from SMTP2GO_TEST_POSTGRES_URL)")
 	flag.IntVar(&cc.Calls, "calls", 1000, "client: Ensure calls")
 	flag.IntVar(&cc.Workers, "workers", 20, "client: concurrent callers")
 	flag.IntVar(&cc.Webhooks, "webhooks", 8, "client: distinct webhooks ensured")
@@ -113,4 +117,12 @@ func parseCounts(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// envOr returns the environment variable name, or def if it is not set.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/relaykit/smtp2go/internal/storetest"
 )
 
 // TestScenariosSmall runs both scenarios at a tenth of their size, so that go
@@ -18,7 +21,7 @@ func TestScenariosSmall(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	rc := receiverConfig{Deliveries: 2000, RepeatRate: 0.10, Replicas: 3, Senders: 20, FailRate: 0.05, SlowRate: 0.02,
-		Kill: true, SenderTimeout: 100 * time.Millisecond, Lease: 500 * time.Millisecond}
+		Kill: true, SenderTimeout: 100 * time.Millisecond, Lease: 500 * time.Millisecond, Store: storeConfig{Kind: "memory"}}
 	cc := clientConfig{Calls: 100, Workers: 10, Webhooks: 8, FaultRate: 0.10}
 	if err := run(ctx, io.Discard, "receiver", rc, cc, nil); err != nil {
 		t.Fatal(err)
@@ -54,5 +57,33 @@ func TestManyPods(t *testing.T) {
 				t.Error(err)
 			}
 		})
+	}
+}
+
+// TestReceiverOnRealStores runs the receiver scenario, small, with the
+// replicas sharing Redis, then PostgreSQL, as -store does.
+func TestReceiverOnRealStores(t *testing.T) {
+	for _, sc := range []struct{ kind, env, example string }{
+		{"redis", "SMTP2GO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"},
+		{"postgres", "SMTP2GO_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"},
+	} {
+		t.Run(sc.kind, func(t *testing.T) {
+			url := storetest.URL(t, sc.env, sc.example)
+			rc := receiverConfig{Deliveries: 1000, RepeatRate: 0.10, Replicas: 3, Senders: 20, FailRate: 0.05, SlowRate: 0.02,
+				Kill: true, SenderTimeout: 500 * time.Millisecond, Lease: 2 * time.Second,
+				Store: storeConfig{Kind: sc.kind, RedisURL: url, PostgresURL: url}}
+			var out strings.Builder
+			err := run(t.Context(), &out, "receiver", rc, clientConfig{}, nil)
+			t.Log(strings.TrimSpace(out.String()))
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestUnknownStore(t *testing.T) {
+	if err := run(t.Context(), io.Discard, "receiver", receiverConfig{Store: storeConfig{Kind: "mongo"}}, clientConfig{}, nil); err == nil {
+		t.Error("an unknown store: no error")
 	}
 }

@@ -21,6 +21,7 @@ type receiverConfig struct {
 	Kill          bool
 	SenderTimeout time.Duration
 	Lease         time.Duration
+	Store         storeConfig // the store the replicas share
 }
 
 // replicas turns the scenario's sizes into a run of the shared harness.
@@ -34,15 +35,20 @@ func (c receiverConfig) replicas(newStore func(int) (webhook.Deduplicator, func(
 	}
 }
 
-// runReceiver runs the scenario with one MemoryDeduplicator shared by every
-// replica, standing for a store they share, prints the figures and checks
-// that nothing was lost or processed twice.
+// runReceiver runs the scenario with the replicas sharing the store
+// cfg.Store says (a MemoryDeduplicator standing for a store they share, Redis or
+// PostgreSQL), prints the figures and checks that nothing was lost or
+// processed twice.
 func runReceiver(ctx context.Context, w io.Writer, cfg receiverConfig) error {
-	shared := webhook.NewMemoryDeduplicator(0, 0)
-	res, err := replicatest.Run(ctx, cfg.replicas(func(int) (webhook.Deduplicator, func()) { return shared, func() {} }))
+	store, err := openStore(ctx, cfg.Store)
 	if err != nil {
 		return err
 	}
-	res.Print(w, "shared MemoryDeduplicator")
+	defer store.cleanup()
+	res, err := replicatest.Run(ctx, cfg.replicas(store.newStore))
+	if err != nil {
+		return err
+	}
+	res.Print(w, store.name)
 	return res.Check()
 }

@@ -17,7 +17,9 @@
 // keeps what it acknowledged: no event is lost, and none is processed twice
 // unless its holder died or outran its lease after its side effects. While
 // Redis cannot be reached, deliveries are answered 500 and SMTP2GO delivers
-// them again later. Redis that restarts without persistence, or a failover
+// them again later; a callback that finished just as Redis went away is
+// answered 200 without Done recorded (the handler logs it), so a repeat of
+// its event after the lease is processed again. Redis that restarts without persistence, or a failover
 // to a replica that had not received the latest writes, forgets recent
 // claims and completions: events that SMTP2GO then delivers again may be
 // processed twice (never lost). Turn persistence on (appendonly yes) where

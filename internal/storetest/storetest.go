@@ -39,6 +39,19 @@ func RandomName(prefix string) string {
 	return prefix + strings.ToLower(rand.Text()[:12])
 }
 
+// ClosedAddr returns a loopback address where nothing listens: a store
+// client pointed at it finds its server down.
+func ClosedAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
 // WriteCounter dials TCP connections that count their writes. For a client
 // that waits for each answer before it sends again on a connection, as
 // go-redis and pgx do outside pipelines and batches, each write is one round

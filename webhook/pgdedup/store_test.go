@@ -353,7 +353,7 @@ func TestRefusals(t *testing.T) {
 			t.Errorf("%s: DeleteExpired without error", name)
 		}
 	}
-	pool, err := pgxpool.New(ctx, "postgres://nobody@"+closedAddr(t)+"/none")
+	pool, err := pgxpool.New(ctx, "postgres://nobody@"+storetest.ClosedAddr(t)+"/none")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,23 +363,12 @@ func TestRefusals(t *testing.T) {
 	}
 }
 
-// closedAddr is a loopback address where nothing listens.
-func closedAddr(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // TestUnreachableFailsFast: a server that refuses connections fails each
 // call at once, with an error that names the problem and not the password.
 func TestUnreachableFailsFast(t *testing.T) {
 	t.Parallel()
 	const password = "pa55-not-in-errors"
-	pool, err := pgxpool.New(context.Background(), "postgres://postgres:"+password+"@"+closedAddr(t)+"/test?sslmode=disable")
+	pool, err := pgxpool.New(context.Background(), "postgres://postgres:"+password+"@"+storetest.ClosedAddr(t)+"/test?sslmode=disable")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -186,7 +186,7 @@ func TestRefusals(t *testing.T) {
 		}
 	}
 	// A client that was never connected: the token is checked first.
-	rdb := redis.NewClient(&redis.Options{Addr: closedAddr(t)})
+	rdb := redis.NewClient(&redis.Options{Addr: storetest.ClosedAddr(t)})
 	defer rdb.Close()
 	store := redisdedup.New(rdb, nil)
 	if _, err := store.Claim(ctx, "k", "", time.Minute); err == nil {
@@ -197,24 +197,13 @@ func TestRefusals(t *testing.T) {
 	}
 }
 
-// closedAddr is a loopback address where nothing listens.
-func closedAddr(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // TestUnreachableFailsFast: a server that refuses connections fails each
 // call within the context's deadline, with an error that names the problem
 // and not the password.
 func TestUnreachableFailsFast(t *testing.T) {
 	t.Parallel()
 	const password = "pa55-not-in-errors"
-	rdb := redis.NewClient(&redis.Options{Addr: closedAddr(t), Password: password, ContextTimeoutEnabled: true})
+	rdb := redis.NewClient(&redis.Options{Addr: storetest.ClosedAddr(t), Password: password, ContextTimeoutEnabled: true})
 	defer rdb.Close()
 	storetest.Unreachable(t, redisdedup.New(rdb), "redisdedup", password, nil)
 }

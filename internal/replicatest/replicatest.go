@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -70,8 +71,12 @@ type Result struct {
 	Lost            int // events whose side effects never took place
 	Once            int // events processed exactly once
 	TwiceAfterDeath int // events processed again after a killed holder had done their side effects
-	Twice           int // events processed more than once for any other reason: a bug
-	Hung            int // callbacks that hung in the killed replica
+	// TwiceAfterLostCompletion counts events processed again after a
+	// holder whose Complete failed (the store away) or came after its lease
+	// had ended: the handler answered 200 without Done recorded in time.
+	TwiceAfterLostCompletion int
+	Twice                    int // events processed more than once for any other reason: a bug
+	Hung                     int // callbacks that hung in the killed replica
 
 	Elapsed time.Duration
 	P50     time.Duration // handler latency (ServeHTTP) over every request answered
@@ -95,14 +100,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 1000
 	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = webhook.DefaultLease
+	}
 	r := &run{
-		cfg:      cfg,
-		effects:  make([]atomic.Int32, cfg.Events),
-		attempts: make([]atomic.Int32, cfg.Events),
-		zombie:   make([]atomic.Bool, cfg.Events),
-		dead:     make(chan struct{}),
-		release:  make(chan struct{}),
-		statuses: map[int]int{},
+		cfg:            cfg,
+		effects:        make([]atomic.Int32, cfg.Events),
+		attempts:       make([]atomic.Int32, cfg.Events),
+		zombie:         make([]atomic.Bool, cfg.Events),
+		lostCompletion: make([]atomic.Bool, cfg.Events),
+		dead:           make(chan struct{}),
+		release:        make(chan struct{}),
+		statuses:       map[int]int{},
 	}
 	r.failing = pick(cfg.Events, cfg.FailRate, 1)
 	r.slow = pick(cfg.Events, cfg.SlowRate, 2)
@@ -156,8 +165,8 @@ func (res *Result) Print(w io.Writer, store string) {
 		100*c.FailRate, 100*c.SlowRate, c.SenderTimeout, c.Kill)
 	fmt.Fprintf(w, "  requests %d in %s (%.0f deliveries/s); answers %v\n",
 		res.Requests, res.Elapsed.Round(time.Millisecond), float64(res.Deliveries)/res.Elapsed.Seconds(), res.Statuses)
-	fmt.Fprintf(w, "  events lost %d, once %d, twice after a killed holder's side effects %d, twice otherwise %d; callbacks hung in the killed replica %d\n",
-		res.Lost, res.Once, res.TwiceAfterDeath, res.Twice, res.Hung)
+	fmt.Fprintf(w, "  events lost %d, once %d, twice after a killed holder's side effects %d, twice after a completion lost or late %d, twice otherwise %d; callbacks hung in the killed replica %d\n",
+		res.Lost, res.Once, res.TwiceAfterDeath, res.TwiceAfterLostCompletion, res.Twice, res.Hung)
 	fmt.Fprintf(w, "  handler latency p50 %s, p99 %s\n", res.P50.Round(time.Microsecond), res.P99.Round(time.Microsecond))
 }
 
@@ -179,6 +188,7 @@ type run struct {
 	effects                []atomic.Int32 // side effects done, per event
 	attempts               []atomic.Int32 // callbacks started, per event
 	zombie                 []atomic.Bool  // a killed holder did this event's side effects
+	lostCompletion         []atomic.Bool  // a holder's Complete failed or came after its lease
 	victim                 int            // the replica killed, or -1
 	dying                  atomic.Bool    // the victim's callbacks hang from now on
 	hung                   atomic.Int32
@@ -205,7 +215,7 @@ func (r *run) start() error {
 		r.closers = append(r.closers, sync.OnceFunc(closeStore))
 		h := webhook.NewHandler(r.callback(i),
 			webhook.WithBasicAuth(user, pass),
-			webhook.WithDeduplicator(store),
+			webhook.WithDeduplicator(&audited{Deduplicator: store, run: r}),
 			webhook.WithLease(r.cfg.Lease))
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -420,6 +430,43 @@ func eventBody(i int) string {
 	}.Encode()
 }
 
+// audited is a replica's store, watched for completions that failed or came
+// after the holder's lease: either lets a later delivery process the event
+// again, as the contract allows.
+type audited struct {
+	webhook.Deduplicator
+	run    *run
+	claims sync.Map // key and token -> when the Claim began
+}
+
+func (a *audited) Claim(ctx context.Context, key, token string, lease time.Duration) (webhook.ClaimState, error) {
+	start := time.Now()
+	state, err := a.Deduplicator.Claim(ctx, key, token, lease)
+	if err == nil && state == webhook.Claimed {
+		a.claims.Store(key+" "+token, start)
+	}
+	return state, err
+}
+
+func (a *audited) Complete(ctx context.Context, key, token string) error {
+	err := a.Deduplicator.Complete(ctx, key, token)
+	// The store's lease began after start: a Complete later than start plus
+	// the lease may, by a round trip, still be within it, and is counted
+	// as late all the same.
+	start, ok := a.claims.LoadAndDelete(key + " " + token)
+	if err != nil || !ok || time.Since(start.(time.Time)) > a.run.cfg.Lease {
+		if i, perr := strconv.ParseInt(key, 16, 64); perr == nil && i >= 1 && int(i) <= len(a.run.lostCompletion) {
+			a.run.lostCompletion[i-1].Store(true)
+		}
+	}
+	return err
+}
+
+func (a *audited) Release(ctx context.Context, key, token string) error {
+	a.claims.Delete(key + " " + token)
+	return a.Deduplicator.Release(ctx, key, token)
+}
+
 // eventIndex recovers the index the run gave an event, or -1.
 func eventIndex(ev *webhook.Event) int {
 	var i int
@@ -442,6 +489,8 @@ func (r *run) result(elapsed time.Duration) *Result {
 			res.Once++
 		case n == 2 && r.zombie[i].Load():
 			res.TwiceAfterDeath++
+		case n == 2 && r.lostCompletion[i].Load():
+			res.TwiceAfterLostCompletion++
 		default:
 			res.Twice++
 		}

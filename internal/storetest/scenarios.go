@@ -30,22 +30,6 @@ func calls(store webhook.Deduplicator) map[string]func(context.Context) error {
 	}
 }
 
-// ClaimAgainWithSameToken checks that a claim held by a token is answered
-// Claimed again to the same token, and InProgress to another: a call sent
-// again after its answer was lost still gets its claim.
-func ClaimAgainWithSameToken(t *testing.T, store webhook.Deduplicator) {
-	t.Helper()
-	ctx := context.Background()
-	for range 2 {
-		if s, err := store.Claim(ctx, "storetest-event", "storetest-token", time.Minute); err != nil || s != webhook.Claimed {
-			t.Fatalf("Claim = %v, %v; want claimed both times", s, err)
-		}
-	}
-	if s, err := store.Claim(ctx, "storetest-event", "another-token", time.Minute); err != nil || s != webhook.InProgress {
-		t.Errorf("Claim by another token = %v, %v; want in progress", s, err)
-	}
-}
-
 // Unreachable checks that every call of store, whose server refuses
 // connections, fails within a 2-second deadline, with an error that starts
 // with pkg (as "redisdedup") and the call's name and does not contain
@@ -104,24 +88,13 @@ func Stalled(t *testing.T, store webhook.Deduplicator, p *Proxy) {
 // repeats (some at once on different replicas), failing and slow callbacks,
 // one replica killed, and, mid-run, every connection through p cut for a
 // moment. It fails t if an event was lost, or processed twice other than as
-// the contract allows: after the killed replica's side effects, or after a
-// holder that may have outrun its lease (its Complete returned more than the
-// lease after its Claim began: on a loaded machine, a claim can wait that
-// long for a connection) or whose Complete failed (the store away, or the
-// killed replica's client closed), so that the handler answered 200 without
-// Done recorded.
+// the contract allows (see replicatest.Result).
 func Replicas(t *testing.T, name string, p *Proxy, newStore func(replica int) (webhook.Deduplicator, func())) {
 	t.Helper()
-	const lease = time.Second
-	var late holders
 	res, err := replicatest.Run(t.Context(), replicatest.Config{
 		Replicas: 3, Events: 600, RepeatRate: 0.10, FailRate: 0.05, SlowRate: 0.02, Kill: true,
 		Senders: 30, SenderTimeout: 200 * time.Millisecond, RetryWait: 10 * time.Millisecond,
-		Lease: lease,
-		NewStore: func(replica int) (webhook.Deduplicator, func()) {
-			store, closeStore := newStore(replica)
-			return &holder{Deduplicator: store, lease: lease, late: &late}, closeStore
-		},
+		Lease: time.Second, NewStore: newStore,
 		MidRun: func(ctx context.Context) {
 			p.Cut()
 			defer p.Restore()
@@ -137,62 +110,12 @@ func Replicas(t *testing.T, name string, p *Proxy, newStore func(replica int) (w
 	var out strings.Builder
 	res.Print(&out, name)
 	t.Log(strings.TrimSpace(out.String()))
-	// Each such holder explains at most one event processed twice.
-	explained := min(res.Twice, late.count())
-	t.Logf("%d holders failed to complete or may have outrun their lease; %d events processed twice after one did", late.count(), explained)
-	res.Twice -= explained
 	if err := res.Check(); err != nil {
 		t.Error(err)
 	}
 	if res.Statuses[http.StatusInternalServerError] == 0 || res.Hung == 0 {
 		t.Errorf("faults not exercised: %d callbacks hung, answers %v", res.Hung, res.Statuses)
 	}
-}
-
-// holders counts the holders whose claim may not have kept another from
-// processing their event: their Complete failed, or returned more than the
-// lease after their Claim began.
-type holders struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (h *holders) add() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.n++
-}
-
-func (h *holders) count() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.n
-}
-
-// holder is a replica's store, watched for late or failed completions.
-type holder struct {
-	webhook.Deduplicator
-	lease  time.Duration
-	late   *holders
-	claims sync.Map // key and token -> when the Claim began
-}
-
-func (h *holder) Claim(ctx context.Context, key, token string, lease time.Duration) (webhook.ClaimState, error) {
-	start := time.Now()
-	state, err := h.Deduplicator.Claim(ctx, key, token, lease)
-	if err == nil && state == webhook.Claimed {
-		h.claims.Store(key+" "+token, start)
-	}
-	return state, err
-}
-
-func (h *holder) Complete(ctx context.Context, key, token string) error {
-	err := h.Deduplicator.Complete(ctx, key, token)
-	start, ok := h.claims.LoadAndDelete(key + " " + token)
-	if err != nil || !ok || time.Since(start.(time.Time)) > h.lease {
-		h.late.add()
-	}
-	return err
 }
 
 // Outage delivers distinct events through webhook.NewHandler with store,

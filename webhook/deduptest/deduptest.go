@@ -56,6 +56,8 @@ const key = "deduptest-event"
 //
 //   - a claim holds a key against other tokens; keys are independent;
 //     Release lets the next delivery in; Complete makes the key Done;
+//   - the holder's own token claims its key again (a Claim sent again after
+//     its answer was lost);
 //   - of many goroutines claiming a key at once, exactly one holds it, on a
 //     new key and on one whose claim has expired;
 //   - a claim answers InProgress to others until its lease passes;
@@ -82,6 +84,7 @@ var cases = []struct {
 	run  func(t *testing.T, newStore func(*testing.T, time.Duration) webhook.Deduplicator)
 }{
 	{"Claim", testClaim},
+	{"ClaimAgainWithSameToken", testClaimAgainWithSameToken},
 	{"ConcurrentClaims", testConcurrentClaims},
 	{"InProgressUntilLeasePasses", testInProgressUntilLeasePasses},
 	{"ReclaimAfterLease", testReclaimAfterLease},
@@ -105,6 +108,13 @@ func testClaim(t *testing.T, newStore func(*testing.T, time.Duration) webhook.De
 	s.claim(other, "C", longLease, webhook.Claimed) // released: the next delivery is processed
 	s.release(other, "C")
 	s.release(other, "C") // releasing what is not held is no error
+}
+
+func testClaimAgainWithSameToken(t *testing.T, newStore func(*testing.T, time.Duration) webhook.Deduplicator) {
+	s := store{t, newStore(t, longTTL)}
+	s.claim(key, "A", longLease, webhook.Claimed)
+	s.claim(key, "A", longLease, webhook.Claimed) // a Claim sent again after its answer was lost
+	s.claim(key, "B", longLease, webhook.InProgress)
 }
 
 func testConcurrentClaims(t *testing.T, newStore func(*testing.T, time.Duration) webhook.Deduplicator) {

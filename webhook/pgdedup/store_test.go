@@ -168,13 +168,6 @@ func TestRows(t *testing.T) {
 }
 
 // TestClaimWithSameToken: a Claim sent again after a broken connection (see
-// TestBrokenConnectionsRetried) still gets its claim.
-func TestClaimWithSameToken(t *testing.T) {
-	t.Parallel()
-	store, _ := newStore(t, nil)
-	storetest.ClaimAgainWithSameToken(t, store)
-}
-
 // TestCreateTableConcurrently: every replica may create the table at
 // start-up, at once, and again later.
 func TestCreateTableConcurrently(t *testing.T) {

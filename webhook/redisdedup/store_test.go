@@ -142,13 +142,6 @@ func TestEveryKeyExpires(t *testing.T) {
 }
 
 // TestClaimRetriedWithSameToken: a Claim that go-redis sends again after
-// losing the first answer still gets its claim.
-func TestClaimRetriedWithSameToken(t *testing.T) {
-	t.Parallel()
-	store, _ := newStore(t, newClient(t, "", nil))
-	storetest.ClaimAgainWithSameToken(t, store)
-}
-
 // TestTokenCannotPoseAsDone: a token spelled like the stored mark of a done
 // event is still a claim.
 func TestTokenCannotPoseAsDone(t *testing.T) {

@@ -59,9 +59,11 @@ func (s ClaimState) String() string {
 // and a later redelivery is processed.
 //
 // This gives every event at least once, and never twice unless a holder died
-// or outran its lease after its side effects took place. No store can do
-// better without taking part in those side effects: to close even that gap,
-// make the callback's effects idempotent (keyed by [Event.DedupKey]).
+// or outran its lease after its side effects took place, or the store could
+// not record a completion (it was unreachable just then: the handler still
+// answers 200, since the work is done). No store can do better without taking
+// part in those side effects: to close even that gap, make the callback's
+// effects idempotent (keyed by [Event.DedupKey]).
 //
 // Implementations must be safe for concurrent use by many goroutines and
 // processes. Package [github.com/relaykit/smtp2go/webhook/deduptest] checks

@@ -22,7 +22,9 @@
 //
 // The guarantee: every event is processed at least once, and never twice
 // unless a holder died, or outran its lease, after its side effects took
-// place. Where even that matters, key the side effects by [Event.DedupKey].
+// place, or the store could not record the completion of an event (it was
+// unreachable just then). Where even that matters, key the side effects by
+// [Event.DedupKey].
 //
 // The default store is a [MemoryDeduplicator] of the handler's own, which is
 // enough for one replica. Replicas behind a load balancer must share one:

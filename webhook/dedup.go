@@ -73,7 +73,8 @@ type Deduplicator interface {
 	// Claim takes key for processing for at most lease, unless it is Done or
 	// claimed by another token whose lease has not expired. Atomic across
 	// every process that shares the store. The token that holds key claims
-	// it again (a Claim sent again after its answer was lost).
+	// it again, within the same lease (a Claim sent again after its answer
+	// was lost).
 	Claim(ctx context.Context, key, token string, lease time.Duration) (ClaimState, error)
 	// Complete marks key Done, remembered for the store's TTL (at least 48 h).
 	Complete(ctx context.Context, key, token string) error
@@ -154,9 +155,9 @@ func (d *MemoryDeduplicator) Claim(ctx context.Context, key, token string, lease
 		case "":
 			return Done, nil
 		case token: // the holder again: a Claim sent again after its answer was lost
-		default:
-			return InProgress, nil
+			return Claimed, nil
 		}
+		return InProgress, nil
 	}
 	d.put(key, token, now.Add(lease))
 	return Claimed, nil

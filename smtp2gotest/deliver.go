@@ -2,46 +2,38 @@ package smtp2gotest
 
 import (
 	"context"
-	"encoding/base64"
 	"net/http"
 	"time"
 
-	"github.com/relaykit/smtp2go/webhook"
-
 	"github.com/relaykit/smtp2go"
+	"github.com/relaykit/smtp2go/internal/fakesmtp2go"
+	"github.com/relaykit/smtp2go/webhook"
 )
 
 // DeliverOption configures [Deliver].
 type DeliverOption func(*deliverConfig)
 
-type deliverConfig struct {
-	format        smtp2go.OutputFormat
-	authorization string // the Authorization header; "" for none
-	headers       []string
-	hc            *http.Client
-	timeout       time.Duration
-}
+// deliverConfig is what the options set: the fake's own.
+type deliverConfig = fakesmtp2go.DeliverConfig
 
 // WithFormat sets the body's encoding: [smtp2go.OutputForm] (the default, as
 // for a webhook without an output_format) or [smtp2go.OutputJSON]. Another
 // format makes Deliver fail.
 func WithFormat(f smtp2go.OutputFormat) DeliverOption {
-	return func(c *deliverConfig) { c.format = f }
+	return func(c *deliverConfig) { c.Format = string(f) }
 }
 
 // WithBearerToken sends "Authorization: Bearer <token>", as a webhook whose
 // auth_header_type is bearer does. It replaces [WithBasicAuth].
 func WithBearerToken(token string) DeliverOption {
-	return func(c *deliverConfig) { c.authorization = "Bearer " + token }
+	return func(c *deliverConfig) { c.Authorization = "Bearer " + token }
 }
 
 // WithBasicAuth sends "Authorization: Basic <base64 of user:pass>", as a
 // webhook whose auth_header_type is basic does. It replaces
 // [WithBearerToken], and user:password@ in the URL.
 func WithBasicAuth(user, pass string) DeliverOption {
-	return func(c *deliverConfig) {
-		c.authorization = "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
-	}
+	return func(c *deliverConfig) { c.Authorization = fakesmtp2go.BasicAuthorization(user, pass) }
 }
 
 // WithHeaders adds custom headers, as a webhook's headers list does: each
@@ -51,14 +43,14 @@ func WithBasicAuth(user, pass string) DeliverOption {
 // sends. Subject and Message-Id are always sent. Given several times, the
 // names add up.
 func WithHeaders(names ...string) DeliverOption {
-	return func(c *deliverConfig) { c.headers = append(c.headers, names...) }
+	return func(c *deliverConfig) { c.Headers = append(c.Headers, names...) }
 }
 
 // WithHTTPClient sends the delivery with hc, such as the Client of an
 // httptest TLS server. By default Deliver uses a client of its own that
 // follows no redirects and keeps no connection. nil keeps the default.
 func WithHTTPClient(hc *http.Client) DeliverOption {
-	return func(c *deliverConfig) { c.hc = hc }
+	return func(c *deliverConfig) { c.HTTPClient = hc }
 }
 
 // WithTimeout sets how long Deliver waits for the response headers: 10
@@ -66,7 +58,7 @@ func WithHTTPClient(hc *http.Client) DeliverOption {
 func WithTimeout(d time.Duration) DeliverOption {
 	return func(c *deliverConfig) {
 		if d > 0 {
-			c.timeout = d
+			c.Timeout = d
 		}
 	}
 }
@@ -85,27 +77,12 @@ func WithTimeout(d time.Duration) DeliverOption {
 // transport error, no response headers within the timeout, ctx done); the
 // Delivery's Err is the same error then.
 func Deliver(ctx context.Context, url string, ev webhook.Event, opts ...DeliverOption) (Delivery, error) {
-	cfg := deliverConfig{format: smtp2go.OutputForm, timeout: defaultDeliveryTimeout}
+	var cfg deliverConfig
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&cfg)
 		}
 	}
-	id := ev.ID
-	if id == "" {
-		id = newEventID()
-	}
-	n, err := newNotification(url, &ev, id, cfg.format, cfg.authorization, cfg.headers, headersUnavailable)
-	if err != nil {
-		d := n.delivery(1)
-		d.Err = err
-		return d, err
-	}
-	hc := cfg.hc
-	if hc == nil {
-		hc = newDeliveryClient(false)
-		defer hc.CloseIdleConnections()
-	}
-	d := n.send(ctx, hc, cfg.timeout, 1)
-	return d, d.Err
+	d, err := fakesmtp2go.Deliver(ctx, url, ev, cfg)
+	return Delivery(d), err
 }

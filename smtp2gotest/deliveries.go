@@ -1,46 +1,13 @@
 package smtp2gotest
 
 import (
-	"bytes"
-	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/url"
-	"slices"
-	"sync"
 	"time"
 
-	"github.com/relaykit/smtp2go/webhook"
-
 	"github.com/relaykit/smtp2go"
+	"github.com/relaykit/smtp2go/internal/fakesmtp2go"
+	"github.com/relaykit/smtp2go/webhook"
 )
-
-// userAgent is the User-Agent of deliveries. SMTP2GO's own is not documented.
-const userAgent = "smtp2go-webhooks-fake/1"
-
-// Delivery defaults. SMTP2GO waits 10 seconds for response headers and
-// redelivers about 35 times over 48 hours; the fake keeps the timeout and
-// compresses the schedule to 5 redeliveries within milliseconds, so that
-// tests of redelivery run fast.
-const defaultDeliveryTimeout = 10 * time.Second
-
-var defaultRedeliveryWaits = []time.Duration{
-	1 * time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond, 8 * time.Millisecond, 16 * time.Millisecond,
-}
-
-// maxDrainBytes bounds how much of a response body is read before the
-// connection is closed: receivers answer with an empty body or a short text.
-const maxDrainBytes = 64 << 10
-
-// errServerClosed is the cause of emits interrupted by Server.Close.
-var errServerClosed = fmt.Errorf("smtp2gotest: %w", http.ErrServerClosed)
 
 // Delivery is one attempt at delivering an event to a webhook's URL, as
 // [Server.Emit], [Server.Deliveries] and [Deliver] report it.
@@ -61,126 +28,13 @@ type Delivery struct {
 // status, which is what stops SMTP2GO's redeliveries.
 func (d Delivery) OK() bool { return d.Status >= 200 && d.Status <= 299 }
 
-// notification is one event encoded for one target, sent as is on every
-// attempt.
-type notification struct {
-	target   string      // the URL requested, without userinfo
-	redacted string      // the URL for Delivery.URL
-	header   http.Header // Content-Type, User-Agent and Authorization
-	body     []byte
-	eventID  string
-	typ      smtp2go.EventType
-	format   smtp2go.OutputFormat
-}
-
-// newNotification encodes ev with the notification ID id for rawURL.
-// authorization is the value of the Authorization header; when it is "" and
-// rawURL holds user:password@, the header is Basic auth with those, as
-// SMTP2GO sends. The userinfo is never part of the URL requested.
-// headers and unavailable are as for encodeEvent.
-func newNotification(rawURL string, ev *webhook.Event, id string, format smtp2go.OutputFormat, authorization string, headers []string, unavailable string) (*notification, error) {
-	if format == "" {
-		format = smtp2go.OutputForm
-	}
-	n := &notification{redacted: smtp2go.RedactURL(rawURL), eventID: id, typ: ev.Type, format: format}
-	if ev.Type == "" {
-		return n, errors.New("smtp2gotest: the event has no Type")
-	}
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return n, fmt.Errorf("smtp2gotest: %q is not an absolute http or https URL", n.redacted)
-	}
-	if u.User != nil {
-		if authorization == "" {
-			pass, _ := u.User.Password()
-			authorization = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pass))
-		}
-		u.User = nil
-	}
-	n.target = u.String()
-	ct, body, err := encodeEvent(ev, id, format, headers, unavailable)
-	if err != nil {
-		return n, err
-	}
-	n.body = body
-	n.header = http.Header{"Content-Type": {ct}, "User-Agent": {userAgent}}
-	if authorization != "" {
-		n.header.Set("Authorization", authorization)
-	}
-	return n, nil
-}
-
-// delivery returns the record of an attempt at n, before it is made.
-func (n *notification) delivery(attempt int) Delivery {
-	return Delivery{URL: n.redacted, EventID: n.eventID, Type: n.typ, Format: n.format, Attempt: attempt, Time: time.Now()}
-}
-
-// send makes one attempt at delivering n with hc, waiting at most timeout
-// for the response headers (and for draining a short body after them).
-func (n *notification) send(ctx context.Context, hc *http.Client, timeout time.Duration, attempt int) Delivery {
-	d := n.delivery(attempt)
-	actx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, n.target, bytes.NewReader(n.body))
-	if err != nil {
-		d.Err = fmt.Errorf("smtp2gotest: building the request: %w", err)
-		return d
-	}
-	req.Header = n.header.Clone()
-	resp, err := hc.Do(req)
-	d.Latency = time.Since(d.Time)
-	if err != nil {
-		d.Err = n.describe(err, ctx, actx, timeout)
-		return d
-	}
-	d.Status = resp.StatusCode
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrainBytes))
-	_ = resp.Body.Close()
-	return d
-}
-
-// describe turns the error of a request into Delivery.Err: a timeout says so,
-// and the URL in the error is the redacted one.
-func (n *notification) describe(err error, ctx, actx context.Context, timeout time.Duration) error {
-	if ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("smtp2gotest: POST %s: no response within %v: %w", n.redacted, timeout, context.DeadlineExceeded)
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return &url.Error{Op: ue.Op, URL: n.redacted, Err: ue.Err}
-	}
-	return err
-}
-
-// newDeliveryClient returns the HTTP client deliveries are sent with: no
-// redirects followed (a 3xx answer is a failure, as any non-2xx), and no
-// connections kept unless keepAlive.
-func newDeliveryClient(keepAlive bool) *http.Client {
-	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		DisableKeepAlives:     !keepAlive,
-	}
-	return &http.Client{
-		Transport:     tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
-// newEventID returns 32 random hex digits, the shape of a notification's id.
-func newEventID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // Emit delivers ev, as SMTP2GO would, to every webhook of the main account
-// that subscribes to it. See [Server.EmitSubaccount].
+// that subscribes to it, and waits: it returns only when each delivery has
+// succeeded or has run out of redeliveries ([WithRedeliverySchedule]), so a
+// receiver that keeps failing makes it wait through the whole schedule. With
+// no webhook subscribed to ev it delivers nothing and returns no Delivery
+// and no error: check the result's length when a delivery is expected.
+// [Server.EmitSubaccount] says the rest.
 func (s *Server) Emit(ctx context.Context, ev webhook.Event) ([]Delivery, error) {
 	return s.EmitSubaccount(ctx, "", ev)
 }
@@ -213,137 +67,23 @@ func (s *Server) Emit(ctx context.Context, ev webhook.Event) ([]Delivery, error)
 // still running are abandoned, and the error is ctx's (or wraps
 // http.ErrServerClosed) beside the last attempts made so far.
 func (s *Server) EmitSubaccount(ctx context.Context, subaccountID string, ev webhook.Event) ([]Delivery, error) {
-	if ev.Type == "" {
-		return nil, errors.New("smtp2gotest: Emit: the event has no Type")
-	}
-	ctx, done, err := s.startEmit(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-
-	var hooks []smtp2go.Webhook
-	for _, w := range s.subscribers(subaccountID, ev.Type) {
-		if len(w.Usernames) == 0 || slices.Contains(w.Usernames, ev.Auth) {
-			hooks = append(hooks, w)
-		}
-	}
-	slices.SortFunc(hooks, func(a, b smtp2go.Webhook) int { return cmp.Compare(a.ID, b.ID) })
-
-	results := make([]Delivery, len(hooks))
-	finished := make([]bool, len(hooks))
-	var wg sync.WaitGroup
-	for i, w := range hooks {
-		id := ev.ID
-		if id == "" {
-			id = newEventID()
-		}
-		n, err := newNotification(w.URL, &ev, id, w.OutputFormat, authorization(w), w.Headers, "")
-		if err != nil { // a stored URL that does not parse: nothing to send
-			d := n.delivery(1)
-			d.WebhookID, d.Err = w.ID, err
-			s.record(d)
-			results[i], finished[i] = d, true
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i], finished[i] = s.redeliver(ctx, w.ID, n)
-		}()
-	}
-	wg.Wait()
-	if slices.Contains(finished, false) {
-		return results, context.Cause(ctx)
-	}
-	return results, nil
-}
-
-// authorization returns the Authorization header w's auth_header_type and
-// auth_header_value make, or "".
-func authorization(w smtp2go.Webhook) string {
-	switch w.AuthHeaderType {
-	case smtp2go.AuthBearer:
-		return "Bearer " + w.AuthHeaderValue
-	case smtp2go.AuthBasic:
-		return "Basic " + w.AuthHeaderValue
-	}
-	return ""
-}
-
-// startEmit registers an emit, so that Close waits for it, and returns its
-// context, which Close cancels, and the function that ends it.
-func (s *Server) startEmit(parent context.Context) (context.Context, func(), error) {
-	if err := parent.Err(); err != nil {
-		return nil, nil, context.Cause(parent)
-	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil, nil, errServerClosed
-	}
-	s.emitting.Add(1)
-	s.mu.Unlock()
-	ctx, cancel := context.WithCancelCause(parent)
-	stop := context.AfterFunc(s.closeCtx, func() { cancel(errServerClosed) })
-	return ctx, func() {
-		stop()
-		cancel(nil)
-		s.emitting.Done()
-	}, nil
-}
-
-// redeliver delivers n to webhook id until an attempt succeeds or the
-// schedule runs out, and returns the last attempt. finished is false when
-// ctx ended the deliveries first.
-func (s *Server) redeliver(ctx context.Context, id int64, n *notification) (last Delivery, finished bool) {
-	waits := s.cfg.redeliveryWaits
-	for attempt := 1; ; attempt++ {
-		d := n.send(ctx, s.deliveryClient, s.cfg.deliveryTimeout, attempt)
-		d.WebhookID = id
-		s.record(d)
-		switch {
-		case d.OK():
-			return d, true
-		case ctx.Err() != nil:
-			return d, false
-		case attempt > len(waits):
-			return d, true
-		}
-		if !sleep(ctx, waits[attempt-1], nil) {
-			return d, false
-		}
-	}
-}
-
-// sleep waits d, and reports false if ctx ended, or stop was closed, first.
-// A nil stop never closes.
-func sleep(ctx context.Context, d time.Duration, stop <-chan struct{}) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	case <-stop:
-		return false
-	}
-}
-
-// record appends an attempt to the server's deliveries.
-func (s *Server) record(d Delivery) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.deliveries = append(s.deliveries, d)
+	ds, err := s.fake.Emit(ctx, subaccountID, ev)
+	return deliveries(ds), err
 }
 
 // Deliveries returns a copy of every delivery attempt made by [Server.Emit]
 // and [Server.EmitSubaccount] so far, in the order they finished:
 // redeliveries included, and attempts cut short by a cancelled context or
 // Close.
-func (s *Server) Deliveries() []Delivery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.deliveries)
+func (s *Server) Deliveries() []Delivery { return deliveries(s.fake.Deliveries()) }
+
+func deliveries(ds []fakesmtp2go.Delivery) []Delivery {
+	if ds == nil {
+		return nil
+	}
+	out := make([]Delivery, len(ds))
+	for i, d := range ds {
+		out[i] = Delivery(d)
+	}
+	return out
 }

@@ -59,6 +59,15 @@
 // [WithViewShape] and [WithStringLists], so that a client can be tested
 // against each.
 //
+// The fake keeps its own model of SMTP2GO's wire format, written from
+// SMTP2GO's documentation: it stores and validates webhooks as the JSON
+// members and values the API documents, not as smtp2go.Webhook values, so
+// that a test of the SDK against it can catch a mismatch between the SDK and
+// the wire. [Server.Webhooks] converts them for assertions.
+//
+// The same fake runs outside Go tests as "smtp2go-webhooks fake", for
+// trying the command line and for tests written in other languages.
+//
 // # Failures
 //
 // [Server.Fail] queues faults per endpoint: error statuses with SMTP2GO's or
@@ -71,8 +80,9 @@
 // # Deliveries
 //
 // [Server.Emit] plays SMTP2GO's side of a webhook: it POSTs an event to every
-// webhook registered on the fake that subscribes to it, and reports each
-// attempt. Point a webhook at the endpoint under test and emit realistic
+// webhook registered on the fake that subscribes to it, waits until each
+// delivery has succeeded or run out of redeliveries, and reports each
+// attempt. No subscribed webhook means no delivery, and no error. Point a webhook at the endpoint under test and emit realistic
 // events from [SampleEvent]:
 //
 //	func TestReceive(t *testing.T) {

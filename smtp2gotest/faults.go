@@ -1,8 +1,9 @@
 package smtp2gotest
 
 import (
-	"net/http"
 	"time"
+
+	"github.com/relaykit/smtp2go/internal/fakesmtp2go"
 )
 
 // Fault is a failure a [Server] plays instead of, or on top of, its normal
@@ -49,95 +50,12 @@ type Fault struct {
 	Times int
 }
 
-// answers reports whether the fault replaces the answer.
-func (f *Fault) answers() bool { return f.Status != 0 || f.Body != "" || f.EmptyBody }
-
-// queuedFault is a fault waiting in a Server's queue.
-type queuedFault struct {
-	endpoint string // normalized; "*" for any
-	fault    Fault
-	left     int // requests it still applies to
-}
-
 // Fail queues f for endpoint, such as "webhook/add" ("" or "*": any
 // endpoint; a leading "/" or "/v3/" is ignored). Each request takes the
 // oldest queued fault that matches its endpoint, and a fault stays queued for
 // f.Times requests. Faults are taken when a request arrives, before it is
 // authenticated or routed. Fail is safe to call while requests are served.
-func (s *Server) Fail(endpoint string, f Fault) {
-	n := max(f.Times, 1)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, queuedFault{endpoint: normalizeEndpoint(endpoint), fault: f, left: n})
-}
+func (s *Server) Fail(endpoint string, f Fault) { s.fake.Fail(endpoint, fakesmtp2go.Fault(f)) }
 
 // ClearFaults removes every queued fault.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
-}
-
-// takeFault dequeues one application of the oldest fault matching endpoint.
-// It must be called with s.mu held.
-func (s *Server) takeFault(endpoint string) (*Fault, bool) {
-	for i := range s.faults {
-		q := &s.faults[i]
-		if q.endpoint != "*" && q.endpoint != endpoint {
-			continue
-		}
-		f := q.fault
-		if q.left--; q.left <= 0 {
-			s.faults = append(s.faults[:i], s.faults[i+1:]...)
-		}
-		return &f, true
-	}
-	return nil, false
-}
-
-// faultResponse is the answer f replaces the real one with.
-func (s *Server) faultResponse(f *Fault) response {
-	status := f.Status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	switch {
-	case f.EmptyBody:
-		res := response{status: status, header: http.Header{}}
-		if f.ContentType != "" {
-			res.header.Set("Content-Type", f.ContentType)
-		}
-		return res
-	case f.Body != "":
-		ct := f.ContentType
-		if ct == "" {
-			ct = http.DetectContentType([]byte(f.Body))
-		}
-		return response{status: status, header: http.Header{"Content-Type": {ct}}, body: []byte(f.Body)}
-	}
-	code := codeAPIException
-	if status == http.StatusTooManyRequests {
-		code = codeRateLimited
-	}
-	text := http.StatusText(status)
-	if text == "" {
-		text = "Error"
-	}
-	res := s.failure(&failure{status: status, code: code, message: text})
-	if f.ContentType != "" {
-		res.header.Set("Content-Type", f.ContentType)
-	}
-	return res
-}
-
-// drop closes the connection of w without answering.
-func drop(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			conn.Close()
-			return
-		}
-	}
-	// Not hijackable (HTTP/2): abort the response, which resets the stream.
-	panic(http.ErrAbortHandler)
-}
+func (s *Server) ClearFaults() { s.fake.ClearFaults() }

@@ -1,38 +1,22 @@
 package smtp2gotest
 
 import (
-	"slices"
 	"strconv"
 	"time"
+
+	"github.com/relaykit/smtp2go/internal/fakesmtp2go"
 )
 
 // DefaultWebhookLimit is how many webhooks each account of a [Server] may
 // have unless [WithWebhookLimit] says otherwise: 10, as on SMTP2GO's paid
 // plans.
-const DefaultWebhookLimit = 10
+const DefaultWebhookLimit = fakesmtp2go.DefaultWebhookLimit
 
 // Option configures a [Server]. Pass options to [NewServer].
 type Option func(*config)
 
-// config is what the options set.
-type config struct {
-	viewShape   ViewShape
-	stringLists bool
-	limit       int
-	apiKey      string
-
-	deliveryTimeout time.Duration   // how long a delivery waits for response headers
-	redeliveryWaits []time.Duration // the wait before each redelivery
-}
-
-func defaultConfig() config {
-	return config{
-		viewShape:       ViewArray,
-		limit:           DefaultWebhookLimit,
-		deliveryTimeout: defaultDeliveryTimeout,
-		redeliveryWaits: slices.Clone(defaultRedeliveryWaits),
-	}
-}
+// config is what the options set: the fake's own configuration.
+type config = fakesmtp2go.Config
 
 // ViewShape is the shape of the data member of webhook/view responses.
 // SMTP2GO documents one shape and answers with another; clients have been seen
@@ -60,11 +44,11 @@ const (
 func (v ViewShape) String() string {
 	switch v {
 	case ViewArray:
-		return "array"
+		return fakesmtp2go.ViewArray
 	case ViewObject:
-		return "object"
+		return fakesmtp2go.ViewObject
 	case ViewWrapped:
-		return "wrapped"
+		return fakesmtp2go.ViewWrapped
 	}
 	return "ViewShape(" + strconv.Itoa(int(v)) + ")"
 }
@@ -72,7 +56,7 @@ func (v ViewShape) String() string {
 // WithViewShape makes webhook/view answer in shape v. An unknown shape is
 // answered as [ViewArray].
 func WithViewShape(v ViewShape) Option {
-	return func(c *config) { c.viewShape = v }
+	return func(c *config) { c.ViewShape = v.String() }
 }
 
 // WithStringLists makes every response answer the headers and usernames of a
@@ -82,21 +66,21 @@ func WithViewShape(v ViewShape) Option {
 // documented examples show one element at most; joining is this package's
 // guess at the rest). Requests must still send arrays.
 func WithStringLists() Option {
-	return func(c *config) { c.stringLists = true }
+	return func(c *config) { c.StringLists = true }
 }
 
 // WithWebhookLimit sets how many webhooks each account (the main account and
 // each subaccount) may have: [DefaultWebhookLimit] by default, 1 like a free
 // plan. n <= 0 removes the limit.
 func WithWebhookLimit(n int) Option {
-	return func(c *config) { c.limit = n }
+	return func(c *config) { c.WebhookLimit = n }
 }
 
 // WithAPIKey makes the server accept key instead of a generated one, so that
 // it can be fixed in a configuration file or an environment variable. An empty
 // key keeps the generated one.
 func WithAPIKey(key string) Option {
-	return func(c *config) { c.apiKey = key }
+	return func(c *config) { c.APIKey = key }
 }
 
 // WithDeliveryTimeout sets how long [Server.Emit] waits for a webhook URL's
@@ -106,7 +90,7 @@ func WithAPIKey(key string) Option {
 func WithDeliveryTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
-			c.deliveryTimeout = d
+			c.DeliveryTimeout = d
 		}
 	}
 }
@@ -120,9 +104,9 @@ func WithDeliveryTimeout(d time.Duration) Option {
 // wait is no wait.
 func WithRedeliverySchedule(waits ...time.Duration) Option {
 	return func(c *config) {
-		c.redeliveryWaits = make([]time.Duration, len(waits))
+		c.RedeliveryWaits = make([]time.Duration, len(waits))
 		for i, w := range waits {
-			c.redeliveryWaits[i] = max(w, 0)
+			c.RedeliveryWaits[i] = max(w, 0)
 		}
 	}
 }

@@ -1,15 +1,9 @@
 package smtp2gotest
 
 import (
-	"bytes"
 	"net/http"
-	"regexp"
-	"strings"
 	"time"
 )
-
-// redacted replaces API keys in recorded requests.
-const redacted = "[redacted]"
 
 // Request is one request a [Server] received, as [Server.Requests] reports it.
 type Request struct {
@@ -22,50 +16,17 @@ type Request struct {
 	Fault    *Fault      // the fault applied to it, or nil
 }
 
-// clone returns a deep copy of r.
-func (r Request) clone() Request {
-	r.Header = r.Header.Clone()
-	r.Body = bytes.Clone(r.Body)
-	if r.Fault != nil {
-		f := *r.Fault
-		r.Fault = &f
-	}
-	return r
-}
-
-// redactHeader returns a copy of h without the API key: the values of
-// X-Smtp2go-Api-Key become "[redacted]", and Authorization keeps only its
-// scheme ("Bearer [redacted]").
-func redactHeader(h http.Header) http.Header {
-	h = h.Clone()
-	if h == nil {
-		h = http.Header{}
-	}
-	for i := range h.Values(apiKeyHeader) {
-		h[http.CanonicalHeaderKey(apiKeyHeader)][i] = redacted
-	}
-	for i, v := range h.Values("Authorization") {
-		scheme, _, hasCredentials := strings.Cut(v, " ")
-		if hasCredentials {
-			v = scheme + " " + redacted
-		} else {
-			v = redacted
+// Requests returns a copy of every request received so far, in arrival
+// order, faulted and rejected ones included.
+func (s *Server) Requests() []Request {
+	recorded := s.fake.Requests() // copies
+	out := make([]Request, len(recorded))
+	for i, r := range recorded {
+		out[i] = Request{Endpoint: r.Endpoint, Method: r.Method, Header: r.Header, Body: r.Body, Status: r.Status, Time: r.Time}
+		if r.Fault != nil {
+			f := Fault(*r.Fault)
+			out[i].Fault = &f
 		}
-		h["Authorization"][i] = v
-	}
-	return h
-}
-
-// apiKeyMember matches an "api_key" member of a JSON body, whether or not the
-// rest of the body parses.
-var apiKeyMember = regexp.MustCompile(`("api_key"\s*:\s*)"(?:[^"\\]|\\.)*"`)
-
-// redactBody hides every api_key member of body, and the server's own key
-// wherever else it appears.
-func redactBody(body []byte, key string) []byte {
-	out := apiKeyMember.ReplaceAll(body, []byte(`${1}"`+redacted+`"`))
-	if key != "" {
-		out = bytes.ReplaceAll(out, []byte(key), []byte(redacted))
 	}
 	return out
 }

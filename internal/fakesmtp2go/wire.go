@@ -1,18 +1,19 @@
-package smtp2gotest
+package fakesmtp2go
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/relaykit/smtp2go/webhook"
 
 	"github.com/google/go-querystring/query"
-	"github.com/relaykit/smtp2go"
 )
 
 // Content types of SMTP2GO's two output formats.
@@ -147,60 +148,144 @@ func formatTime(t time.Time, layout string) string {
 	return t.UTC().Format(layout)
 }
 
+// encoding is how a notification's body is made.
+type encoding struct {
+	format      string            // "form" (also for "") or "json"
+	headers     []string          // custom header names the webhook asks for
+	unavailable string            // the value of a custom header the event does not carry; "" leaves it out
+	fields      map[string]string // overrides and additions by wire name, as DeliverConfig.Fields
+}
+
 // encodeEvent encodes the body of one notification of ev with the given ID
 // and returns it with its Content-Type.
 //
 // Besides the wire fields, the body carries each custom header named in
-// headers, as a top-level key spelt like the name, with its value from
+// enc.headers, as a top-level key spelt like the name, with its value from
 // ev.Fields (matched case-insensitively); a header the event does not carry
-// gets unavailable, or is left out when that is "". Subject and Message-Id
-// are default headers and never added twice. Then every key of ev.Fields the
-// body does not hold yet is added as is, so that a parsed event is sent again
-// with its odd fields, and a test can send fields no struct field covers.
-func encodeEvent(ev *webhook.Event, id string, format smtp2go.OutputFormat, headers []string, unavailable string) (contentType string, body []byte, err error) {
+// gets enc.unavailable, or is left out when that is "". Subject and
+// Message-Id are default headers and never added twice. Then every key of
+// ev.Fields the body does not hold yet is added as is, so that a parsed
+// event is sent again with its odd fields, and a test can send fields no
+// struct field covers. Last, enc.fields replace the fields of their names,
+// or are added; an empty value leaves its field out.
+func encodeEvent(ev *webhook.Event, id string, enc encoding) (contentType string, body []byte, err error) {
 	w := newWireEvent(ev, id)
+	added := url.Values{} // enc.fields that are not wire fields
+	for name, v := range enc.fields {
+		found, err := w.override(name, v)
+		if err != nil {
+			return "", nil, err
+		}
+		if !found && v != "" {
+			added.Set(name, v)
+		}
+	}
 	form, err := query.Values(w)
 	if err != nil {
-		return "", nil, fmt.Errorf("smtp2gotest: encoding event: %w", err)
+		return "", nil, fmt.Errorf("encoding the event: %w", err)
 	}
 	extra := url.Values{}
-	var added []string // custom header names added, for case-insensitive matching
-	for _, name := range headers {
+	var headers []string // custom header names added, for case-insensitive matching
+	for _, name := range enc.headers {
 		if name == "" || strings.EqualFold(name, "Subject") || strings.EqualFold(name, "Message-Id") ||
-			slices.ContainsFunc(added, func(a string) bool { return strings.EqualFold(a, name) }) {
+			slices.ContainsFunc(headers, func(a string) bool { return strings.EqualFold(a, name) }) {
 			continue
 		}
 		v, ok := lookupField(ev, name)
 		if !ok {
-			if unavailable == "" {
+			if enc.unavailable == "" {
 				continue
 			}
-			v = unavailable
+			v = enc.unavailable
 		}
 		extra.Set(name, v)
-		added = append(added, name)
+		headers = append(headers, name)
 	}
 	for k, vs := range ev.Fields {
 		if _, ok := form[k]; ok {
 			continue
 		}
-		if slices.ContainsFunc(added, func(a string) bool { return strings.EqualFold(a, k) }) {
+		if slices.ContainsFunc(headers, func(a string) bool { return strings.EqualFold(a, k) }) {
 			continue
 		}
 		extra[k] = slices.Clone(vs)
 	}
+	for k := range extra {
+		if _, ok := lookupFold(enc.fields, k); ok {
+			delete(extra, k)
+		}
+	}
+	for k, vs := range added {
+		extra[k] = vs
+	}
 
-	switch format {
-	case "", smtp2go.OutputForm:
+	switch enc.format {
+	case "", formatForm:
 		for k, vs := range extra {
 			form[k] = vs
 		}
 		return contentTypeForm, []byte(form.Encode()), nil
-	case smtp2go.OutputJSON:
+	case formatJSON:
 		body, err := encodeJSON(w, extra)
 		return contentTypeJSON, body, err
 	}
-	return "", nil, fmt.Errorf("smtp2gotest: unknown output format %q (want form or json)", format)
+	return "", nil, fmt.Errorf("unknown output format %q (want form or json)", enc.format)
+}
+
+// override sets every field of w whose name on the wire (in form or JSON
+// bodies, in any case) is name, and reports whether there was one. An empty
+// value leaves the field out of the body.
+func (w *wireEvent) override(name, value string) (found bool, err error) {
+	v := reflect.ValueOf(w).Elem()
+	for i := range v.NumField() {
+		tag := v.Type().Field(i).Tag
+		formName, _, _ := strings.Cut(tag.Get("url"), ",")
+		jsonName, _, _ := strings.Cut(tag.Get("json"), ",")
+		if !strings.EqualFold(formName, name) && !strings.EqualFold(jsonName, name) {
+			continue
+		}
+		found = true
+		if err := setFromString(v.Field(i), value); err != nil {
+			return true, fmt.Errorf("field %s: %w", name, err)
+		}
+	}
+	return found, nil
+}
+
+// setFromString sets f, a field of wireEvent, to s: a list from its
+// comma-separated elements, a number from its digits.
+func setFromString(f reflect.Value, s string) error {
+	if s == "" {
+		f.SetZero()
+		return nil
+	}
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(s)
+	case reflect.Slice:
+		f.Set(reflect.ValueOf(strings.Split(s, ",")))
+	case reflect.Int, reflect.Pointer:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("want a whole number, got %q", s)
+		}
+		if f.Kind() == reflect.Pointer {
+			f.Set(reflect.ValueOf(&n))
+		} else {
+			f.SetInt(int64(n))
+		}
+	}
+	return nil
+}
+
+// lookupFold returns the value of the key of m that equals name in any case.
+func lookupFold(m map[string]string, name string) (string, bool) {
+	for k, v := range m {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // lookupField returns the first value of the top-level field name of ev,
@@ -259,7 +344,7 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("smtp2gotest: encoding event: %w", err)
+		return nil, fmt.Errorf("encoding the event: %w", err)
 	}
 	return append(dst, bytes.TrimSuffix(b.Bytes(), []byte("\n"))...), nil
 }

@@ -1,4 +1,4 @@
-package smtp2gotest
+package fakesmtp2go
 
 import (
 	"context"
@@ -7,19 +7,16 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/relaykit/smtp2go"
 )
 
 func TestSubscribers(t *testing.T) {
 	t.Parallel()
-	srv := NewServer(t)
-	st := &srv.store
-	email := st.add("", smtp2go.Webhook{URL: "https://example.com/email", Events: []smtp2go.EventType{smtp2go.EventDelivered, smtp2go.EventBounce}})
-	sms := st.add("", smtp2go.Webhook{URL: "https://example.com/sms", SMSEvents: []smtp2go.SMSEventType{smtp2go.SMSDelivered}})
-	sub := st.add("sub", smtp2go.Webhook{URL: "https://example.com/sub", Events: []smtp2go.EventType{smtp2go.EventDelivered}})
+	st := newStore()
+	email := st.add("", Webhook{URL: "https://example.com/email", Events: []string{"delivered", "bounce"}})
+	sms := st.add("", Webhook{URL: "https://example.com/sms", SMSEvents: []string{"delivered"}})
+	sub := st.add("sub", Webhook{URL: "https://example.com/sub", Events: []string{"delivered"}})
 
-	ids := func(hooks []smtp2go.Webhook) []int64 {
+	ids := func(hooks []Webhook) []int64 {
 		out := []int64{}
 		for _, w := range hooks {
 			out = append(out, w.ID)
@@ -28,25 +25,25 @@ func TestSubscribers(t *testing.T) {
 	}
 	tests := []struct {
 		account string
-		event   smtp2go.EventType
+		event   string
 		want    []int64
 	}{
-		{"", smtp2go.EventDelivered, []int64{email.ID}},
-		{"", smtp2go.EventBounce, []int64{email.ID}},
-		{"", smtp2go.EventOpen, []int64{}},
-		{"", smtp2go.EventSMSDelivered, []int64{sms.ID}},
-		{"", smtp2go.EventSMSFailed, []int64{}},
-		{"sub", smtp2go.EventDelivered, []int64{sub.ID}},
-		{"other", smtp2go.EventDelivered, []int64{}},
+		{"", "delivered", []int64{email.ID}},
+		{"", "bounce", []int64{email.ID}},
+		{"", "open", []int64{}},
+		{"", "sms_delivered", []int64{sms.ID}},
+		{"", "sms_failed", []int64{}},
+		{"sub", "delivered", []int64{sub.ID}},
+		{"other", "delivered", []int64{}},
 	}
 	for _, tt := range tests {
-		if got := ids(srv.subscribers(tt.account, tt.event)); !slices.Equal(got, tt.want) {
-			t.Errorf("subscribers(%q, %s) = %v, want %v", tt.account, tt.event, got, tt.want)
+		if got := ids(st.subscribers(tt.account, tt.event)); !slices.Equal(got, tt.want) {
+			t.Errorf("subscribers(%q, %q) = %v, want %v", tt.account, tt.event, got, tt.want)
 		}
 	}
 	// The result is a copy.
-	srv.subscribers("", smtp2go.EventDelivered)[0].Events[0] = "changed"
-	if got, _ := st.get("", email.ID); got.Events[0] != smtp2go.EventDelivered {
+	st.subscribers("", "delivered")[0].Events[0] = "changed"
+	if got, _ := st.get("", email.ID); got.Events[0] != "delivered" {
 		t.Error("subscribers shares lists with the store")
 	}
 }
@@ -54,7 +51,7 @@ func TestSubscribers(t *testing.T) {
 func TestStoreReplaceMissing(t *testing.T) {
 	t.Parallel()
 	st := newStore()
-	if st.replace("", smtp2go.Webhook{ID: 5}) {
+	if st.replace("", Webhook{ID: 5}) {
 		t.Error("replace of a missing webhook reported success")
 	}
 	if _, ok := st.remove("", 5); ok {
@@ -66,9 +63,9 @@ func TestSleepEndsOnCloseOrContext(t *testing.T) {
 	t.Parallel()
 	// An hour-long sleep that did not end would hang the test: no clock is
 	// needed to tell.
-	srv := NewServer(nil)
-	srv.Close()
-	if sleep(context.Background(), time.Hour, srv.closing) {
+	fk := New(DefaultConfig())
+	fk.Close()
+	if sleep(context.Background(), time.Hour, fk.closing) {
 		t.Error("a sleep on a closed server reported a full wait")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -93,16 +90,16 @@ func TestDropWithoutHijacker(t *testing.T) {
 
 func TestServeAfterClose(t *testing.T) {
 	t.Parallel()
-	srv := NewServer(nil)
-	srv.Close()
+	fk := New(DefaultConfig())
+	fk.Close()
 	// A request that reaches the handler after Close is dropped, not served.
 	defer func() {
 		if r := recover(); r != http.ErrAbortHandler {
 			t.Errorf("recovered %v, want http.ErrAbortHandler", r)
 		}
-		if len(srv.Requests()) != 0 {
+		if len(fk.Requests()) != 0 {
 			t.Error("a request after Close was recorded")
 		}
 	}()
-	srv.serveHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/v3/webhook/view", nil))
+	fk.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/v3/webhook/view", nil))
 }

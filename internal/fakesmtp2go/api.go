@@ -1,4 +1,4 @@
-package smtp2gotest
+package fakesmtp2go
 
 import (
 	"bytes"
@@ -8,19 +8,19 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
-
-	"github.com/relaykit/smtp2go"
 )
 
 // Error codes the fake answers with, as SMTP2GO spells them.
 const (
-	codeNonValidating = "E_ApiResponseCodes.NON_VALIDATING_IN_PAYLOAD" // a required field is missing, or the body is not JSON
-	codeInvalid       = "E_ApiResponseCodes.INVALID_IN_PAYLOAD"        // a field has a bad value
-	codeAPIException  = "E_ApiResponseCodes.API_EXCEPTION"             // the request failed (webhook limit, injected 5xx)
-	codeRateLimited   = "E_ApiResponseCodes.REQ_LIMIT_EXCEEDED"        // injected 429
+	codeNonValidating = "E_ApiResponseCodes.NON_VALIDATING_IN_PAYLOAD"  // a required field is missing, or the body is not JSON
+	codeInvalid       = "E_ApiResponseCodes.INVALID_IN_PAYLOAD"         // a field has a bad value
+	codeAPIException  = "E_ApiResponseCodes.API_EXCEPTION"              // the request failed (webhook limit, injected 5xx)
+	codeRateLimited   = "E_ApiResponseCodes.REQ_LIMIT_EXCEEDED"         // injected 429
+	codeDenied        = "E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED" // the key lacks permission (DenyEndpoint)
 )
 
 const (
@@ -92,35 +92,35 @@ type apiRequest struct {
 
 // handle processes one API request whose body has been read, and returns the
 // answer SMTP2GO would give.
-func (s *Server) handle(req *apiRequest) response {
+func (fk *Fake) handle(req *apiRequest) response {
 	r, endpoint, p := req.http, req.endpoint, req.body
 	switch {
 	case !req.routable || !knownEndpoint(endpoint):
-		return s.failure(&failure{status: http.StatusNotFound, message: "The requested endpoint does not exist: " + endpoint})
+		return fk.failure(&failure{status: http.StatusNotFound, message: "The requested endpoint does not exist: " + endpoint})
 	case r.Method != http.MethodPost:
-		res := s.failure(&failure{status: http.StatusMethodNotAllowed, message: "Method " + r.Method + " not allowed; every API call is a POST"})
+		res := fk.failure(&failure{status: http.StatusMethodNotAllowed, message: "Method " + r.Method + " not allowed; every API call is a POST"})
 		res.header.Set("Allow", http.MethodPost)
 		return res
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(req.readErr, &tooBig) {
-		return s.failure(&failure{status: http.StatusRequestEntityTooLarge, code: codeNonValidating, message: fmt.Sprintf("The request body is larger than the %d bytes allowed", maxBodyBytes)})
+		return fk.failure(&failure{status: http.StatusRequestEntityTooLarge, code: codeNonValidating, message: fmt.Sprintf("The request body is larger than the %d bytes allowed", maxBodyBytes)})
 	}
 	if req.readErr != nil {
-		return s.failure(&failure{status: http.StatusBadRequest, code: codeNonValidating, message: "The request body could not be read: " + req.readErr.Error()})
+		return fk.failure(&failure{status: http.StatusBadRequest, code: codeNonValidating, message: "The request body could not be read: " + req.readErr.Error()})
 	}
-	if !s.authorized(r, p) {
-		return s.failure(&failure{status: http.StatusUnauthorized, message: "No valid API key was provided"})
+	if !fk.authorized(r, p) {
+		return fk.failure(&failure{status: http.StatusUnauthorized, message: "No valid API key was provided"})
 	}
-	if s.isDenied(endpoint) {
-		return s.failure(&failure{status: http.StatusBadRequest, code: smtp2go.CodePermissionDenied, message: msgDenied})
+	if fk.isDenied(endpoint) {
+		return fk.failure(&failure{status: http.StatusBadRequest, code: codeDenied, message: msgDenied})
 	}
 	if req.parseErr != nil {
-		return s.failure(&failure{status: http.StatusBadRequest, code: codeNonValidating, message: "The request body is not a JSON object: " + req.parseErr.Error()})
+		return fk.failure(&failure{status: http.StatusBadRequest, code: codeNonValidating, message: "The request body is not a JSON object: " + req.parseErr.Error()})
 	}
 	account, f := p.optString("subaccount_id")
 	if f != nil {
-		return s.failure(f)
+		return fk.failure(f)
 	}
 	var (
 		data any
@@ -128,18 +128,18 @@ func (s *Server) handle(req *apiRequest) response {
 	)
 	switch endpoint {
 	case endpointAdd:
-		data, fail = s.add(account, p)
+		data, fail = fk.add(account, p)
 	case endpointView:
-		data = s.view(account)
+		data = fk.view(account)
 	case endpointEdit:
-		data, fail = s.edit(account, p)
+		data, fail = fk.edit(account, p)
 	case endpointRemove:
-		data, fail = s.remove(account, p)
+		data, fail = fk.remove(account, p)
 	}
 	if fail != nil {
-		return s.failure(fail)
+		return fk.failure(fail)
 	}
-	return s.success(data)
+	return fk.success(data)
 }
 
 func knownEndpoint(e string) bool {
@@ -151,37 +151,37 @@ func knownEndpoint(e string) bool {
 }
 
 // add implements webhook/add: data is the created webhook.
-func (s *Server) add(account string, p payload) (any, *failure) {
+func (fk *Fake) add(account string, p payload) (any, *failure) {
 	if u, f := p.optString("url"); f != nil {
 		return nil, f
 	} else if u == "" {
 		return nil, missingField("url")
 	}
-	w := smtp2go.Webhook{OutputFormat: smtp2go.OutputForm}
+	w := Webhook{OutputFormat: formatForm}
 	if f := applyFields(&w, p); f != nil {
 		return nil, f
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if limit := s.cfg.limit; limit > 0 && s.store.count(account) >= limit {
+	fk.mu.Lock()
+	defer fk.mu.Unlock()
+	if limit := fk.cfg.WebhookLimit; limit > 0 && fk.store.count(account) >= limit {
 		// SMTP2GO does not document this error; status and code are a guess.
 		return nil, &failure{status: http.StatusBadRequest, code: codeAPIException,
 			message: fmt.Sprintf("Webhook limit reached: this plan allows %d webhooks; remove one first", limit)}
 	}
-	return s.encodeWebhook(s.store.add(account, w)), nil
+	return fk.encodeWebhook(fk.store.add(account, w)), nil
 }
 
 // view implements webhook/view: data is the account's webhooks, shaped as
 // configured.
-func (s *Server) view(account string) any {
-	s.mu.Lock()
-	hooks := s.store.list(account)
-	s.mu.Unlock()
+func (fk *Fake) view(account string) any {
+	fk.mu.Lock()
+	hooks := fk.store.list(account)
+	fk.mu.Unlock()
 	list := make([]wireWebhook, len(hooks))
 	for i := range hooks {
-		list[i] = s.encodeWebhook(hooks[i])
+		list[i] = fk.encodeWebhook(hooks[i])
 	}
-	switch s.cfg.viewShape {
+	switch fk.cfg.ViewShape {
 	case ViewObject:
 		if len(list) == 0 {
 			return struct{}{}
@@ -195,38 +195,38 @@ func (s *Server) view(account string) any {
 
 // edit implements webhook/edit: fields sent replace the stored ones, fields
 // omitted (or null) are kept, and data is the webhook after the edit.
-func (s *Server) edit(account string, p payload) (any, *failure) {
+func (fk *Fake) edit(account string, p payload) (any, *failure) {
 	id, f := p.id()
 	if f != nil {
 		return nil, f
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	w, ok := s.store.get(account, id)
+	fk.mu.Lock()
+	defer fk.mu.Unlock()
+	w, ok := fk.store.get(account, id)
 	if !ok {
 		return nil, notFound(id)
 	}
 	if f := applyFields(&w, p); f != nil {
 		return nil, f
 	}
-	s.store.replace(account, w)
-	return s.encodeWebhook(w), nil
+	fk.store.replace(account, w)
+	return fk.encodeWebhook(w), nil
 }
 
 // remove implements webhook/remove: data is the removed webhook, as
 // SMTP2GO's reference documents.
-func (s *Server) remove(account string, p payload) (any, *failure) {
+func (fk *Fake) remove(account string, p payload) (any, *failure) {
 	id, f := p.id()
 	if f != nil {
 		return nil, f
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	w, ok := s.store.remove(account, id)
+	fk.mu.Lock()
+	defer fk.mu.Unlock()
+	w, ok := fk.store.remove(account, id)
 	if !ok {
 		return nil, notFound(id)
 	}
-	return s.encodeWebhook(w), nil
+	return fk.encodeWebhook(w), nil
 }
 
 func notFound(id int64) *failure {
@@ -237,7 +237,7 @@ func notFound(id int64) *failure {
 
 // applyFields copies onto w the webhook fields present in p, validating each.
 // w is changed even if a later field fails: callers work on a copy.
-func applyFields(w *smtp2go.Webhook, p payload) *failure {
+func applyFields(w *Webhook, p payload) *failure {
 	if p.has("url") {
 		u, f := p.optString("url")
 		if f != nil {
@@ -249,14 +249,14 @@ func applyFields(w *smtp2go.Webhook, p payload) *failure {
 		w.URL = u
 	}
 	if p.has("events") {
-		events, f := eventList[smtp2go.EventType](p, "events", "email")
+		events, f := eventList(p, "events", "email", emailEvents)
 		if f != nil {
 			return f
 		}
 		w.Events = events
 	}
 	if p.has("sms_events") {
-		events, f := eventList[smtp2go.SMSEventType](p, "sms_events", "SMS")
+		events, f := eventList(p, "sms_events", "SMS", smsEvents)
 		if f != nil {
 			return f
 		}
@@ -291,11 +291,11 @@ func applyFields(w *smtp2go.Webhook, p payload) *failure {
 		if f != nil {
 			return f
 		}
-		switch of := smtp2go.OutputFormat(v); of {
+		switch v {
 		case "":
-			w.OutputFormat = smtp2go.OutputForm
-		case smtp2go.OutputForm, smtp2go.OutputJSON:
-			w.OutputFormat = of
+			w.OutputFormat = formatForm
+		case formatForm, formatJSON:
+			w.OutputFormat = v
 		default:
 			return invalidField("output_format", "%q is not one of form, json.", v)
 		}
@@ -305,8 +305,8 @@ func applyFields(w *smtp2go.Webhook, p payload) *failure {
 		if f != nil {
 			return f
 		}
-		t := smtp2go.AuthHeaderType(v)
-		if !t.Valid() {
+		t := v
+		if !slices.Contains(authTypes, t) {
 			return invalidField("auth_header_type", "%q is not one of bearer, basic or empty.", v)
 		}
 		if t != w.AuthHeaderType && !p.has("auth_header_value") {
@@ -322,11 +322,11 @@ func applyFields(w *smtp2go.Webhook, p payload) *failure {
 		w.AuthHeaderValue = v
 	}
 	switch {
-	case w.AuthHeaderType != smtp2go.AuthNone && w.AuthHeaderValue == "":
+	case w.AuthHeaderType != authNone && w.AuthHeaderValue == "":
 		return invalidField("auth_header_value", "Required when auth_header_type is %s.", w.AuthHeaderType)
-	case w.AuthHeaderType == smtp2go.AuthNone && w.AuthHeaderValue != "":
+	case w.AuthHeaderType == authNone && w.AuthHeaderValue != "":
 		return invalidField("auth_header_value", "Set without auth_header_type.")
-	case p.has("auth_header_value") && w.AuthHeaderType == smtp2go.AuthBasic && !isBasicCredential(w.AuthHeaderValue):
+	case p.has("auth_header_value") && w.AuthHeaderType == authBasic && !isBasicCredential(w.AuthHeaderValue):
 		// Stricter than SMTP2GO is known to be: a value that is not base64 of
 		// user:password would make every delivery fail authentication.
 		return invalidField("auth_header_value", "Must be the base64 of user:password for basic.")
@@ -432,51 +432,43 @@ type wireWebhook struct {
 	AuthHeaderValue string   `json:"auth_header_value"` // in clear: whether SMTP2GO masks it is not known
 }
 
-func (s *Server) encodeWebhook(w smtp2go.Webhook) wireWebhook {
+func (fk *Fake) encodeWebhook(w Webhook) wireWebhook {
 	return wireWebhook{
 		ID:              w.ID,
 		URL:             w.URL,
-		Events:          toStrings(w.Events),
-		SMSEvents:       toStrings(w.SMSEvents),
-		Headers:         s.encodeList(w.Headers),
-		Usernames:       s.encodeList(w.Usernames),
-		OutputFormat:    string(w.OutputFormat),
-		AuthHeaderType:  string(w.AuthHeaderType),
+		Events:          w.Events,
+		SMSEvents:       w.SMSEvents,
+		Headers:         fk.encodeList(w.Headers),
+		Usernames:       fk.encodeList(w.Usernames),
+		OutputFormat:    w.OutputFormat,
+		AuthHeaderType:  w.AuthHeaderType,
 		AuthHeaderValue: w.AuthHeaderValue,
 	}
 }
 
-func (s *Server) encodeList(list []string) any {
-	if s.cfg.stringLists {
+func (fk *Fake) encodeList(list []string) any {
+	if fk.cfg.StringLists {
 		return strings.Join(list, ",")
 	}
-	return toStrings(list)
-}
-
-func toStrings[T ~string](in []T) []string {
-	out := make([]string, len(in))
-	for i, v := range in {
-		out[i] = string(v)
-	}
-	return out
+	return list
 }
 
 // success answers 200 with data in SMTP2GO's envelope.
-func (s *Server) success(data any) response {
-	return s.envelope(http.StatusOK, data)
+func (fk *Fake) success(data any) response {
+	return fk.envelope(http.StatusOK, data)
 }
 
 // failure answers an error in SMTP2GO's shape: the members error,
 // error_code and field_validation_errors under data.
-func (s *Server) failure(f *failure) response {
-	return s.envelope(f.status, struct {
+func (fk *Fake) failure(f *failure) response {
+	return fk.envelope(f.status, struct {
 		Error       string      `json:"error"`
 		Code        string      `json:"error_code,omitempty"`
 		FieldErrors *fieldError `json:"field_validation_errors,omitempty"`
 	}{f.message, f.code, f.field})
 }
 
-func (s *Server) envelope(status int, data any) response {
+func (fk *Fake) envelope(status int, data any) response {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false) // keeps "&" in URLs readable in recorded bodies and logs
@@ -496,20 +488,16 @@ func isBasicCredential(v string) bool {
 }
 
 // eventList reads the list of event names in field, refusing a name that is
-// not a known event of its kind.
-func eventList[T interface {
-	~string
-	Valid() bool
-}](p payload, field, kind string) ([]T, *failure) {
+// not in valid, the events of its kind.
+func eventList(p payload, field, kind string, valid []string) ([]string, *failure) {
 	names, f := p.strings(field)
 	if f != nil {
 		return nil, f
 	}
-	events := make([]T, len(names))
-	for i, n := range names {
-		if events[i] = T(n); !events[i].Valid() {
+	for _, n := range names {
+		if !slices.Contains(valid, n) {
 			return nil, invalidField(field, "%q is not a valid %s event.", n, kind)
 		}
 	}
-	return events, nil
+	return names, nil
 }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"sort"
 	"text/tabwriter"
 
@@ -42,13 +40,14 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("apply")
 	api.register(fs)
 	fs.StringVar(&file, "f", "", "the desired webhooks: `FILE` holding a JSON array of webhook/add bodies (- for stdin)")
+	fs.Var(fs.Lookup("f").Value, "file", "")
 	fs.BoolVar(&prune, "prune", false, "also remove webhooks that are not in the file")
 	fs.BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing")
 	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
 	}
 	if file == "" {
-		return &usageError{msg: "-f FILE is required", help: helpText("apply", fs)}
+		return &usageError{msg: "-f FILE is required: the JSON array of the webhooks wanted", help: helpText("apply", fs)}
 	}
 	desired, err := readDesired(e, file, api.subaccount)
 	if err != nil {
@@ -70,12 +69,12 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 		for i := range steps {
 			steps[i].Status = statusPlanned
 		}
-		return printPlan(e, api.output, steps, true)
+		return printPlan(e, api.json(), steps, true)
 	}
 	err = carryOutAll(ctx, c, steps, api.subaccount)
 	// What was done is printed even when a step failed, so that a script can
 	// tell what changed.
-	if perr := printPlan(e, api.output, steps, false); perr != nil && err == nil {
+	if perr := printPlan(e, api.json(), steps, false); perr != nil && err == nil {
 		err = perr
 	}
 	return err
@@ -104,20 +103,11 @@ func carryOutAll(ctx context.Context, c *smtp2go.Client, steps []step, subaccoun
 }
 
 // readDesired reads and checks the file: every entry valid, no URL twice.
-// Nothing has been sent when it fails.
+// Nothing has been sent when it fails. Entries are numbered from 1.
 func readDesired(e *env, path, subaccount string) ([]*smtp2go.AddWebhookRequest, error) {
-	var r io.Reader = e.stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, usagef("-f: %v", err)
-		}
-		defer f.Close()
-		r = f
-	}
-	data, err := readAllLimited(r)
+	data, err := readInput(e, "-f", path)
 	if err != nil {
-		return nil, usagef("-f %s: %v", path, err)
+		return nil, err
 	}
 	// An array, even an empty one, and nothing else: a null or an object
 	// (a template gone wrong) must not read as "no webhooks" and, with
@@ -132,21 +122,24 @@ func readDesired(e *env, path, subaccount string) ([]*smtp2go.AddWebhookRequest,
 	seen := map[string]int{}
 	out := make([]*smtp2go.AddWebhookRequest, len(entries))
 	for i, raw := range entries {
-		body, err := parseJSONBody(raw)
+		n := i + 1
+		body, err := parseBody(fmt.Sprintf("%s: entry %d", path, n), raw)
 		if err != nil {
-			return nil, usagef("%s: entry %d: %v", path, i, err)
+			return nil, err
 		}
 		if body.subaccountID != "" && body.subaccountID != subaccount {
-			return nil, usagef("%s: entry %d: subaccount_id %q differs from --subaccount %q; apply one account at a time", path, i, body.subaccountID, subaccount)
+			return nil, usagef("%s: entry %d: subaccount_id %q differs from --subaccount %q; apply one account at a time", path, n, body.subaccountID, subaccount)
 		}
-		req := addRequestFor(body.webhook, subaccount)
+		var w smtp2go.Webhook
+		body.fields.ApplyTo(&w)
+		req := addRequestFor(w, subaccount)
 		if err := req.Validate(); err != nil {
-			return nil, fmt.Errorf("%s: entry %d: %w", path, i, err)
+			return nil, fmt.Errorf("%s: entry %d: %w", path, n, err)
 		}
 		if j, dup := seen[req.URL]; dup {
-			return nil, usagef("%s: entries %d and %d have the same url %s", path, j, i, smtp2go.RedactURL(req.URL))
+			return nil, usagef("%s: entries %d and %d have the same url %s", path, j, n, smtp2go.RedactURL(req.URL))
 		}
-		seen[req.URL] = i
+		seen[req.URL] = n
 		out[i] = req
 	}
 	return out, nil
@@ -210,11 +203,11 @@ func carryOut(ctx context.Context, c *smtp2go.Client, s *step, subaccount string
 	return nil
 }
 
-func printPlan(e *env, format string, steps []step, dryRun bool) error {
+func printPlan(e *env, asJSON bool, steps []step, dryRun bool) error {
 	if steps == nil {
 		steps = []step{}
 	}
-	if format == "json" {
+	if asJSON {
 		return writeJSON(e.stdout, struct {
 			DryRun bool   `json:"dry_run"`
 			Steps  []step `json:"steps"`

@@ -13,10 +13,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/relaykit/smtp2go/webhook"
-
 	"github.com/relaykit/smtp2go"
-	"github.com/relaykit/smtp2go/smtp2gotest"
+	"github.com/relaykit/smtp2go/internal/fakesmtp2go"
+	"github.com/relaykit/smtp2go/webhook"
 )
 
 // demoEvents are the email events the demo sends, in order.
@@ -28,12 +27,17 @@ var demoEvents = []smtp2go.EventType{
 // this process, driven by the same SDK calls a provisioning script makes.
 func cmdDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("demo")
+	output := outputFlag(fs)
 	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	// With --output json, the narration is dropped and a summary printed.
 	out := e.stdout
+	if output.value == "json" {
+		out = io.Discard
+	}
 	step := func(n int, format string, args ...any) {
 		fmt.Fprintf(out, "\n%d. %s\n", n, fmt.Sprintf(format, args...))
 	}
@@ -41,9 +45,17 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(out, "smtp2go-webhooks demo: a fake SMTP2GO and a webhook receiver, both on 127.0.0.1, driven by the real SDK.")
 
 	// SMTP2GO's side: the fake API, which also delivers events.
-	api := smtp2gotest.NewServer(nil, smtp2gotest.WithRedeliverySchedule(5*time.Millisecond, 10*time.Millisecond, 20*time.Millisecond))
-	defer api.Close()
-	client := api.Client()
+	cfg := fakesmtp2go.DefaultConfig()
+	cfg.RedeliveryWaits = []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond}
+	api, err := startFake("127.0.0.1:0", cfg)
+	if err != nil {
+		return err
+	}
+	defer api.close()
+	client, err := smtp2go.NewClient(api.APIKey(), smtp2go.WithBaseURL(api.url), smtp2go.WithRetryWait(time.Millisecond, 5*time.Millisecond))
+	if err != nil {
+		return err
+	}
 
 	// The user's side: a receiver protected by basic auth.
 	password := rand.Text()
@@ -52,7 +64,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer recv.close()
-	fmt.Fprintf(out, "   fake SMTP2GO API: %s\n   receiver:         %s (basic auth)\n", api.URL, recv.url)
+	fmt.Fprintf(out, "   fake SMTP2GO API: %s\n   receiver:         %s (basic auth)\n", api.url, recv.url)
 
 	step(1, "Add a webhook pointing at the receiver (webhook/add)")
 	added, err := client.Webhooks.Add(ctx, &smtp2go.AddWebhookRequest{
@@ -74,14 +86,14 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := printWebhooks(indent(out), "table", list.Webhooks); err != nil {
+	if err := printWebhooks(indent(out), false, list.Webhooks); err != nil {
 		return err
 	}
 
 	step(3, "SMTP2GO delivers events as form posts; the receiver parses each into a typed webhook.Event")
 	delivered := 0
 	for _, typ := range demoEvents {
-		ev := smtp2gotest.SampleEvent(typ)
+		ev := fakesmtp2go.SampleEvent(typ)
 		ev.Fields = map[string][]string{"X-Customer-Id": {"cust-4711"}}
 		if err := emit(ctx, api, ev); err != nil {
 			return err
@@ -105,7 +117,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	step(5, "A delivery fails once: the receiver's callback errors, answers 500, and SMTP2GO redelivers the same id")
 	recv.failNext()
 	before := len(api.Deliveries())
-	if err := emit(ctx, api, smtp2gotest.SampleEvent(smtp2go.EventSpam)); err != nil {
+	if err := emit(ctx, api, fakesmtp2go.SampleEvent(smtp2go.EventSpam)); err != nil {
 		return err
 	}
 	got := recv.next()
@@ -130,12 +142,20 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(out, "   removed webhook %d; %d webhooks left\n", id, len(list.Webhooks))
 
 	fmt.Fprintf(out, "\ndemo ok: webhook %d added, listed, edited and removed; %d events received as typed values (%d redelivery); no SMTP2GO account used, nothing sent beyond 127.0.0.1\n", id, delivered, redelivered)
+	if output.value == "json" {
+		return writeJSON(e.stdout, struct {
+			OK             bool  `json:"ok"`
+			WebhookID      int64 `json:"webhook_id"`
+			EventsReceived int   `json:"events_received"`
+			Redeliveries   int   `json:"redeliveries"`
+		}{true, id, delivered, redelivered})
+	}
 	return nil
 }
 
 // emit has the fake deliver ev and checks that the receiver took it.
-func emit(ctx context.Context, api *smtp2gotest.Server, ev webhook.Event) error {
-	results, err := api.Emit(ctx, ev)
+func emit(ctx context.Context, api *fakeServer, ev webhook.Event) error {
+	results, err := api.Emit(ctx, "", ev)
 	if err != nil {
 		return err
 	}
@@ -143,25 +163,6 @@ func emit(ctx context.Context, api *smtp2gotest.Server, ev webhook.Event) error 
 		return fmt.Errorf("delivery of %s failed: %+v", ev.Type, results)
 	}
 	return nil
-}
-
-func describe(ev *webhook.Event) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s id=%s", ev.Type, ev.ID)
-	switch {
-	case ev.Bounce != "":
-		fmt.Fprintf(&b, " rcpt=%s bounce=%s", ev.Rcpt, ev.Bounce)
-	case ev.URL != "":
-		fmt.Fprintf(&b, " rcpt=%s url=%s", ev.Rcpt, ev.URL)
-	case len(ev.Recipients) > 0:
-		fmt.Fprintf(&b, " recipients=%s", strings.Join(ev.Recipients, ","))
-	case ev.Rcpt != "":
-		fmt.Fprintf(&b, " rcpt=%s", ev.Rcpt)
-	}
-	if c := ev.Header("X-Customer-Id"); c != "" {
-		fmt.Fprintf(&b, " X-Customer-Id=%s", c)
-	}
-	return b.String()
 }
 
 func joinEvents(events []smtp2go.EventType) string {

@@ -7,16 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/relaykit/smtp2go/webhook"
-
 	"github.com/relaykit/smtp2go"
+	"github.com/relaykit/smtp2go/webhook"
 )
 
 // shutdownGrace bounds how long listen waits for in-flight deliveries after
@@ -32,6 +30,7 @@ func cmdListen(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&basicEnv, "basic-auth-env", "", "require basic auth; the environment variable `NAME` holds user:pass")
 	fs.StringVar(&bearerEnv, "bearer-env", "", "require a bearer token; the environment variable `NAME` holds it")
 	fs.Int64Var(&maxBody, "max-body-bytes", webhook.DefaultMaxBodyBytes, "largest delivery body accepted, in `BYTES`")
+	output := outputFlag(fs)
 	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
 	}
@@ -60,15 +59,18 @@ func cmdListen(ctx context.Context, e *env, args []string) error {
 		}
 		opts = append(opts, webhook.WithBearerToken(token))
 	}
-	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	asJSON := output.value == "json"
+	logger := newLogger(e.stderr, asJSON)
 	opts = append(opts, webhook.WithLogger(logger))
 
-	printer := &eventPrinter{w: e.stdout}
+	printer := &eventPrinter{w: e.stdout, json: asJSON}
 	hook := webhook.NewHandler(printer.print, opts...)
 	// The path is compared as it is, not used as a ServeMux pattern, in
 	// which braces and methods mean something.
 	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != path {
+			// Most likely a webhook pointed at the wrong path: say so.
+			logger.Warn("not the webhook path; answered 404", "method", r.Method, "path", r.URL.Path, "status", http.StatusNotFound, "webhook_path", path)
 			http.NotFound(w, r)
 			return
 		}
@@ -82,7 +84,10 @@ func cmdListen(ctx context.Context, e *env, args []string) error {
 	srv := &http.Server{Handler: route, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	logger.Info("listening", "url", "http://"+ln.Addr().String()+path)
+	if basicEnv == "" && bearerEnv == "" {
+		logger.Warn("no credentials required: anyone who can reach this address can post events; pass --bearer-env or --basic-auth-env")
+	}
+	logger.Info("listening", "url", "http://"+reachable(ln.Addr())+path)
 
 	select {
 	case err := <-served:
@@ -102,24 +107,53 @@ func cmdListen(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// eventPrinter writes each event as one JSON line; deliveries arrive
-// concurrently, and lines must not interleave.
+// eventPrinter writes each event as one line: a JSON document, or a short
+// description. Deliveries arrive concurrently, and lines must not
+// interleave.
 type eventPrinter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu   sync.Mutex
+	w    io.Writer
+	json bool
 }
 
 func (p *eventPrinter) print(_ context.Context, ev *webhook.Event) error {
 	var line bytes.Buffer
-	enc := json.NewEncoder(&line) // one line, ending in a newline
-	enc.SetEscapeHTML(false)      // keep <addresses> readable
-	if err := enc.Encode(toEventOut(ev)); err != nil {
-		return err
+	if p.json {
+		enc := json.NewEncoder(&line) // one line, ending in a newline
+		enc.SetEscapeHTML(false)      // keep <addresses> readable
+		if err := enc.Encode(toEventOut(ev)); err != nil {
+			return err
+		}
+	} else {
+		line.WriteString(describe(ev) + "\n")
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	_, err := p.w.Write(line.Bytes())
 	return err // a failed write answers 500, and SMTP2GO delivers again
+}
+
+// describe is an event in one line: its type and ID, and the fields that
+// tell what happened.
+func describe(ev *webhook.Event) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s id=%s", ev.Type, ev.ID)
+	switch {
+	case ev.Bounce != "":
+		fmt.Fprintf(&b, " rcpt=%s bounce=%s", ev.Rcpt, ev.Bounce)
+	case ev.URL != "":
+		fmt.Fprintf(&b, " rcpt=%s url=%s", ev.Rcpt, ev.URL)
+	case len(ev.Recipients) > 0:
+		fmt.Fprintf(&b, " recipients=%s", strings.Join(ev.Recipients, ","))
+	case ev.Rcpt != "":
+		fmt.Fprintf(&b, " rcpt=%s", ev.Rcpt)
+	case ev.SMS != nil:
+		fmt.Fprintf(&b, " to=%s status_code=%d", ev.SMS.DestinationNumber, ev.SMS.StatusCode)
+	}
+	if c := ev.Header("X-Customer-Id"); c != "" {
+		fmt.Fprintf(&b, " X-Customer-Id=%s", c)
+	}
+	return b.String()
 }
 
 // eventOut is an event as listen prints it: stable snake_case names, the

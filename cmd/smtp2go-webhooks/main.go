@@ -1,15 +1,21 @@
 // Command smtp2go-webhooks manages SMTP2GO webhooks from the shell, receives
-// their deliveries locally, and demonstrates the whole cycle offline.
+// their deliveries locally, runs a fake SMTP2GO, and demonstrates the whole
+// cycle offline.
 //
-//	smtp2go-webhooks demo                      # offline tour, no account needed
+//	smtp2go-webhooks fake                      # a fake SMTP2GO on 127.0.0.1:8025
 //	smtp2go-webhooks list --output json
 //	smtp2go-webhooks ensure --url https://example.com/hook --events delivered,bounce
 //	smtp2go-webhooks apply -f webhooks.json --prune --dry-run
 //	smtp2go-webhooks listen --addr 127.0.0.1:8080 --bearer-env HOOK_TOKEN
+//	smtp2go-webhooks demo                      # offline tour, no account needed
 //
 // The API key comes from SMTP2GO_API_KEY or --api-key-file, never from a flag
-// value, which other users could read in the process list. Exit codes: 0
-// success, 1 API or network error, 2 usage or validation error, 3 not found.
+// value, which other users could read in the process list; SMTP2GO_REGION
+// and SMTP2GO_BASE_URL (or --region and --base-url) say where the API is.
+// Every command takes --output json: its result is then one JSON document on
+// stdout, and an error is {"error": {...}} on stderr. Exit codes: 0 success,
+// 1 API or network error, 2 usage or validation error, 3 not found, 130
+// interrupted.
 package main
 
 import (
@@ -20,7 +26,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -29,10 +35,11 @@ import (
 
 // Exit codes.
 const (
-	exitOK       = 0
-	exitAPI      = 1
-	exitUsage    = 2
-	exitNotFound = 3
+	exitOK          = 0
+	exitAPI         = 1
+	exitUsage       = 2
+	exitNotFound    = 3
+	exitInterrupted = 130 // 128 + SIGINT, as shells report a Ctrl-C
 )
 
 func main() {
@@ -40,7 +47,7 @@ func main() {
 	// After the first signal, the default handling comes back: a second
 	// Ctrl-C ends a listen that is still finishing its deliveries.
 	go func() { <-ctx.Done(); stop() }()
-	code := run(ctx, os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
@@ -52,6 +59,9 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// apiOptions are added to every API client's options, after the
+	// CLI's own: tests shorten the waits between retries.
+	apiOptions []smtp2go.Option
 }
 
 // command is one subcommand.
@@ -63,58 +73,119 @@ type command struct {
 	run     func(ctx context.Context, e *env, args []string) error
 }
 
+// commands returns every command, in the order help lists them. It is a
+// function, not a variable, because the commands' help refers back to it.
 func commands() []command {
 	return []command{
 		{"list", "list the account's webhooks", "[flags]", "smtp2go-webhooks list --output json", cmdList},
-		{"get", "show one webhook", "ID [flags]", "smtp2go-webhooks get 4320", cmdGet},
-		{"add", "create a webhook", "--url URL [flags]", "smtp2go-webhooks add --url https://example.com/hook --events delivered,bounce --format json", cmdAdd},
-		{"edit", "change the given fields of a webhook", "ID [flags]", "smtp2go-webhooks edit 4320 --events delivered,bounce,spam", cmdEdit},
-		{"remove", "delete a webhook", "ID [flags]", "smtp2go-webhooks remove 4320", cmdRemove},
+		{"get", "show one webhook", "ID [flags]", "smtp2go-webhooks get 1001", cmdGet},
+		{"add", "create a webhook", "--url URL --events EVENTS [flags]", "smtp2go-webhooks add --url https://example.com/hook --events delivered,bounce --format json", cmdAdd},
+		{"edit", "change the given fields of a webhook", "ID [flags]", "smtp2go-webhooks edit 1001 --events delivered,bounce,spam", cmdEdit},
+		{"remove", "delete a webhook", "ID [flags]", "smtp2go-webhooks remove 1001", cmdRemove},
 		{"ensure", "create or update the webhook with a URL so it matches (idempotent)", "--url URL [flags]", "smtp2go-webhooks ensure --url https://example.com/hook --events bounce,spam", cmdEnsure},
 		{"apply", "make the account's webhooks match a file", "-f FILE [--prune] [--dry-run]", "smtp2go-webhooks apply -f webhooks.json --prune --dry-run", cmdApply},
-		{"listen", "receive deliveries and print each event as a JSON line", "[--addr HOST:PORT] [--path /webhook] [flags]", "HOOK_TOKEN=s3cret smtp2go-webhooks listen --addr 127.0.0.1:8080 --bearer-env HOOK_TOKEN", cmdListen},
-		{"send-test", "post a realistic delivery to a URL, like the App's Test button", "--url URL --event TYPE [flags]", "smtp2go-webhooks send-test --url http://127.0.0.1:8080/webhook --event bounce --format json", cmdSendTest},
+		{"listen", "receive deliveries and print each event", "[--addr HOST:PORT] [--path /webhook] [flags]", "HOOK_TOKEN=s3cret smtp2go-webhooks listen --addr 127.0.0.1:8080 --bearer-env HOOK_TOKEN", cmdListen},
+		{"send-test", "post a realistic delivery to a URL, like the App's Test button", "--url URL --event TYPE [flags]", "smtp2go-webhooks send-test --url http://127.0.0.1:8080/webhook --event bounce --field bounce=soft", cmdSendTest},
+		{"fake", "run a fake SMTP2GO API on this machine, for trying the CLI and testing", "[--addr HOST:PORT] [--api-key KEY]", "smtp2go-webhooks fake --addr 127.0.0.1:8025", cmdFake},
 		{"demo", "run a full cycle against an in-process fake SMTP2GO (offline)", "", "smtp2go-webhooks demo", cmdDemo},
 		{"version", "print the version", "", "smtp2go-webhooks version", cmdVersion},
 	}
 }
 
+func lookupCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
 // run executes one command line and returns the exit code.
-func run(ctx context.Context, args []string, e *env) int {
-	if len(args) == 2 && args[0] == "help" {
+func run(ctx context.Context, e *env, args []string) int {
+	jsonErrors := wantsJSON(args)
+	switch {
+	case len(args) == 0:
+		usage(e.stderr)
+		return exitUsage
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || (args[0] == "help" && len(args) == 1):
+		usage(e.stdout)
+		return exitOK
+	case args[0] == "-v" || args[0] == "--version" || args[0] == "-version":
+		args = append([]string{"version"}, args[1:]...)
+	case args[0] == "help":
 		args = []string{args[1], "--help"}
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		w := e.stderr
-		code := exitUsage
-		if len(args) > 0 {
-			w, code = e.stdout, exitOK
-		}
-		usage(w)
-		return code
+	c, ok := lookupCommand(args[0])
+	if !ok {
+		return fail(e, "", jsonErrors, unknownCommand(args[0]))
 	}
-	for _, c := range commands() {
-		if c.name != args[0] {
+	err := c.run(ctx, e, args[1:])
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case ctx.Err() != nil:
+		// Whatever failed, it failed because the user interrupted it.
+		return fail(e, c.name, jsonErrors, &exitError{code: exitInterrupted, err: errors.New("interrupted")})
+	}
+	return fail(e, c.name, jsonErrors, err)
+}
+
+// wantsJSON reports whether args ask for --output json, so that even an
+// error in the command line itself is reported as JSON.
+func wantsJSON(args []string) bool {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "output" {
 			continue
 		}
-		err := c.run(ctx, e, args[1:])
-		if err == nil {
-			return exitOK
+		if !hasValue && i+1 < len(args) {
+			value = args[i+1]
 		}
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
+		if v, err := outputEnum.parse("", value); err == nil && v == "json" {
+			return true
 		}
-		var ue *usageError
-		if errors.As(err, &ue) && ue.help != "" {
-			fmt.Fprintf(e.stderr, "smtp2go-webhooks %s: %s\n\n%s", c.name, ue.msg, ue.help)
-			return exitUsage
-		}
-		fmt.Fprintf(e.stderr, "smtp2go-webhooks %s: %v\n", c.name, err)
-		return exitCode(err)
 	}
-	fmt.Fprintf(e.stderr, "smtp2go-webhooks: unknown command %q\n\n", args[0])
-	usage(e.stderr)
-	return exitUsage
+	return false
+}
+
+func unknownCommand(name string) error {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	msg := fmt.Sprintf("unknown command %q", name)
+	if near := suggest(name, names); near != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", near)
+	}
+	return &usageError{msg: msg + "\nRun 'smtp2go-webhooks --help' for the commands."}
+}
+
+// fail reports err on stderr, as text or as JSON, and returns its exit code.
+func fail(e *env, cmdName string, asJSON bool, err error) int {
+	code := exitCode(err)
+	var xe *exitError
+	if errors.As(err, &xe) && xe.err == nil {
+		return code // nothing to say: the output said it
+	}
+	if asJSON {
+		_ = writeJSON(e.stderr, errorDocument(err))
+		return code
+	}
+	prefix := "smtp2go-webhooks: "
+	if cmdName != "" {
+		prefix = "smtp2go-webhooks " + cmdName + ": "
+	}
+	var ue *usageError
+	if errors.As(err, &ue) && ue.help != "" {
+		fmt.Fprintf(e.stderr, "%s%s\n\n%s", prefix, ue.msg, ue.help)
+		return code
+	}
+	fmt.Fprintf(e.stderr, "%s%v\n", prefix, err)
+	return code
 }
 
 func usage(w io.Writer) {
@@ -123,13 +194,14 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nThe API key is read from SMTP2GO_API_KEY or --api-key-file.")
-	fmt.Fprintln(w, "Exit codes: 0 success, 1 API or network error, 2 usage or validation error, 3 not found.")
-	fmt.Fprintln(w, "Run 'smtp2go-webhooks COMMAND --help' for a command's flags.")
+	fmt.Fprintf(w, "\nThe API key is read from %s or --api-key-file; %s and %s\n", envAPIKey, envRegion, envBaseURL)
+	fmt.Fprintln(w, "(or --region and --base-url) say where the API is. Every command takes --output json.")
+	fmt.Fprintln(w, "Exit codes: 0 success, 1 API or network error, 2 usage or validation error, 3 not found, 130 interrupted.")
+	fmt.Fprintln(w, "Run 'smtp2go-webhooks COMMAND --help' for a command's flags; --version prints the version.")
 }
 
-// usageError is a mistake in the command line. With help set, the command's
-// usage follows the message.
+// usageError is a mistake in the command line or in the input. With help
+// set, the command's usage follows the message.
 type usageError struct {
 	msg  string
 	help string
@@ -141,13 +213,32 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
+// exitError makes the CLI exit with code. err, if not nil, is reported as
+// usual; a nil err reports nothing (--detailed-exitcode's 2).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
 // exitCode maps an error to the documented exit codes. Only a webhook ID
 // that the account does not have is "not found": a 404 from the API (a wrong
 // --base-url, say) is an API error like any other.
 func exitCode(err error) int {
+	var xe *exitError
 	var ue *usageError
 	var nf *smtp2go.NotFoundError
 	switch {
+	case errors.As(err, &xe):
+		return xe.code
 	case errors.As(err, &ue), errors.Is(err, smtp2go.ErrInvalidRequest):
 		return exitUsage
 	case errors.As(err, &nf):
@@ -156,101 +247,18 @@ func exitCode(err error) int {
 	return exitAPI
 }
 
-// newFlagSet returns a silent flag set that reports errors instead of
-// exiting; parse prints the command's help where it is wanted.
-func newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	return fs
-}
-
-// helpText renders a command's usage, example and flags.
-func helpText(name string, fs *flag.FlagSet) string {
-	var c command
-	for _, cc := range commands() {
-		if cc.name == name {
-			c = cc
-		}
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: %s\n\n%s.\n\nExample:\n  %s\n", strings.TrimSpace("smtp2go-webhooks "+c.name+" "+c.usage), capitalize(c.summary), c.example)
-	var flags []*flag.Flag
-	fs.VisitAll(func(f *flag.Flag) { flags = append(flags, f) })
-	if len(flags) > 0 {
-		b.WriteString("\nFlags:\n")
-		sort.Slice(flags, func(i, j int) bool { return flags[i].Name < flags[j].Name })
-		for _, f := range flags {
-			name, text := flag.UnquoteUsage(f)
-			if name == "value" || name == "string" || name == "" {
-				name = strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-			}
-			if _, isBool := f.Value.(interface{ IsBoolFlag() bool }); isBool {
-				name = ""
-			}
-			dashes := "--"
-			if len(f.Name) == 1 {
-				dashes = "-"
-			}
-			fmt.Fprintf(&b, "  %-26s %s", strings.TrimSpace(dashes+f.Name+" "+name), text)
-			if f.DefValue != "" && f.DefValue != "false" {
-				fmt.Fprintf(&b, " (default %s)", f.DefValue)
-			}
-			b.WriteString("\n")
-		}
-	}
-	return b.String()
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// parse parses args with fs, letting flags come before or after the
-// positional arguments, and returns the positional ones. --help prints the
-// command's help on stdout and returns flag.ErrHelp.
-func parse(e *env, fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(e.stdout, helpText(fs.Name(), fs))
-				return nil, flag.ErrHelp
-			}
-			return nil, &usageError{msg: err.Error(), help: helpText(fs.Name(), fs)}
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return positional, nil
-		}
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			return append(positional, rest...), nil // after --, nothing is a flag
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
-}
-
-// parseNoArgs parses args, which must hold flags only.
-func parseNoArgs(e *env, fs *flag.FlagSet, args []string) error {
-	rest, err := parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return &usageError{msg: fmt.Sprintf("unexpected argument %q", rest[0]), help: helpText(fs.Name(), fs)}
-	}
-	return nil
-}
-
 func cmdVersion(_ context.Context, e *env, args []string) error {
 	fs := newFlagSet("version")
+	output := outputFlag(fs)
 	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "smtp2go-webhooks %s (SDK smtp2go-go/%s)\n", smtp2go.Version, smtp2go.Version)
-	return nil
+	if output.value == "json" {
+		return writeJSON(e.stdout, struct {
+			Version string `json:"version"`
+			Go      string `json:"go"`
+		}{smtp2go.Version, runtime.Version()})
+	}
+	_, err := fmt.Fprintf(e.stdout, "smtp2go-webhooks %s (%s)\n", smtp2go.Version, runtime.Version())
+	return err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 
 	"github.com/relaykit/smtp2go"
@@ -22,7 +23,7 @@ func cmdList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printWebhooks(e.stdout, api.output, res.Webhooks)
+	return printWebhooks(e.stdout, api.json(), res.Webhooks)
 }
 
 func cmdGet(ctx context.Context, e *env, args []string) error {
@@ -34,13 +35,13 @@ func cmdGet(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printWebhook(e.stdout, api.output, *w)
+	return printResult(e.stdout, api.json(), "", *w)
 }
 
 // parseIDCommand reads the command line of get and remove: the API flags and
 // one webhook ID. It returns the client, the ID and the flags.
-func parseIDCommand(e *env, name string, args []string) (*smtp2go.Client, int64, apiFlags, error) {
-	var api apiFlags
+func parseIDCommand(e *env, name string, args []string) (*smtp2go.Client, int64, *apiFlags, error) {
+	api := &apiFlags{}
 	fs := newFlagSet(name)
 	api.register(fs)
 	id, err := parseIDArg(e, fs, args)
@@ -54,43 +55,67 @@ func parseIDCommand(e *env, name string, args []string) (*smtp2go.Client, int64,
 	return c, id, api, nil
 }
 
+// addCommand is the command line of add and ensure: the API flags, the
+// webhook's flags and --from-json, no arguments.
+type addCommand struct {
+	api apiFlags
+	wf  webhookFlags
+	fs  *flag.FlagSet
+}
+
+// newAddCommand defines the flags of add or ensure; the caller may add its
+// own before calling parse.
+func newAddCommand(name string) *addCommand {
+	ac := &addCommand{fs: newFlagSet(name)}
+	ac.api.register(ac.fs)
+	ac.wf.register(ac.fs)
+	return ac
+}
+
+// parse reads args and returns the request they describe and the client.
+func (ac *addCommand) parse(e *env, args []string) (*smtp2go.AddWebhookRequest, *smtp2go.Client, error) {
+	if err := parseNoArgs(e, ac.fs, args); err != nil {
+		return nil, nil, err
+	}
+	req, err := ac.wf.addRequest(e, ac.api.subaccount)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := ac.api.client(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	return req, c, nil
+}
+
 func cmdAdd(ctx context.Context, e *env, args []string) error {
-	c, req, output, err := parseAddCommand(e, "add", args)
+	ac := newAddCommand("add")
+	allowDuplicate := ac.fs.Bool("allow-duplicate", false, "create it even if a webhook already has the URL (each then delivers every event)")
+	allowEmpty := ac.fs.Bool("allow-empty", false, "create it even with no events and no SMS events (it then delivers nothing)")
+	req, c, err := ac.parse(e, args)
 	if err != nil {
 		return err
+	}
+	if len(req.Events) == 0 && len(req.SMSEvents) == 0 && !*allowEmpty {
+		return usagef("the webhook would receive no events: give --events or --sms-events (or --allow-empty)")
+	}
+	if !*allowDuplicate {
+		list, err := c.Webhooks.List(ctx, &smtp2go.ListWebhooksRequest{SubaccountID: req.SubaccountID})
+		if err != nil {
+			return err
+		}
+		for _, w := range list.Webhooks {
+			if w.URL == req.URL {
+				return usagef("webhook %d already has the URL %s: change it with \"smtp2go-webhooks ensure\" or \"edit\", or pass --allow-duplicate",
+					w.ID, smtp2go.RedactURL(req.URL))
+			}
+		}
 	}
 	res, err := c.Webhooks.Add(ctx, req)
 	if err != nil {
 		return err
 	}
-	if output == "json" {
-		return writeJSON(e.stdout, toOut(res.Webhook))
-	}
-	fmt.Fprintf(e.stdout, "created webhook %d\n", res.Webhook.ID)
-	return printDetails(e.stdout, res.Webhook)
-}
-
-// parseAddCommand reads the command line of add and ensure: the API flags,
-// the webhook's flags and --from-json, no arguments. It returns the client,
-// the request and the output format.
-func parseAddCommand(e *env, name string, args []string) (*smtp2go.Client, *smtp2go.AddWebhookRequest, string, error) {
-	var api apiFlags
-	var wf webhookFlags
-	fs := newFlagSet(name)
-	api.register(fs)
-	wf.register(fs)
-	if err := parseNoArgs(e, fs, args); err != nil {
-		return nil, nil, "", err
-	}
-	req, err := wf.addRequest(e, api.subaccount)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	c, err := api.client(e)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	return c, req, api.output, nil
+	return printResult(e.stdout, ac.api.json(), "created", res.Webhook)
 }
 
 func cmdEdit(ctx context.Context, e *env, args []string) error {
@@ -128,11 +153,7 @@ func cmdEdit(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if api.output == "json" {
-		return writeJSON(e.stdout, toOut(res.Webhook))
-	}
-	fmt.Fprintf(e.stdout, "updated webhook %d\n", res.Webhook.ID)
-	return printDetails(e.stdout, res.Webhook)
+	return printResult(e.stdout, api.json(), "updated", res.Webhook)
 }
 
 func cmdRemove(ctx context.Context, e *env, args []string) error {
@@ -142,22 +163,19 @@ func cmdRemove(ctx context.Context, e *env, args []string) error {
 	}
 	// webhook/remove's answer to an unknown ID is not documented; look first,
 	// so that a missing ID exits 3 like get and edit.
-	if _, err := c.Webhooks.Get(ctx, id, &smtp2go.GetWebhookOptions{SubaccountID: api.subaccount}); err != nil {
-		return err
-	}
-	res, err := c.Webhooks.Remove(ctx, &smtp2go.RemoveWebhookRequest{ID: id, SubaccountID: api.subaccount})
+	w, err := c.Webhooks.Get(ctx, id, &smtp2go.GetWebhookOptions{SubaccountID: api.subaccount})
 	if err != nil {
 		return err
 	}
-	if api.output == "json" {
-		return writeJSON(e.stdout, map[string]any{"removed": id, "request_id": res.RequestID})
+	if _, err := c.Webhooks.Remove(ctx, &smtp2go.RemoveWebhookRequest{ID: id, SubaccountID: api.subaccount}); err != nil {
+		return err
 	}
-	fmt.Fprintf(e.stdout, "removed webhook %d\n", id)
-	return nil
+	return printResult(e.stdout, api.json(), "removed", *w)
 }
 
 func cmdEnsure(ctx context.Context, e *env, args []string) error {
-	c, req, output, err := parseAddCommand(e, "ensure", args)
+	ac := newAddCommand("ensure")
+	req, c, err := ac.parse(e, args)
 	if err != nil {
 		return err
 	}
@@ -165,12 +183,9 @@ func cmdEnsure(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if output == "json" {
-		return writeJSON(e.stdout, struct {
-			Action  smtp2go.EnsureAction `json:"action"`
-			Webhook webhookOut           `json:"webhook"`
-		}{res.Action, toOut(res.Webhook)})
+	if ac.api.json() {
+		return writeJSON(e.stdout, resultOut{Action: string(res.Action), Webhook: toOut(res.Webhook)})
 	}
-	fmt.Fprintf(e.stdout, "%s %d\n", res.Action, res.Webhook.ID)
-	return nil
+	_, err = fmt.Fprintf(e.stdout, "%s %d\n", res.Action, res.Webhook.ID)
+	return err
 }

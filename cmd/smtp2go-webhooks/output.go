@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +10,11 @@ import (
 
 	"github.com/relaykit/smtp2go"
 )
+
+// The JSON contract: every command's success is one JSON document on
+// stdout (listen's events are one JSON document a line), an object whose
+// members are named for what they hold; a webhook is always a webhookOut;
+// and an error is {"error": errorOut} on stderr.
 
 // webhookOut is a webhook as the CLI prints it in JSON: the API's field
 // names, lists never null, and secrets masked.
@@ -32,10 +38,10 @@ func toOut(w smtp2go.Webhook) webhookOut {
 	out := webhookOut{
 		ID:             r.ID,
 		URL:            r.URL,
-		Events:         strs(r.Events),
-		SMSEvents:      strs(r.SMSEvents),
-		Headers:        nonNil(r.Headers),
-		Usernames:      nonNil(r.Usernames),
+		Events:         names(r.Events),
+		SMSEvents:      names(r.SMSEvents),
+		Headers:        append([]string{}, r.Headers...),
+		Usernames:      append([]string{}, r.Usernames...),
 		OutputFormat:   string(r.OutputFormat),
 		AuthHeaderType: string(r.AuthHeaderType),
 	}
@@ -45,12 +51,65 @@ func toOut(w smtp2go.Webhook) webhookOut {
 	return out
 }
 
-func strs[T ~string](in []T) []string {
-	out := make([]string, len(in))
-	for i, v := range in {
-		out[i] = string(v)
+// resultOut is the document of a command that shows or changes one webhook.
+type resultOut struct {
+	Action  string     `json:"action,omitempty"` // created, updated, unchanged or removed; none for get
+	Webhook webhookOut `json:"webhook"`
+}
+
+// listOut is the document of list.
+type listOut struct {
+	Webhooks []webhookOut `json:"webhooks"`
+}
+
+// errorOut is the body of an error document. Status is the HTTP status of
+// the answer that failed, Code SMTP2GO's error_code and RequestID its
+// request_id; each is null when there is none.
+type errorOut struct {
+	Message   string  `json:"message"`
+	Status    *int    `json:"status"`
+	Code      *string `json:"code"`
+	RequestID *string `json:"request_id"`
+}
+
+// statusError is an error that carries the HTTP status of an answer, such
+// as send-test's endpoint refusing a delivery.
+type statusError struct {
+	status int
+	msg    string
+}
+
+func (e *statusError) Error() string { return e.msg }
+
+func errorDocument(err error) any {
+	out := errorOut{Message: err.Error()}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		out.Message = ue.msg
 	}
-	return out
+	var ae *smtp2go.APIError
+	var nf *smtp2go.NotFoundError
+	var se *statusError
+	switch {
+	case errors.As(err, &ae):
+		out.Status = &ae.StatusCode
+		out.Code = nonEmpty(ae.Code)
+		out.RequestID = nonEmpty(ae.RequestID)
+	case errors.As(err, &nf):
+		out.RequestID = nonEmpty(nf.RequestID)
+	case errors.As(err, &se):
+		out.Status = &se.status
+	}
+	return struct {
+		Error errorOut `json:"error"`
+	}{out}
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -60,12 +119,12 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// printWebhooks prints webhooks as a table, or as a JSON array.
-func printWebhooks(w io.Writer, format string, list []smtp2go.Webhook) error {
-	if format == "json" {
-		out := make([]webhookOut, len(list))
+// printWebhooks prints webhooks as a table, or as a JSON document.
+func printWebhooks(w io.Writer, asJSON bool, list []smtp2go.Webhook) error {
+	if asJSON {
+		out := listOut{Webhooks: make([]webhookOut, len(list))}
 		for i, wh := range list {
-			out[i] = toOut(wh)
+			out.Webhooks[i] = toOut(wh)
 		}
 		return writeJSON(w, out)
 	}
@@ -83,10 +142,17 @@ func printWebhooks(w io.Writer, format string, list []smtp2go.Webhook) error {
 	return tw.Flush()
 }
 
-// printWebhook prints one webhook as "field: value" lines, or a JSON object.
-func printWebhook(w io.Writer, format string, wh smtp2go.Webhook) error {
-	if format == "json" {
-		return writeJSON(w, toOut(wh))
+// printResult prints what a command did to one webhook: a line saying it
+// (none for get) and the webhook's details, or the JSON document.
+func printResult(w io.Writer, asJSON bool, action string, wh smtp2go.Webhook) error {
+	if asJSON {
+		return writeJSON(w, resultOut{Action: action, Webhook: toOut(wh)})
+	}
+	if action != "" {
+		fmt.Fprintf(w, "%s webhook %d\n", action, wh.ID)
+		if action == "removed" {
+			return nil
+		}
 	}
 	return printDetails(w, wh)
 }

@@ -183,7 +183,7 @@ func (fk *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	req.readErr = readErr
 	req.body, req.parseErr = parsePayload(body)
-	rec := Request{Endpoint: req.endpoint, Method: r.Method, Header: redactHeader(r.Header), Body: redactBody(body, fk.cfg.APIKey), Time: time.Now()}
+	rec := Request{Endpoint: req.endpoint, Method: r.Method, Header: redactHeader(r.Header), Body: redactBody(body, fk.cfg.APIKey), Time: time.Now(), Path: r.URL.Path}
 
 	fk.mu.Lock()
 	if fk.closed {

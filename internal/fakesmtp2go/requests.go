@@ -21,6 +21,7 @@ type Request struct {
 	Status   int         // the status answered; 0 while in flight, and for a dropped or abandoned request
 	Time     time.Time   // when the request arrived
 	Fault    *Fault      // the fault applied to it, or nil
+	Path     string      // the URL path requested, for logs
 }
 
 // clone returns a deep copy of r.

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/relaykit/smtp2go/internal/fakesmtp2go"
+)
+
+var viewEnum = enum{what: "view shape", values: []string{fakesmtp2go.ViewArray, fakesmtp2go.ViewObject, fakesmtp2go.ViewWrapped}}
+
+// cmdFake runs the fake SMTP2GO of package smtp2gotest as a server of its
+// own, until interrupted: for trying the CLI without an account, and for
+// tests written in other languages, as stripe-mock serves Stripe's.
+func cmdFake(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet("fake")
+	addr := fs.String("addr", "127.0.0.1:8025", "listen on `HOST:PORT` (port 0 picks a free one)")
+	apiKey := fs.String("api-key", "", "the API `KEY` the fake accepts, to fix it in scripts (default: a new random one); never a real key")
+	limit := fs.Int("webhook-limit", fakesmtp2go.DefaultWebhookLimit, "how many webhooks each account may have: 1 as on free plans, 10 on paid ones; 0 for no limit")
+	view := newEnumFlag(fs, "view-shape", viewEnum, fakesmtp2go.ViewArray, "`SHAPE` of webhook/view's data: array (as SMTP2GO answers), object (as it documents) or wrapped")
+	output := outputFlag(fs)
+	if err := parseNoArgs(e, fs, args); err != nil {
+		return err
+	}
+	asJSON := output.value == "json"
+	logger := newLogger(e.stderr, asJSON)
+	cfg := fakesmtp2go.DefaultConfig()
+	cfg.APIKey, cfg.WebhookLimit, cfg.ViewShape = *apiKey, *limit, view.value
+	cfg.OnRequest = func(r fakesmtp2go.Request) {
+		logger.Info("request", "method", r.Method, "path", r.Path, "status", r.Status)
+	}
+	api, err := startFake(*addr, cfg)
+	if err != nil {
+		return err
+	}
+	if err := printFakeBanner(e.stdout, asJSON, api); err != nil {
+		api.close()
+		return err
+	}
+	<-ctx.Done()
+	api.close()
+	logger.Info("stopped")
+	return nil
+}
+
+func printFakeBanner(w io.Writer, asJSON bool, api *fakeServer) error {
+	if asJSON {
+		return writeJSON(w, struct {
+			BaseURL string `json:"base_url"`
+			APIKey  string `json:"api_key"`
+		}{api.url, api.APIKey()})
+	}
+	_, err := fmt.Fprintf(w, "Fake SMTP2GO API on %s (Ctrl-C to stop). In another terminal:\n\n  export %s=%s\n  export %s=%s\n\n",
+		api.url, envBaseURL, api.url, envAPIKey, api.APIKey())
+	return err
+}
+
+// newLogger returns the logger of a command that runs until interrupted:
+// text lines, or JSON lines with --output json.
+func newLogger(w io.Writer, asJSON bool) *slog.Logger {
+	if asJSON {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// fakeServer is a fake SMTP2GO served on a loopback port.
+type fakeServer struct {
+	*fakesmtp2go.Fake
+	url string // the API's base URL, ending in /v3/
+	srv *http.Server
+}
+
+// startFake serves a fake SMTP2GO configured by cfg on addr.
+func startFake(addr string, cfg fakesmtp2go.Config) (*fakeServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err) // in use, or not ours: not a usage error
+	}
+	f := &fakeServer{Fake: fakesmtp2go.New(cfg), url: "http://" + reachable(ln.Addr()) + "/v3/"}
+	f.srv = &http.Server{Handler: f.Fake, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = f.srv.Serve(ln) }()
+	return f, nil
+}
+
+// close stops serving, letting requests in flight finish for a moment.
+func (f *fakeServer) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f.srv.Shutdown(ctx); err != nil {
+		_ = f.srv.Close()
+	}
+	f.Fake.Close()
+}
+
+// reachable is an address a client on this machine can connect to: the
+// listener's, with an unspecified IP (0.0.0.0, ::) replaced by loopback.
+func reachable(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return addr.String()
+	}
+	return net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+}

@@ -1,0 +1,348 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/relaykit/smtp2go"
+	"github.com/relaykit/smtp2go/smtp2gotest"
+)
+
+func TestMistakesGetHelp(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t)
+	key := "SMTP2GO_API_KEY=" + srv.APIKey
+	base := "SMTP2GO_BASE_URL=" + srv.URL
+	file := filepath.Join(t.TempDir(), "webhooks.json")
+	if err := os.WriteFile(file, []byte(`[{"url":"https://x.example/","evnts":["bounce"]}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		env   []string
+		stdin string
+		args  []string
+		want  []string // in stderr
+	}{
+		{"a command", nil, "", []string{"lst"}, []string{`unknown command "lst" (did you mean "list"?)`}},
+		{"a command asked help for", nil, "", []string{"help", "lsit"}, []string{`(did you mean "list"?)`}},
+		{"a flag", nil, "", []string{"list", "--ouput", "json"}, []string{"unknown flag --ouput (did you mean --output?)", "Usage: smtp2go-webhooks list"}},
+		{"a flag without its value", nil, "", []string{"get", "1", "--region"}, []string{"--region needs a value"}},
+		{"a number flag", nil, "", []string{"listen", "--max-body-bytes", "many"}, []string{"--max-body-bytes: parse error"}},
+		{"an email event", nil, "", []string{"add", "--url", "https://x.example/", "--events", "delivered,bounced"},
+			[]string{`--events: unknown event "bounced" (did you mean "bounce"?); valid: processed, delivered, open`}},
+		{"an SMS event", nil, "", []string{"add", "--url", "https://x.example/", "--sms-events", "delivred"}, []string{`--sms-events: unknown SMS event "delivred" (did you mean "delivered"?)`}},
+		{"a format", nil, "", []string{"add", "--url", "https://x.example/", "--format", "jsno"}, []string{`--format: unknown format "jsno" (did you mean "json"?); valid: form, json`}},
+		{"an auth type", nil, "", []string{"add", "--url", "https://x.example/", "--auth", "baerer"}, []string{`--auth: unknown auth type "baerer" (did you mean "bearer"?); valid: bearer, basic, none`}},
+		{"a delivery event", nil, "", []string{"send-test", "--url", "http://127.0.0.1:1/", "--event", "bounced"}, []string{`--event: unknown event "bounced" (did you mean "bounce"?); valid: processed`, "sms_delivered"}},
+		{"an output", nil, "", []string{"version", "--output", "yaml"}, []string{`--output: unknown output format "yaml"; valid: text, json`}},
+		{"a region flag", []string{key}, "", []string{"list", "--region", "eu-west"}, []string{`--region: unknown region "eu-west" (did you mean "eu"?)`}},
+		{"a region variable", []string{key, "SMTP2GO_REGION=mars"}, "", []string{"list"}, []string{`SMTP2GO_REGION: unknown region "mars"; valid: global, us, eu, au`}},
+		{"a base URL variable", []string{key, "SMTP2GO_BASE_URL=ftp://x"}, "", []string{"list"}, []string{"SMTP2GO_BASE_URL: must be an absolute http or https URL"}},
+		{"a key file", nil, "", []string{"list", "--api-key-file", filepath.Join(t.TempDir(), "none")}, []string{"--api-key-file: open"}},
+		{"a key with a newline", []string{"SMTP2GO_API_KEY=api-x\nmore"}, "", []string{"list"}, []string{"SMTP2GO_API_KEY: contains whitespace"}},
+		{"no key", nil, "", []string{"list"}, []string{"no API key: set SMTP2GO_API_KEY or pass --api-key-file FILE"}},
+		{"an apply key", []string{key, base}, "", []string{"apply", "-f", file}, []string{file + `: entry 1: unknown key "evnts" (did you mean "events"?)`}},
+		{"an apply key far from any", []string{key, base}, `[{"url":"https://x.example/","colour":"red"}]`, []string{"apply", "-f", "-"},
+			[]string{`-: entry 1: unknown key "colour"; valid keys: url, events`}},
+		{"an apply enum", []string{key, base}, `[{"url":"https://x.example/","events":["delivered"]},{"url":"https://y.example/","output_format":"JSN"}]`,
+			[]string{"apply", "-f", "-"}, []string{`-: entry 2: output_format: unknown format "JSN" (did you mean "json"?)`}},
+		{"an apply list of numbers", []string{key, base}, `[{"url":"https://x.example/","headers":[1]}]`, []string{"apply", "-f", "-"}, []string{"entry 1: headers: want an array of strings"}},
+		{"a masked auth value", []string{key, base}, `[{"url":"https://x.example/","auth_header_type":"bearer","auth_header_value":"********"}]`,
+			[]string{"apply", "-f", "-"}, []string{`entry 1: auth_header_value: "********" is a masked value`}},
+		{"a from-json key", []string{key, base}, `{"url":"https://x.example/","sms_event":["failed"]}`, []string{"add", "--from-json", "-"},
+			[]string{`--from-json: unknown key "sms_event" (did you mean "sms_events"?)`}},
+		{"a from-json that is not an object", []string{key, base}, `["https://x.example/"]`, []string{"add", "--from-json", "-"}, []string{"--from-json: want a JSON object"}},
+		{"a from-json url that is not a string", []string{key, base}, `{"url":1}`, []string{"add", "--from-json", "-"}, []string{"--from-json: url: want a string"}},
+		{"both auth value sources", []string{key, base}, "", []string{"add", "--url", "https://x.example/", "--auth-value-env", "A", "--auth-value-file", "B"}, []string{"not both"}},
+		{"a header value pair", nil, "", []string{"send-test", "--url", "http://127.0.0.1:1/", "--header-value", "X-Tenant"}, []string{"--header-value: want NAME=VALUE"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := cli(t, tt.env, tt.stdin, tt.args...)
+			wantCode(t, r, exitUsage)
+			for _, want := range tt.want {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			noSecret(t, r, srv.APIKey)
+		})
+	}
+	for _, req := range srv.Requests() {
+		if req.Endpoint != "webhook/view" {
+			t.Errorf("a refused command line sent %s", req.Endpoint)
+		}
+	}
+}
+
+func TestEnumsIgnoreCaseAndSMSNamesHaveBothForms(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t)
+	r := against(t, srv, "add", "--url", "https://example.com/a", "--events", "Delivered,BOUNCE", "--sms-events", "sms_Delivered,failed",
+		"--format", "JSON", "--output", "JSON")
+	wantCode(t, r, 0)
+	if w := srv.Webhooks()[0]; strings.Join(names(w.Events), ",") != "delivered,bounce" || strings.Join(names(w.SMSEvents), ",") != "delivered,failed" || w.OutputFormat != smtp2go.OutputJSON {
+		t.Errorf("stored %v", w)
+	}
+	r = against(t, srv, "add", "--url", "https://example.com/all", "--events", "all", "--sms-events", "ALL")
+	wantCode(t, r, 0)
+	if w := srv.Webhooks()[1]; len(w.Events) != len(smtp2go.EmailEventTypes()) || len(w.SMSEvents) != len(smtp2go.SMSEventTypes()) {
+		t.Errorf("all stored %v", w)
+	}
+	r = against(t, srv, "list", "--region", "EU", "--output", "Table") // the base URL wins over the region
+	wantCode(t, r, 0)
+
+	for arg, want := range map[string]string{"failed": "sms_failed", "SMS_Delivered": "sms_delivered", "delivered": "delivered", "Reject": "reject"} {
+		got := make(chan string, 1)
+		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r.PostFormValue("event") }))
+		r := cli(t, nil, "", "send-test", "--url", recv.URL, "--event", arg)
+		recv.Close()
+		wantCode(t, r, 0)
+		if ev := <-got; ev != want {
+			t.Errorf("--event %s sent %q, want %q", arg, ev, want)
+		}
+	}
+}
+
+func TestBaseURLWithOrWithoutAPIPath(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t)
+	root := strings.TrimSuffix(srv.URL, "/v3/")
+	key := "SMTP2GO_API_KEY=" + srv.APIKey
+	for _, tt := range []struct {
+		name string
+		env  []string
+		args []string
+	}{
+		{"variable with /v3/", []string{key, "SMTP2GO_BASE_URL=" + srv.URL}, nil},
+		{"variable without /v3/", []string{key, "SMTP2GO_BASE_URL=" + root}, nil},
+		{"variable with only a slash", []string{key, "SMTP2GO_BASE_URL=" + root + "/"}, nil},
+		{"flag without /v3/", []string{key}, []string{"--base-url", root}},
+		{"flag over a wrong variable", []string{key, "SMTP2GO_BASE_URL=http://127.0.0.1:1"}, []string{"--base-url", root + "/v3"}},
+	} {
+		r := cli(t, tt.env, "", append([]string{"list"}, tt.args...)...)
+		wantCode(t, r, 0)
+	}
+	if n := len(srv.Requests()); n != 5 {
+		t.Errorf("the fake got %d requests, want 5", n)
+	}
+}
+
+func TestEveryCommandPrintsOneJSONDocument(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t)
+	recv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(recv.Close)
+	key, base := "SMTP2GO_API_KEY="+srv.APIKey, "SMTP2GO_BASE_URL="+srv.URL
+	if _, err := srv.Client().Webhooks.Add(t.Context(), &smtp2go.AddWebhookRequest{URL: "https://example.com/one", Events: []smtp2go.EventType{smtp2go.EventBounce}}); err != nil {
+		t.Fatal(err)
+	}
+	id := "1001"
+	for _, args := range [][]string{
+		{"list"}, {"get", id}, {"edit", id, "--events", "spam"},
+		{"add", "--url", "https://example.com/two", "--events", "open"},
+		{"ensure", "--url", "https://example.com/two", "--events", "open"},
+		{"remove", id}, {"version"}, {"send-test", "--url", recv.URL},
+	} {
+		r := cli(t, []string{key, base}, "", append(args, "--output", "json")...)
+		wantCode(t, r, 0)
+		var doc map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc) == 0 {
+			t.Errorf("%v: stdout is not one JSON object: %v\n%s", args, err, r.stdout)
+		}
+	}
+}
+
+func TestErrorsAsJSON(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t)
+	srv.DenyEndpoint("webhook/add")
+	key, base := "SMTP2GO_API_KEY="+srv.APIKey, "SMTP2GO_BASE_URL="+srv.URL
+	tests := []struct {
+		name         string
+		env          []string
+		args         []string
+		code, status int // status 0: null
+		errorCode    string
+		requestID    bool
+	}{
+		{"permission", []string{key, base}, []string{"add", "--url", "https://example.com/x", "--events", "bounce", "--allow-duplicate"}, exitAPI, 400, smtp2go.CodePermissionDenied, true},
+		{"wrong key", []string{"SMTP2GO_API_KEY=api-WRONGWRONGWRONGWRONGWRONGWRONG12", base}, []string{"list"}, exitAPI, 401, "", true},
+		{"not found", []string{key, base}, []string{"get", "999"}, exitNotFound, 0, "", true},
+		{"usage", nil, []string{"list", "--bogus"}, exitUsage, 0, "", false},
+		{"usage, --output=json", nil, []string{"get", "--output=json"}, exitUsage, 0, "", false},
+		{"unknown command", nil, []string{"frobnicate", "--output", "json"}, exitUsage, 0, "", false},
+		{"network", []string{key, "SMTP2GO_BASE_URL=http://127.0.0.1:1"}, []string{"list"}, exitAPI, 0, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := tt.args
+			if !strings.Contains(strings.Join(args, " "), "output") {
+				args = append(args, "--output", "json")
+			}
+			r := cli(t, tt.env, "", args...)
+			wantCode(t, r, tt.code)
+			if r.stdout != "" {
+				t.Errorf("stdout: %q", r.stdout)
+			}
+			e := decodeJSON[struct{ Error errorOut }](t, r.stderr).Error
+			if e.Message == "" || (e.Status == nil) != (tt.status == 0) || (e.Status != nil && *e.Status != tt.status) ||
+				(e.Code == nil) != (tt.errorCode == "") || (e.Code != nil && *e.Code != tt.errorCode) || (e.RequestID != nil) != tt.requestID {
+				t.Errorf("error document:\n%s", r.stderr)
+			}
+			noSecret(t, r, srv.APIKey, "api-WRONGWRONGWRONGWRONGWRONGWRONG12")
+		})
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-v"}} {
+		r := cli(t, nil, "", args...)
+		wantCode(t, r, 0)
+		if !strings.HasPrefix(r.stdout, "smtp2go-webhooks "+smtp2go.Version+" (") {
+			t.Errorf("%v: %q", args, r.stdout)
+		}
+	}
+	r := cli(t, nil, "", "-v", "--output", "json")
+	wantCode(t, r, 0)
+	if v := decodeJSON[struct{ Version, Go string }](t, r.stdout); v.Version != smtp2go.Version || v.Go == "" {
+		t.Errorf("version --output json: %s", r.stdout)
+	}
+	for _, c := range commands() {
+		r := cli(t, nil, "", c.name, "--help")
+		wantCode(t, r, 0)
+		if !strings.Contains(r.stdout, "Usage: smtp2go-webhooks "+c.name) || !strings.Contains(r.stdout, "Example:") || !strings.Contains(r.stdout, "--output FORMAT") {
+			t.Errorf("%s --help:\n%s", c.name, r.stdout)
+		}
+	}
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		if r := cli(t, nil, "", args...); r.code != 0 || !strings.Contains(r.stdout, "Commands:") {
+			t.Errorf("%v: %d %q", args, r.code, r.stdout)
+		}
+	}
+	if r := cli(t, nil, ""); r.code != exitUsage || !strings.Contains(r.stderr, "Commands:") {
+		t.Errorf("no command: %d %q", r.code, r.stderr)
+	}
+}
+
+func TestInterruptedExits130(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	arrived := make(chan struct{})
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		close(arrived)
+		<-r.Context().Done()
+	}))
+	t.Cleanup(api.Close)
+	go func() { <-arrived; cancel() }()
+	var stdout, stderr strings.Builder
+	e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: getenvFrom([]string{"SMTP2GO_API_KEY=api-test", "SMTP2GO_BASE_URL=" + api.URL})}
+	if code := run(ctx, e, []string{"list"}); code != exitInterrupted || stderr.String() != "smtp2go-webhooks list: interrupted\n" {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestSendTestFieldsHeaderValuesAndAuthHint(t *testing.T) {
+	t.Parallel()
+	bodies := make(chan url.Values, 1)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer tok-send-test" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		_ = r.ParseForm()
+		bodies <- r.PostForm
+	}))
+	t.Cleanup(recv.Close)
+	token := []string{"TOKEN=tok-send-test"}
+
+	r := cli(t, token, "", "send-test", "--url", recv.URL, "--event", "bounce")
+	wantCode(t, r, exitAPI)
+	if !strings.Contains(r.stderr, "401 Unauthorized: it wants credentials; pass --auth bearer or --auth basic") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	r = cli(t, []string{"TOKEN=wrong"}, "", "send-test", "--url", recv.URL, "--auth", "bearer", "--auth-value-env", "TOKEN", "--output", "json")
+	wantCode(t, r, exitAPI)
+	if e := decodeJSON[struct{ Error errorOut }](t, r.stderr).Error; e.Status == nil || *e.Status != 401 || !strings.Contains(e.Message, "refused the --auth bearer value") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	noSecret(t, r, "wrong")
+
+	r = cli(t, token, "", "send-test", "--url", recv.URL, "--event", "bounce", "--auth", "bearer", "--auth-value-env", "TOKEN",
+		"--field", "rcpt=vip@example.org", "--field", "bounce=soft", "--field", "X-Extra=1",
+		"--headers", "X-Plain", "--header-value", "X-Customer-Id=cust-42")
+	wantCode(t, r, 0)
+	noSecret(t, r, "tok-send-test")
+	form := <-bodies
+	for k, want := range map[string]string{"rcpt": "vip@example.org", "bounce": "soft", "X-Extra": "1", "X-Customer-Id": "cust-42", "X-Plain": "Headers Unavailable", "event": "bounce"} {
+		if got := form.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+}
+
+func TestListenLogsOtherPathsAndWarnsWithoutCredentials(t *testing.T) {
+	t.Parallel()
+	bg := start(t, nil, "listen", "--addr", "127.0.0.1:0", "--path", "/hooks")
+	logged := bg.stderr.waitFor(t, "msg=listening")
+	if !strings.Contains(logged, "level=WARN msg=\"no credentials required") {
+		t.Errorf("no warning without credentials:\n%s", logged)
+	}
+	_, after, _ := strings.Cut(logged, "msg=listening url=")
+	hookURL := strings.Fields(after)[0]
+	other := strings.TrimSuffix(hookURL, "/hooks") + "/webhook"
+
+	r := cli(t, nil, "", "send-test", "--url", other)
+	wantCode(t, r, exitAPI)
+	bg.stderr.waitFor(t, "path=/webhook status=404")
+	r = cli(t, nil, "", "send-test", "--url", hookURL, "--event", "click")
+	wantCode(t, r, 0)
+	if got := bg.stdout.waitFor(t, "\n"); !strings.HasPrefix(got, "click id=") || !strings.Contains(got, "url=https://example.com/orders/4711/tracking") {
+		t.Errorf("listen printed %q", got)
+	}
+	if code := bg.stop(); code != 0 {
+		t.Errorf("listen exited %d after an interrupt, want 0", code)
+	}
+}
+
+func TestFakeCommandServesTheCLI(t *testing.T) {
+	t.Parallel()
+	bg, environ := startFakeCommand(t, "--webhook-limit", "1")
+	if len(environ) != 2 || !strings.HasPrefix(environ[0], "SMTP2GO_BASE_URL=http://127.0.0.1:") || !strings.HasPrefix(environ[1], "SMTP2GO_API_KEY=api-") {
+		t.Fatalf("the fake's export lines: %q", environ)
+	}
+	wantCode(t, cli(t, environ, "", "add", "--url", "https://example.com/a", "--events", "bounce"), 0)
+	r := cli(t, environ, "", "add", "--url", "https://example.com/b", "--events", "bounce")
+	wantCode(t, r, exitAPI) // the limit of one
+	bg.stderr.waitFor(t, "path=/v3/webhook/add status=400")
+	if code := bg.stop(); code != 0 {
+		t.Errorf("fake exited %d after an interrupt, want 0", code)
+	}
+	if !strings.Contains(bg.stderr.String(), "msg=stopped") {
+		t.Errorf("fake's log:\n%s", bg.stderr.String())
+	}
+
+	json := start(t, nil, "fake", "--addr", "127.0.0.1:0", "--api-key", "api-FIXED", "--view-shape", "object", "--output", "json")
+	banner := decodeJSON[struct {
+		BaseURL string `json:"base_url"`
+		APIKey  string `json:"api_key"`
+	}](t, json.stdout.waitFor(t, "}\n"))
+	if banner.APIKey != "api-FIXED" || !strings.HasSuffix(banner.BaseURL, "/v3/") {
+		t.Errorf("banner %+v", banner)
+	}
+	wantCode(t, cli(t, []string{"SMTP2GO_API_KEY=api-FIXED", "SMTP2GO_BASE_URL=" + banner.BaseURL}, "", "list"), 0)
+	json.stderr.waitFor(t, `"path":"/v3/webhook/view","status":200`)
+}

@@ -346,3 +346,23 @@ func TestFakeCommandServesTheCLI(t *testing.T) {
 	wantCode(t, cli(t, []string{"SMTP2GO_API_KEY=api-FIXED", "SMTP2GO_BASE_URL=" + banner.BaseURL}, "", "list"), 0)
 	json.stderr.waitFor(t, `"path":"/v3/webhook/view","status":200`)
 }
+
+func TestListenPrintsJSONLines(t *testing.T) {
+	t.Parallel()
+	bg := start(t, []string{"USERPASS=smtp2go:pw"}, "listen", "--addr", "127.0.0.1:0", "--basic-auth-env", "USERPASS", "--output", "json")
+	logged := bg.stderr.waitFor(t, `"msg":"listening"`)
+	if strings.Contains(logged, "no credentials") {
+		t.Errorf("a warning with credentials:\n%s", logged)
+	}
+	var started struct{ URL string }
+	if err := json.Unmarshal([]byte(strings.TrimSpace(logged)), &started); err != nil {
+		t.Fatalf("log %q: %v", logged, err)
+	}
+	r := cli(t, []string{"USERPASS=smtp2go:pw"}, "", "send-test", "--url", started.URL, "--event", "sms_failed", "--auth", "basic", "--auth-value-env", "USERPASS")
+	wantCode(t, r, 0)
+	ev := decodeJSON[eventOut](t, bg.stdout.waitFor(t, "\n"))
+	if ev.Type != smtp2go.EventSMSFailed || ev.SMS == nil || ev.SMS.StatusCode != 30003 {
+		t.Errorf("listen printed %+v", ev)
+	}
+	noSecret(t, r, "smtp2go:pw")
+}

@@ -35,15 +35,15 @@ const firstWebhookID = 1001
 // Webhook is a webhook as the fake stores it: the members of SMTP2GO's
 // webhook object, each as the wire carries it.
 type Webhook struct {
-	ID              int64
-	URL             string
+	ID              int64    // from one counter over all accounts, from 1001
+	URL             string   // where deliveries go
 	Events          []string // email event names
 	SMSEvents       []string // SMS event names, without "sms_"
-	Headers         []string
-	Usernames       []string
-	OutputFormat    string // "form" or "json"
-	AuthHeaderType  string // "", "bearer" or "basic"
-	AuthHeaderValue string // in clear
+	Headers         []string // custom header names copied into deliveries
+	Usernames       []string // senders whose mail triggers it; empty: all
+	OutputFormat    string   // "form" or "json"
+	AuthHeaderType  string   // "", "bearer" or "basic"
+	AuthHeaderValue string   // in clear
 }
 
 // clone copies w with lists of its own, so that callers cannot change the

@@ -330,6 +330,34 @@ func (w *webhookFlags) given(name string) bool {
 	return found
 }
 
+// flagOfField is the flag that sets each of the API's fields.
+var flagOfField = map[string]string{
+	"url": "--url", "events": "--events", "sms_events": "--sms-events", "headers": "--headers", "usernames": "--usernames",
+	"output_format": "--format", "auth_header_type": "--auth", "auth_header_value": "--auth-value-env or --auth-value-file",
+}
+
+// explain names, in the SDK's refusal of a request, the flag that set the
+// field at fault, when a flag did (rather than --from-json).
+func (w *webhookFlags) explain(err error) error {
+	var ve *smtp2go.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	field, _, _ := strings.Cut(ve.Field, "[")
+	name := flagOfField[field]
+	given := false
+	for _, f := range strings.Split(name, " or ") {
+		given = given || (f != "" && w.given(strings.TrimPrefix(f, "--")))
+	}
+	if field == "auth_header_value" && !given && w.given("auth") {
+		return usagef("--auth %s needs --auth-value-env or --auth-value-file", w.auth.value)
+	}
+	if !given {
+		return err
+	}
+	return usagef("%s: %s", name, ve.Problem)
+}
+
 // addRequest builds the webhook/add request from --from-json and the flags.
 func (w *webhookFlags) addRequest(e *env, subaccount string) (*smtp2go.AddWebhookRequest, error) {
 	fields, jsonSubaccount, err := w.fields(e)

@@ -366,3 +366,34 @@ func TestListenPrintsJSONLines(t *testing.T) {
 	}
 	noSecret(t, r, "smtp2go:pw")
 }
+
+func TestRefusedRequestsNameTheFlag(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t)
+	environ := []string{"SMTP2GO_API_KEY=" + srv.APIKey, "SMTP2GO_BASE_URL=" + srv.URL, "PASS=not-user-pass"}
+	if _, err := srv.Client().Webhooks.Add(t.Context(), &smtp2go.AddWebhookRequest{URL: "https://example.com/one", Events: []smtp2go.EventType{smtp2go.EventBounce}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"", []string{"add", "--url", "notaurl", "--events", "bounce"}, "add: --url: must be an absolute http or https URL"},
+		{"", []string{"ensure", "--url", "https://example.com/x", "--events", "bounce", "--headers", "bad header"}, `ensure: --headers: "bad header" is not a valid header name`},
+		{"", []string{"add", "--url", "https://example.com/x", "--events", "bounce", "--auth", "bearer"}, "add: --auth bearer needs --auth-value-env or --auth-value-file"},
+		{"", []string{"edit", "1001", "--url", "notaurl"}, "edit: --url: must be an absolute"},
+		{`{"url": "nope", "events": ["bounce"]}`, []string{"add", "--from-json", "-"}, "add: smtp2go: invalid request: url: must be"},
+	} {
+		r := cli(t, environ, tt.stdin, tt.args...)
+		wantCode(t, r, exitUsage)
+		if !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%v: stderr %q, want %q", tt.args, r.stderr, tt.want)
+		}
+	}
+	for _, req := range srv.Requests()[1:] {
+		if req.Endpoint != "webhook/view" {
+			t.Errorf("a refused request was sent to %s", req.Endpoint)
+		}
+	}
+}

@@ -81,6 +81,9 @@ func (ac *addCommand) parse(e *env, args []string) (*smtp2go.AddWebhookRequest, 
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := req.Validate(); err != nil {
+		return nil, nil, ac.wf.explain(err)
+	}
 	c, err := ac.api.client(e)
 	if err != nil {
 		return nil, nil, err
@@ -151,7 +154,7 @@ func cmdEdit(ctx context.Context, e *env, args []string) error {
 	}
 	res, err := c.Webhooks.Edit(ctx, req)
 	if err != nil {
-		return err
+		return wf.explain(err)
 	}
 	return printResult(e.stdout, api.json(), "updated", res.Webhook)
 }

@@ -287,6 +287,18 @@ func (w Webhook) Matches(req *AddWebhookRequest) bool {
 	return w.URL == req.URL && sameSettings(&w, &want)
 }
 
+// Changes returns the settings, URL aside, in which w differs from what req
+// asks, as [WebhooksService.Ensure] compares them and would report them in
+// [EnsureWebhookResponse.Changes], secrets masked: none when w is set up as
+// req asks. It lets a caller show what Ensure would change before calling it.
+func (w Webhook) Changes(req *AddWebhookRequest) []FieldChange {
+	if req == nil {
+		return nil
+	}
+	want := req.webhook()
+	return changed(&w, &want)
+}
+
 // sameSettings reports whether have is set up as want, URL aside.
 func sameSettings(have, want *Webhook) bool {
 	for _, s := range settings {

@@ -2,6 +2,7 @@ package smtp2go_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -154,6 +155,14 @@ func TestEnsureFieldChanges(t *testing.T) {
 			res, err := api.client().Webhooks.Ensure(context.Background(), &req)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// Webhook.Changes tells beforehand what Ensure reports after.
+			var have smtp2go.Webhook
+			if err := json.Unmarshal([]byte(current), &have); err != nil {
+				t.Fatal(err)
+			}
+			if got := have.Changes(&req); !reflect.DeepEqual(got, res.Changes) {
+				t.Errorf("Webhook.Changes = %+v, want Ensure's %+v", got, res.Changes)
 			}
 			if tt.want.Field == "" {
 				if res.Action != smtp2go.EnsureUnchanged || res.Changes != nil || api.count("webhook/edit") != 0 {

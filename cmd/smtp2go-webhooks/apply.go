@@ -5,51 +5,32 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
-	"text/tabwriter"
 
 	"github.com/relaykit/smtp2go"
 )
 
-// step is one change apply makes, or would make with --dry-run.
-type step struct {
-	Action string `json:"action"` // create, update, unchanged or remove
-	ID     int64  `json:"id,omitempty"`
-	URL    string `json:"url"`    // redacted for printing
-	Status string `json:"status"` // planned (dry run), done, failed or not run
-	Error  string `json:"error,omitempty"`
-	req    *smtp2go.AddWebhookRequest
+func cmdApply(ctx context.Context, e *env, args []string) error {
+	return withDetailedExitCode(args, apply(ctx, e, args))
 }
 
-// Step statuses.
-const (
-	statusPlanned = "planned"
-	statusDone    = "done"
-	statusFailed  = "failed"
-	statusNotRun  = "not run"
-)
-
-// phases is the order apply carries steps out in: removals first, so that an
-// account at its webhook limit (one, on free plans) can still converge.
-var phases = []string{"remove", "update", "create", "unchanged"}
-
-func cmdApply(ctx context.Context, e *env, args []string) error {
+func apply(ctx context.Context, e *env, args []string) error {
 	var api apiFlags
+	var pf planFlags
 	var file string
-	var prune, dryRun bool
+	var prune bool
 	fs := newFlagSet("apply")
 	api.register(fs)
-	fs.StringVar(&file, "f", "", "the desired webhooks: `FILE` holding a JSON array of webhook/add bodies (- for stdin)")
+	pf.register(fs, &api)
+	fs.StringVar(&file, "f", "", "the webhooks wanted: `FILE` holding a JSON array of webhook/add bodies (- for stdin)")
 	fs.Var(fs.Lookup("f").Value, "file", "")
-	fs.BoolVar(&prune, "prune", false, "also remove webhooks that are not in the file")
-	fs.BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing")
+	fs.BoolVar(&prune, "prune", false, "also remove the webhooks whose URL is not in the file")
 	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
 	}
 	if file == "" {
 		return &usageError{msg: "-f FILE is required: the JSON array of the webhooks wanted", help: helpText("apply", fs)}
 	}
-	desired, err := readDesired(e, file, api.subaccount)
+	want, err := readWanted(e, file, api.subaccount)
 	if err != nil {
 		return err
 	}
@@ -61,50 +42,16 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	steps, err := plan(desired, current.Webhooks, prune)
+	p, err := makePlan(want, current.Webhooks, prune)
 	if err != nil {
 		return err
 	}
-	if dryRun {
-		for i := range steps {
-			steps[i].Status = statusPlanned
-		}
-		return printPlan(e, api.json(), steps, true)
-	}
-	err = carryOutAll(ctx, c, steps, api.subaccount)
-	// What was done is printed even when a step failed, so that a script can
-	// tell what changed.
-	if perr := printPlan(e, api.json(), steps, false); perr != nil && err == nil {
-		err = perr
-	}
-	return err
+	return p.report(ctx, e, &pf, c, api.subaccount, "No changes: the webhooks are set up as the file says.", nil)
 }
 
-// carryOutAll carries the steps out phase by phase, and stops at the first
-// failure, marking the steps left as not run.
-func carryOutAll(ctx context.Context, c *smtp2go.Client, steps []step, subaccount string) error {
-	for i := range steps {
-		steps[i].Status = statusNotRun
-	}
-	for _, phase := range phases {
-		for i := range steps {
-			s := &steps[i]
-			if s.Action != phase {
-				continue
-			}
-			if err := carryOut(ctx, c, s, subaccount); err != nil {
-				s.Status, s.Error = statusFailed, err.Error()
-				return fmt.Errorf("%s %s: %w", s.Action, s.URL, err)
-			}
-			s.Status = statusDone
-		}
-	}
-	return nil
-}
-
-// readDesired reads and checks the file: every entry valid, no URL twice.
+// readWanted reads and checks the file: every entry valid, no URL twice.
 // Nothing has been sent when it fails. Entries are numbered from 1.
-func readDesired(e *env, path, subaccount string) ([]*smtp2go.AddWebhookRequest, error) {
+func readWanted(e *env, path, subaccount string) ([]wanted, error) {
 	data, err := readInput(e, "-f", path)
 	if err != nil {
 		return nil, err
@@ -120,128 +67,52 @@ func readDesired(e *env, path, subaccount string) ([]*smtp2go.AddWebhookRequest,
 		return nil, usagef("%s: want a JSON array of webhook/add bodies: %v", path, err)
 	}
 	seen := map[string]int{}
-	out := make([]*smtp2go.AddWebhookRequest, len(entries))
+	out := make([]wanted, len(entries))
 	for i, raw := range entries {
 		n := i + 1
-		body, err := parseBody(fmt.Sprintf("%s: entry %d", path, n), raw)
+		where := fmt.Sprintf("%s: entry %d", path, n)
+		body, err := parseBody(where, raw)
 		if err != nil {
 			return nil, err
 		}
 		if body.subaccountID != "" && body.subaccountID != subaccount {
-			return nil, usagef("%s: entry %d: subaccount_id %q differs from --subaccount %q; apply one account at a time", path, n, body.subaccountID, subaccount)
+			return nil, usagef("%s: subaccount_id %q differs from --subaccount %q; apply one account at a time", where, body.subaccountID, subaccount)
 		}
-		var w smtp2go.Webhook
-		body.fields.ApplyTo(&w)
-		req := addRequestFor(w, subaccount)
-		if err := req.Validate(); err != nil {
-			return nil, fmt.Errorf("%s: entry %d: %w", path, n, err)
+		w := wantedFrom(body.fields, subaccount, where)
+		if err := w.validate(); err != nil {
+			return nil, err
 		}
-		if j, dup := seen[req.URL]; dup {
-			return nil, usagef("%s: entries %d and %d have the same url %s", path, j, n, smtp2go.RedactURL(req.URL))
+		if j, dup := seen[w.req.URL]; dup {
+			return nil, usagef("%s: entries %d and %d have the same url %s", path, j, n, smtp2go.RedactURL(w.req.URL))
 		}
-		seen[req.URL] = n
-		out[i] = req
+		seen[w.req.URL] = n
+		out[i] = w
 	}
 	return out, nil
 }
 
-// plan compares the desired webhooks with the current ones.
-func plan(desired []*smtp2go.AddWebhookRequest, current []smtp2go.Webhook, prune bool) ([]step, error) {
-	byURL := map[string][]smtp2go.Webhook{}
-	for _, w := range current {
-		byURL[w.URL] = append(byURL[w.URL], w)
+// wantedFrom is the webhook that fields describe, as a whole: what they
+// leave out is empty, but for the auth settings, which are kept.
+func wantedFrom(fields *smtp2go.EditWebhookRequest, subaccount, where string) wanted {
+	var w smtp2go.Webhook
+	fields.ApplyTo(&w)
+	return wanted{
+		req:        addRequestFor(w, subaccount),
+		typeGiven:  fields.AuthHeaderType != nil,
+		valueGiven: fields.AuthHeaderValue != nil,
+		where:      where,
 	}
-	var steps []step
-	wanted := map[string]bool{}
-	for _, req := range desired {
-		wanted[req.URL] = true
-		have := byURL[req.URL]
-		s := step{URL: smtp2go.RedactURL(req.URL), req: req}
-		switch {
-		case len(have) == 0:
-			s.Action = "create"
-		case len(have) > 1:
-			return nil, fmt.Errorf("%w: %s has %d webhooks; remove all but one first", smtp2go.ErrDuplicateURL, s.URL, len(have))
-		case have[0].Matches(req):
-			s.Action, s.ID = "unchanged", have[0].ID
-		default:
-			s.Action, s.ID = "update", have[0].ID
-		}
-		steps = append(steps, s)
-	}
-	if prune {
-		var extra []smtp2go.Webhook
-		for _, w := range current {
-			if !wanted[w.URL] {
-				extra = append(extra, w)
-			}
-		}
-		sort.Slice(extra, func(i, j int) bool { return extra[i].ID < extra[j].ID })
-		for _, w := range extra {
-			steps = append(steps, step{Action: "remove", ID: w.ID, URL: smtp2go.RedactURL(w.URL)})
-		}
-	}
-	return steps, nil
 }
 
-func carryOut(ctx context.Context, c *smtp2go.Client, s *step, subaccount string) error {
-	switch s.Action {
-	case "create", "update":
-		// Ensure looks again before it changes anything, so a webhook created
-		// meanwhile is updated rather than duplicated; what it did is what
-		// is reported.
-		res, err := c.Webhooks.Ensure(ctx, s.req)
-		if err != nil {
-			return err
-		}
-		s.ID = res.Webhook.ID
-		s.Action = map[smtp2go.EnsureAction]string{smtp2go.EnsureCreated: "create", smtp2go.EnsureUpdated: "update", smtp2go.EnsureUnchanged: "unchanged"}[res.Action]
-	case "remove":
-		_, err := c.Webhooks.Remove(ctx, &smtp2go.RemoveWebhookRequest{ID: s.ID, SubaccountID: subaccount})
-		return err
+// validate checks what can be checked before the webhook's current auth is
+// known: the request with auth only as far as the input gave it.
+func (w wanted) validate() error {
+	req := *w.req
+	if !w.typeGiven || !w.valueGiven {
+		req.AuthHeaderType, req.AuthHeaderValue = smtp2go.AuthNone, ""
 	}
-	return nil
-}
-
-func printPlan(e *env, asJSON bool, steps []step, dryRun bool) error {
-	if steps == nil {
-		steps = []step{}
+	if req.URL == "" {
+		return inInput(w.where, usagef("url is required"))
 	}
-	if asJSON {
-		return writeJSON(e.stdout, struct {
-			DryRun bool   `json:"dry_run"`
-			Steps  []step `json:"steps"`
-		}{dryRun, steps})
-	}
-	if dryRun {
-		fmt.Fprintln(e.stdout, "Plan (dry run: nothing was changed):")
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	counts := map[string]int{}
-	for _, s := range steps {
-		id := "-"
-		if s.ID != 0 {
-			id = fmt.Sprint(s.ID)
-		}
-		note := ""
-		switch s.Status {
-		case statusFailed:
-			note = "\tFAILED: " + s.Error
-		case statusNotRun:
-			note = "\t(not run)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s%s\n", s.Action, id, s.URL, note)
-		if s.Status == statusDone || s.Status == statusPlanned {
-			counts[s.Action]++
-		}
-	}
-	tw.Flush()
-	if dryRun {
-		fmt.Fprintf(e.stdout, "%d to create, %d to update, %d unchanged, %d to remove\n",
-			counts["create"], counts["update"], counts["unchanged"], counts["remove"])
-	} else {
-		fmt.Fprintf(e.stdout, "%d created, %d updated, %d unchanged, %d removed\n",
-			counts["create"], counts["update"], counts["unchanged"], counts["remove"])
-	}
-	return nil
+	return inInput(w.where, req.Validate())
 }

@@ -99,7 +99,7 @@ func parseBody(where string, data []byte) (*body, error) {
 
 // isMasked reports whether v is what the CLI or the SDK print in place of a
 // secret.
-func isMasked(v string) bool { return v == masked || v == "[redacted]" }
+func isMasked(v string) bool { return v == masked || v == "********" }
 
 func jsonString(member string, raw []byte) (*string, error) {
 	var s string

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -105,30 +104,6 @@ func TestNotFoundExitsThree(t *testing.T) {
 	}
 }
 
-func TestEnsureThreeTimes(t *testing.T) {
-	t.Parallel()
-	srv := smtp2gotest.NewServer(t)
-	args := []string{"ensure", "--url", "https://example.com/ensure", "--events", "bounce,spam", "--usernames", "shop"}
-	var id string
-	for i, want := range []string{"created", "unchanged", "unchanged"} {
-		r := against(t, srv, args...)
-		wantCode(t, r, 0)
-		fields := strings.Fields(r.stdout)
-		if len(fields) != 2 || fields[0] != want || (id != "" && fields[1] != id) {
-			t.Fatalf("run %d printed %q, want %q and the same ID", i+1, r.stdout, want)
-		}
-		id = fields[1]
-	}
-	r := against(t, srv, append(args[:len(args):len(args)], "--format", "json", "--output", "json")...)
-	wantCode(t, r, 0)
-	if got := decodeJSON[resultOut](t, r.stdout); got.Action != "updated" || fmt.Sprint(got.Webhook.ID) != id || got.Webhook.OutputFormat != "json" {
-		t.Errorf("ensure after a change printed %+v", got)
-	}
-	if n := len(srv.Webhooks()); n != 1 {
-		t.Errorf("%d webhooks, want 1", n)
-	}
-}
-
 func TestAddFromJSONDocumentedBody(t *testing.T) {
 	t.Parallel()
 	srv := smtp2gotest.NewServer(t)
@@ -181,145 +156,6 @@ func TestAddRefusesADuplicateURLAndNoEvents(t *testing.T) {
 	wantCode(t, against(t, srv, "add", "--url", "https://example.com/sms", "--sms-events", "sms_delivered,FAILED"), 0)
 	if w := srv.Webhooks(); len(w) != 4 || fmt.Sprint(w[3].SMSEvents) != "[delivered failed]" {
 		t.Errorf("webhooks %v", w)
-	}
-}
-
-func TestApply(t *testing.T) {
-	t.Parallel()
-	srv := smtp2gotest.NewServer(t)
-	client := srv.Client()
-	ctx := t.Context()
-	keep, err := client.Webhooks.Add(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/keep", Events: []smtp2go.EventType{smtp2go.EventBounce}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	change, err := client.Webhooks.Add(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/change", Events: []smtp2go.EventType{smtp2go.EventOpen}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	extra, err := client.Webhooks.Add(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/extra", Events: []smtp2go.EventType{smtp2go.EventClick}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "webhooks.json")
-	desired := `[
-	  {"url": "https://example.com/keep", "events": ["bounce"]},
-	  {"url": "https://example.com/change", "events": ["open", "click"], "output_format": "json"},
-	  {"url": "https://example.com/new", "events": ["delivered"], "headers": "X-Customer-Id"}
-	]`
-	if err := os.WriteFile(file, []byte(desired), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	before := len(srv.Requests())
-
-	type plan struct {
-		DryRun bool `json:"dry_run"`
-		Steps  []struct {
-			Action string `json:"action"`
-			ID     int64  `json:"id"`
-			URL    string `json:"url"`
-			Status string `json:"status"`
-		} `json:"steps"`
-	}
-	r := against(t, srv, "apply", "--file", file, "--prune", "--dry-run", "--output", "json")
-	wantCode(t, r, 0)
-	p := decodeJSON[plan](t, r.stdout)
-	got := []string{}
-	for _, s := range p.Steps {
-		got = append(got, fmt.Sprintf("%s %d %s", s.Action, s.ID, s.URL))
-	}
-	want := []string{
-		fmt.Sprintf("unchanged %d https://example.com/keep", keep.Webhook.ID),
-		fmt.Sprintf("update %d https://example.com/change", change.Webhook.ID),
-		"create 0 https://example.com/new",
-		fmt.Sprintf("remove %d https://example.com/extra", extra.Webhook.ID),
-	}
-	if !p.DryRun || strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("dry-run plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	for _, req := range srv.Requests()[before:] {
-		if req.Endpoint != "webhook/view" {
-			t.Errorf("--dry-run sent %s", req.Endpoint)
-		}
-	}
-
-	// Without --prune the extra webhook stays.
-	r = against(t, srv, "apply", "-f", file)
-	wantCode(t, r, 0)
-	if !strings.Contains(r.stdout, "1 created, 1 updated, 1 unchanged, 0 removed") {
-		t.Errorf("apply printed:\n%s", r.stdout)
-	}
-	if n := len(srv.Webhooks()); n != 4 {
-		t.Errorf("%d webhooks after apply, want 4", n)
-	}
-	// With --prune it goes, and a second run changes nothing.
-	r = against(t, srv, "apply", "-f", file, "--prune")
-	wantCode(t, r, 0)
-	if !strings.Contains(r.stdout, "0 created, 0 updated, 3 unchanged, 1 removed") {
-		t.Errorf("apply --prune printed:\n%s", r.stdout)
-	}
-	urls := []string{}
-	for _, w := range srv.Webhooks() {
-		urls = append(urls, w.URL)
-		if w.URL == "https://example.com/change" && (w.OutputFormat != smtp2go.OutputJSON || len(w.Events) != 2) {
-			t.Errorf("change was not updated: %v", w)
-		}
-	}
-	if strings.Join(urls, " ") != "https://example.com/keep https://example.com/change https://example.com/new" {
-		t.Errorf("webhooks after apply --prune: %v", urls)
-	}
-}
-
-func TestApplyRemovesFirstAtTheWebhookLimit(t *testing.T) {
-	t.Parallel()
-	// A free plan has room for one webhook: replacing it works only if the
-	// old one goes before the new one is created.
-	srv := smtp2gotest.NewServer(t, smtp2gotest.WithWebhookLimit(1))
-	if _, err := srv.Client().Webhooks.Add(t.Context(), &smtp2go.AddWebhookRequest{URL: "https://example.com/old"}); err != nil {
-		t.Fatal(err)
-	}
-	r := cli(t, []string{"SMTP2GO_API_KEY=" + srv.APIKey}, `[{"url":"https://example.com/new","events":["bounce"]}]`,
-		"apply", "-f", "-", "--prune", "--base-url", srv.URL)
-	wantCode(t, r, 0)
-	if w := srv.Webhooks(); len(w) != 1 || w[0].URL != "https://example.com/new" {
-		t.Errorf("webhooks after apply: %v", w)
-	}
-}
-
-func TestApplyReportsWhatWasDoneWhenAStepFails(t *testing.T) {
-	t.Parallel()
-	srv := smtp2gotest.NewServer(t)
-	client := srv.Client()
-	for _, u := range []string{"https://example.com/change", "https://example.com/extra"} {
-		if _, err := client.Webhooks.Add(t.Context(), &smtp2go.AddWebhookRequest{URL: u}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv.Fail("webhook/edit", smtp2gotest.Fault{Status: 400, Body: `{"request_id":"req-edit-1","data":{"error":"refused","error_code":"E_ApiResponseCodes.API_EXCEPTION"}}`})
-	file := `[{"url":"https://example.com/change","events":["spam"]},{"url":"https://example.com/new","events":["bounce"]}]`
-	r := cli(t, []string{"SMTP2GO_API_KEY=" + srv.APIKey}, file, "apply", "-f", "-", "--prune", "--output", "json", "--base-url", srv.URL)
-	wantCode(t, r, exitAPI)
-	p := decodeJSON[struct {
-		DryRun bool `json:"dry_run"`
-		Steps  []struct {
-			Action string `json:"action"`
-			ID     int64  `json:"id"`
-			URL    string `json:"url"`
-			Status string `json:"status"`
-			Error  string `json:"error"`
-		} `json:"steps"`
-	}](t, r.stdout)
-	got := []string{}
-	for _, s := range p.Steps {
-		got = append(got, s.Action+" "+s.URL+" "+s.Status)
-	}
-	want := "update https://example.com/change failed|create https://example.com/new not run|remove https://example.com/extra done"
-	if strings.Join(got, "|") != want {
-		t.Errorf("steps:\n%s\nwant:\n%s", strings.Join(got, "|"), want)
-	}
-	e := decodeJSON[struct{ Error errorOut }](t, r.stderr).Error
-	if e.Status == nil || *e.Status != 400 || e.Code == nil || *e.Code != "E_ApiResponseCodes.API_EXCEPTION" || e.RequestID == nil || *e.RequestID != "req-edit-1" {
-		t.Errorf("stderr lacks status, code or request ID: %s", r.stderr)
 	}
 }
 

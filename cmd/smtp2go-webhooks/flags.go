@@ -358,21 +358,19 @@ func (w *webhookFlags) explain(err error) error {
 	return usagef("%s: %s", name, ve.Problem)
 }
 
-// addRequest builds the webhook/add request from --from-json and the flags.
-func (w *webhookFlags) addRequest(e *env, subaccount string) (*smtp2go.AddWebhookRequest, error) {
+// wanted returns the webhook that --from-json and the flags describe.
+func (w *webhookFlags) wanted(e *env, subaccount string) (wanted, error) {
 	fields, jsonSubaccount, err := w.fields(e)
 	if err != nil {
-		return nil, err
+		return wanted{}, err
 	}
-	var wh smtp2go.Webhook
-	fields.ApplyTo(&wh)
 	if subaccount == "" {
 		subaccount = jsonSubaccount
 	}
-	if wh.URL == "" {
-		return nil, usagef("--url is required (or a url in --from-json)")
+	if fields.URL == nil || *fields.URL == "" {
+		return wanted{}, usagef("--url is required (or a url in --from-json)")
 	}
-	return addRequestFor(wh, subaccount), nil
+	return wantedFrom(fields, subaccount, ""), nil
 }
 
 // addRequestFor is the webhook/add request that creates w.

@@ -13,9 +13,11 @@
 // value, which other users could read in the process list; SMTP2GO_REGION
 // and SMTP2GO_BASE_URL (or --region and --base-url) say where the API is.
 // Every command takes --output json: its result is then one JSON document on
-// stdout, and an error is {"error": {...}} on stderr. Exit codes: 0 success,
-// 1 API or network error, 2 usage or validation error, 3 not found, 130
-// interrupted.
+// stdout, and an error is {"error": {...}} on stderr. ensure and apply show
+// a plan before they act (--dry-run stops there). Exit codes: 0 success, 1
+// API or network error, 2 usage or validation error, 3 not found, 130
+// interrupted; with --detailed-exitcode, ensure and apply exit 0 when
+// nothing changed, 2 when something did (or would), 1 on any error.
 package main
 
 import (
@@ -39,6 +41,7 @@ const (
 	exitAPI         = 1
 	exitUsage       = 2
 	exitNotFound    = 3
+	exitChanges     = 2   // with --detailed-exitcode: the plan changes something
 	exitInterrupted = 130 // 128 + SIGINT, as shells report a Ctrl-C
 )
 
@@ -82,8 +85,8 @@ func commands() []command {
 		{"add", "create a webhook", "--url URL --events EVENTS [flags]", "smtp2go-webhooks add --url https://example.com/hook --events delivered,bounce --format json", cmdAdd},
 		{"edit", "change the given fields of a webhook", "ID [flags]", "smtp2go-webhooks edit 1001 --events delivered,bounce,spam", cmdEdit},
 		{"remove", "delete a webhook", "ID [flags]", "smtp2go-webhooks remove 1001", cmdRemove},
-		{"ensure", "create or update the webhook with a URL so it matches (idempotent)", "--url URL [flags]", "smtp2go-webhooks ensure --url https://example.com/hook --events bounce,spam", cmdEnsure},
-		{"apply", "make the account's webhooks match a file", "-f FILE [--prune] [--dry-run]", "smtp2go-webhooks apply -f webhooks.json --prune --dry-run", cmdApply},
+		{"ensure", "create or update the webhook with a URL so it matches, showing the plan first (idempotent)", "--url URL [--dry-run] [--detailed-exitcode] [flags]", "smtp2go-webhooks ensure --url https://example.com/hook --events bounce,spam --dry-run", cmdEnsure},
+		{"apply", "make the account's webhooks match a file, showing the plan first", "-f FILE [--prune] [--dry-run] [--detailed-exitcode]", "smtp2go-webhooks apply -f webhooks.json --prune --dry-run", cmdApply},
 		{"listen", "receive deliveries and print each event", "[--addr HOST:PORT] [--path /webhook] [flags]", "HOOK_TOKEN=s3cret smtp2go-webhooks listen --addr 127.0.0.1:8080 --bearer-env HOOK_TOKEN", cmdListen},
 		{"send-test", "post a realistic delivery to a URL, like the App's Test button", "--url URL --event TYPE [flags]", "smtp2go-webhooks send-test --url http://127.0.0.1:8080/webhook --event bounce --field bounce=soft", cmdSendTest},
 		{"fake", "run a fake SMTP2GO API on this machine, for trying the CLI and testing", "[--addr HOST:PORT] [--api-key KEY]", "smtp2go-webhooks fake --addr 127.0.0.1:8025", cmdFake},
@@ -134,22 +137,29 @@ func run(ctx context.Context, e *env, args []string) int {
 // wantsJSON reports whether args ask for --output json, so that even an
 // error in the command line itself is reported as JSON.
 func wantsJSON(args []string) bool {
+	value, _ := flagValue(args, "output")
+	v, err := outputEnum.parse("", value)
+	return err == nil && v == "json"
+}
+
+// flagValue finds flag name in args before the command line is parsed (or
+// when it could not be), and returns its value: what follows "=", else the
+// next argument.
+func flagValue(args []string, name string) (value string, present bool) {
 	for i, a := range args {
 		if a == "--" {
 			break
 		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || name != "output" {
+		n, v, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || n != name {
 			continue
 		}
 		if !hasValue && i+1 < len(args) {
-			value = args[i+1]
+			v = args[i+1]
 		}
-		if v, err := outputEnum.parse("", value); err == nil && v == "json" {
-			return true
-		}
+		return v, true
 	}
-	return false
+	return "", false
 }
 
 func unknownCommand(name string) error {

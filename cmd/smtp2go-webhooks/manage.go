@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
 
 	"github.com/relaykit/smtp2go"
 )
@@ -72,32 +73,37 @@ func newAddCommand(name string) *addCommand {
 	return ac
 }
 
-// parse reads args and returns the request they describe and the client.
-func (ac *addCommand) parse(e *env, args []string) (*smtp2go.AddWebhookRequest, *smtp2go.Client, error) {
+// parse reads args and returns the webhook they describe, checked as far
+// as it can be before the account is looked at, and the client.
+func (ac *addCommand) parse(e *env, args []string) (wanted, *smtp2go.Client, error) {
 	if err := parseNoArgs(e, ac.fs, args); err != nil {
-		return nil, nil, err
+		return wanted{}, nil, err
 	}
-	req, err := ac.wf.addRequest(e, ac.api.subaccount)
+	w, err := ac.wf.wanted(e, ac.api.subaccount)
 	if err != nil {
-		return nil, nil, err
+		return wanted{}, nil, err
 	}
-	if err := req.Validate(); err != nil {
-		return nil, nil, ac.wf.explain(err)
+	if err := w.validate(); err != nil {
+		return wanted{}, nil, ac.wf.explain(err)
 	}
 	c, err := ac.api.client(e)
 	if err != nil {
-		return nil, nil, err
+		return wanted{}, nil, err
 	}
-	return req, c, nil
+	return w, c, nil
 }
 
 func cmdAdd(ctx context.Context, e *env, args []string) error {
 	ac := newAddCommand("add")
 	allowDuplicate := ac.fs.Bool("allow-duplicate", false, "create it even if a webhook already has the URL (each then delivers every event)")
 	allowEmpty := ac.fs.Bool("allow-empty", false, "create it even with no events and no SMS events (it then delivers nothing)")
-	req, c, err := ac.parse(e, args)
+	w, c, err := ac.parse(e, args)
 	if err != nil {
 		return err
+	}
+	req := w.req
+	if err := req.Validate(); err != nil { // with the auth given, whole
+		return ac.wf.explain(err)
 	}
 	if len(req.Events) == 0 && len(req.SMSEvents) == 0 && !*allowEmpty {
 		return usagef("the webhook would receive no events: give --events or --sms-events (or --allow-empty)")
@@ -177,18 +183,35 @@ func cmdRemove(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdEnsure(ctx context.Context, e *env, args []string) error {
+	return withDetailedExitCode(args, ensure(ctx, e, args))
+}
+
+func ensure(ctx context.Context, e *env, args []string) error {
 	ac := newAddCommand("ensure")
-	req, c, err := ac.parse(e, args)
+	var pf planFlags
+	pf.register(ac.fs, &ac.api)
+	w, c, err := ac.parse(e, args)
 	if err != nil {
 		return err
 	}
-	res, err := c.Webhooks.Ensure(ctx, req)
+	list, err := c.Webhooks.List(ctx, &smtp2go.ListWebhooksRequest{SubaccountID: w.req.SubaccountID})
 	if err != nil {
 		return err
 	}
-	if ac.api.json() {
-		return writeJSON(e.stdout, resultOut{Action: string(res.Action), Webhook: toOut(res.Webhook)})
+	p, err := makePlan([]wanted{w}, list.Webhooks, false)
+	if err != nil {
+		return ac.wf.explain(err)
 	}
-	_, err = fmt.Fprintf(e.stdout, "%s %d\n", res.Action, res.Webhook.ID)
-	return err
+	kept := p.changes[0]
+	noChanges := fmt.Sprintf("No changes: webhook %d is set up as asked.", kept.id)
+	return p.report(ctx, e, &pf, c, w.req.SubaccountID, noChanges, func(doc *planOut) {
+		switch i := slices.IndexFunc(list.Webhooks, func(h smtp2go.Webhook) bool { return h.ID == kept.id }); {
+		case kept.webhook != nil:
+			out := toOut(*kept.webhook)
+			doc.Webhook = &out
+		case i >= 0:
+			out := toOut(list.Webhooks[i])
+			doc.Webhook = &out
+		}
+	})
 }

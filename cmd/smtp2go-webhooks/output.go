@@ -31,7 +31,7 @@ type webhookOut struct {
 }
 
 // masked is what the CLI prints instead of an auth value.
-const masked = "********"
+const masked = "[redacted]"
 
 func toOut(w smtp2go.Webhook) webhookOut {
 	r := w.Redacted()

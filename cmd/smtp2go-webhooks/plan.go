@@ -1,0 +1,464 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/relaykit/smtp2go"
+)
+
+// A plan is what ensure and apply would do, shown before they do it, in
+// Terraform's manner: "+ create", "~ update" with each field old -> new,
+// "- remove", and "Plan: 1 to add, 1 to change, 0 to remove." What differs
+// is the SDK's to say (Webhook.Changes, and Ensure's Changes and Removed):
+// the CLI compares nothing itself.
+
+// Plan actions.
+const (
+	actionCreate    = "create"
+	actionUpdate    = "update"
+	actionRemove    = "remove"
+	actionUnchanged = "unchanged"
+)
+
+// Statuses of a change.
+const (
+	statusPlanned = "planned" // --dry-run, or not carried out yet
+	statusDone    = "done"
+	statusFailed  = "failed"
+	statusNotRun  = "not run" // an earlier change failed
+)
+
+// wanted is one webhook as the input describes it: the request, and which
+// of the auth settings the input gave. What it leaves out is kept as the
+// webhook has it, so that leaving out --auth never drops the auth.
+type wanted struct {
+	req        *smtp2go.AddWebhookRequest
+	typeGiven  bool // --auth, or auth_header_type in a file
+	valueGiven bool // --auth-value-env or -file, or auth_header_value in a file
+	where      string
+}
+
+// change is one entry of a plan.
+type change struct {
+	action   string
+	id       int64 // 0 for a create not made yet
+	url      string
+	fields   []smtp2go.FieldChange // create: what it sets; update: old -> new
+	reason   string                // remove: why
+	dupOf    int64                 // a duplicate that Ensure removes as it keeps this webhook
+	req      *smtp2go.AddWebhookRequest
+	status   string
+	err      error
+	webhook  *smtp2go.Webhook // carried out: the webhook as it now is
+	isChange bool             // create, update or remove: counts in the plan
+}
+
+// plan is the changes, in the order shown: the input's webhooks in its
+// order, each followed by its duplicates; then those to prune.
+type plan struct {
+	changes []*change
+	dryRun  bool
+	carried bool // carryOut has begun: only the changes done count
+}
+
+// makePlan compares the webhooks wanted with the account's.
+func makePlan(want []wanted, current []smtp2go.Webhook, prune bool) (*plan, error) {
+	byURL := map[string][]smtp2go.Webhook{}
+	for _, w := range current {
+		byURL[w.URL] = append(byURL[w.URL], w)
+	}
+	p := &plan{}
+	for _, w := range want {
+		have := byURL[w.req.URL]
+		slices.SortFunc(have, func(a, b smtp2go.Webhook) int { return cmp.Compare(a.ID, b.ID) })
+		var kept *smtp2go.Webhook
+		if len(have) > 0 {
+			kept = &have[0]
+		}
+		if err := settleAuth(w, kept); err != nil {
+			return nil, err
+		}
+		if err := w.req.Validate(); err != nil {
+			return nil, inInput(w.where, err)
+		}
+		url := smtp2go.RedactURL(w.req.URL)
+		if kept == nil {
+			created := smtp2go.Webhook{URL: w.req.URL}
+			p.add(&change{action: actionCreate, url: url, fields: created.Changes(w.req), req: w.req})
+			continue
+		}
+		dups := have[1:]
+		for _, d := range dups {
+			if !identical(*kept, d) {
+				return nil, fmt.Errorf("%w: %s has webhooks %s set up differently; remove all but one",
+					smtp2go.ErrDuplicateURL, url, joinIDs(have))
+			}
+		}
+		c := &change{action: actionUnchanged, id: kept.ID, url: url, fields: kept.Changes(w.req), req: w.req}
+		if len(c.fields) > 0 {
+			c.action = actionUpdate
+		}
+		p.add(c)
+		for _, d := range dups {
+			p.add(&change{action: actionRemove, id: d.ID, url: url, reason: fmt.Sprintf("duplicate of %d", kept.ID), dupOf: kept.ID})
+		}
+	}
+	if prune {
+		wantedURL := map[string]bool{}
+		for _, w := range want {
+			wantedURL[w.req.URL] = true
+		}
+		extra := slices.Clone(current)
+		slices.SortFunc(extra, func(a, b smtp2go.Webhook) int { return cmp.Compare(a.ID, b.ID) })
+		for _, w := range extra {
+			if !wantedURL[w.URL] {
+				p.add(&change{action: actionRemove, id: w.ID, url: smtp2go.RedactURL(w.URL), reason: "not in the file"})
+			}
+		}
+	}
+	return p, nil
+}
+
+func (p *plan) add(c *change) {
+	c.status = statusPlanned
+	c.isChange = c.action != actionUnchanged
+	p.changes = append(p.changes, c)
+}
+
+// settleAuth fills in the auth settings the input left out from the
+// webhook's current ones (kept; nil when it is to be created): without
+// either, the webhook keeps its auth; with a value alone, its type.
+func settleAuth(w wanted, kept *smtp2go.Webhook) error {
+	if w.typeGiven || kept == nil {
+		return nil
+	}
+	w.req.AuthHeaderType = kept.AuthHeaderType
+	if w.valueGiven {
+		if kept.AuthHeaderType == smtp2go.AuthNone {
+			return inInput(w.where, usagef("an auth value, but webhook %d has no auth type to keep: say bearer or basic", kept.ID))
+		}
+		w.req.AuthHeaderValue = basicValue(kept.AuthHeaderType, w.req.AuthHeaderValue)
+		return nil
+	}
+	if kept.AuthHeaderType != smtp2go.AuthNone && (kept.AuthHeaderValue == "" || isMasked(kept.AuthHeaderValue)) {
+		return inInput(w.where, usagef("webhook %d has %s auth whose value SMTP2GO does not show, so it cannot be kept as it is: give the auth it should have (or none)",
+			kept.ID, kept.AuthHeaderType))
+	}
+	w.req.AuthHeaderValue = kept.AuthHeaderValue
+	return nil
+}
+
+// inInput prefixes err with where in the input it comes from, if anywhere.
+func inInput(where string, err error) error {
+	if err == nil || where == "" {
+		return err
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return usagef("%s: %s", where, ue.msg)
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
+
+// identical reports whether two webhooks are duplicates of each other, as
+// Ensure judges them: neither differs from the other.
+func identical(a, b smtp2go.Webhook) bool {
+	return len(a.Changes(addRequestFor(b, ""))) == 0 && len(b.Changes(addRequestFor(a, ""))) == 0
+}
+
+func joinIDs(list []smtp2go.Webhook) string {
+	ids := make([]string, len(list))
+	for i, w := range list {
+		ids[i] = fmt.Sprint(w.ID)
+	}
+	return strings.Join(ids, ", ")
+}
+
+// counts returns how many webhooks the plan adds, changes and removes; once
+// carried out, how many it did.
+func (p *plan) counts() (add, change, remove int) {
+	for _, c := range p.changes {
+		if !c.isChange || (p.carried && c.status != statusDone) {
+			continue
+		}
+		switch c.action {
+		case actionCreate:
+			add++
+		case actionUpdate:
+			change++
+		case actionRemove:
+			remove++
+		}
+	}
+	return add, change, remove
+}
+
+// hasChanges reports whether the plan changes anything (or, carried out,
+// changed anything).
+func (p *plan) hasChanges() bool {
+	add, change, remove := p.counts()
+	return add+change+remove > 0
+}
+
+// carryOut makes the changes: the removals first, so that an account at its
+// webhook limit (one, on free plans) can still converge, then each webhook
+// through Ensure, which looks again before it changes anything. It stops at
+// the first failure; the changes left are "not run". Each change done is
+// reported on progress, if not nil.
+func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, subaccount string, progress io.Writer) error {
+	p.carried = true
+	for _, ch := range p.changes {
+		if ch.isChange {
+			ch.status = statusNotRun
+		}
+	}
+	say := func(format string, args ...any) {
+		if progress != nil {
+			fmt.Fprintf(progress, format+"\n", args...)
+		}
+	}
+	for _, ch := range p.changes {
+		if ch.action != actionRemove || ch.dupOf != 0 {
+			continue
+		}
+		if _, err := c.Webhooks.Remove(ctx, &smtp2go.RemoveWebhookRequest{ID: ch.id, SubaccountID: subaccount}); err != nil {
+			return ch.fail(err)
+		}
+		ch.status = statusDone
+		say("removed webhook %d", ch.id)
+	}
+	for _, phase := range []string{actionUpdate, actionCreate, actionUnchanged} {
+		for _, ch := range slices.Clone(p.changes) {
+			if ch.action != phase || ch.req == nil || ch.status == statusDone {
+				continue
+			}
+			if phase == actionUnchanged && !p.hasDuplicates(ch.id) {
+				ch.status = statusDone // nothing to do
+				continue
+			}
+			res, err := c.Webhooks.Ensure(ctx, ch.req)
+			if err != nil {
+				return ch.fail(err)
+			}
+			p.ensured(ch, res, say)
+		}
+	}
+	return nil
+}
+
+func (p *plan) hasDuplicates(id int64) bool {
+	return slices.ContainsFunc(p.changes, func(c *change) bool { return c.dupOf == id })
+}
+
+// ensured records what Ensure did for ch: as it reports it, which may not
+// be what was planned if the account changed meanwhile.
+func (p *plan) ensured(ch *change, res *smtp2go.EnsureWebhookResponse, say func(string, ...any)) {
+	ch.status, ch.id, ch.webhook = statusDone, res.Webhook.ID, &res.Webhook
+	switch res.Action {
+	case smtp2go.EnsureCreated:
+		ch.action = actionCreate
+		say("created webhook %d", ch.id)
+	case smtp2go.EnsureUpdated:
+		ch.action, ch.fields = actionUpdate, res.Changes
+		say("updated webhook %d", ch.id)
+	default:
+		ch.action, ch.fields = actionUnchanged, nil
+	}
+	ch.isChange = ch.action != actionUnchanged
+	for _, id := range res.Removed {
+		i := slices.IndexFunc(p.changes, func(c *change) bool { return c.id == id && c.action == actionRemove })
+		if i < 0 { // a duplicate that appeared since the plan
+			p.add(&change{action: actionRemove, id: id, url: ch.url, reason: fmt.Sprintf("duplicate of %d", ch.id), dupOf: ch.id})
+			i = len(p.changes) - 1
+		}
+		p.changes[i].status = statusDone
+		say("removed webhook %d (duplicate of %d)", id, ch.id)
+	}
+	for _, c := range p.changes {
+		if c.dupOf == ch.id && c.status != statusDone {
+			c.status, c.isChange = statusDone, false // gone, but not by this run
+		}
+	}
+}
+
+func (ch *change) fail(err error) error {
+	ch.status, ch.err = statusFailed, err
+	what := ch.action + " " + ch.url
+	if ch.id != 0 {
+		what = fmt.Sprintf("%s %d %s", ch.action, ch.id, ch.url)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// printPlan writes the plan as text.
+func (p *plan) printPlan(w io.Writer, noChanges string) {
+	if !p.hasChanges() {
+		fmt.Fprintln(w, noChanges)
+		return
+	}
+	for _, c := range p.changes {
+		if !c.isChange {
+			continue
+		}
+		switch c.action {
+		case actionCreate:
+			fmt.Fprintf(w, "  + create %s\n", c.url)
+		case actionUpdate:
+			fmt.Fprintf(w, "  ~ update %d %s\n", c.id, c.url)
+		case actionRemove:
+			fmt.Fprintf(w, "  - remove %d %s (%s)\n", c.id, c.url, c.reason)
+		}
+		width := 0
+		for _, f := range c.fields {
+			width = max(width, len(f.Field)+1)
+		}
+		for _, f := range c.fields {
+			value := orNone(f.New)
+			if c.action == actionUpdate {
+				value = orNone(f.Old) + " -> " + value
+			}
+			fmt.Fprintf(w, "      %-*s %s\n", width, f.Field+":", value)
+		}
+	}
+	add, change, remove := p.counts()
+	fmt.Fprintf(w, "\nPlan: %d to add, %d to change, %d to remove.\n", add, change, remove)
+}
+
+func orNone(s string) string { return dashOr(s, "(none)") }
+
+// planOut is the JSON document of ensure and apply: the plan, each change
+// with its status once carried out, and the totals. Webhook is ensure's
+// webhook as it now is (or, with --dry-run, as it is before any change;
+// null if it is to be created).
+type planOut struct {
+	DryRun  bool        `json:"dry_run"`
+	Changes []changeOut `json:"changes"`
+	Summary summaryOut  `json:"summary"`
+	Webhook *webhookOut `json:"webhook,omitempty"`
+}
+
+type changeOut struct {
+	Action  string      `json:"action"` // create, update, remove or unchanged
+	ID      *int64      `json:"id"`     // null for a create not made
+	URL     string      `json:"url"`
+	Fields  []fieldOut  `json:"fields"` // create: what it sets; update: old and new
+	Reason  string      `json:"reason,omitempty"`
+	Status  string      `json:"status"` // planned, done, failed or not run
+	Error   string      `json:"error,omitempty"`
+	Webhook *webhookOut `json:"webhook,omitempty"` // done: the webhook as it now is
+}
+
+// fieldOut is a field a change sets, as the SDK's FieldChange says it:
+// secrets masked, lists joined with ", ".
+type fieldOut struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
+}
+
+type summaryOut struct {
+	Add    int `json:"add"`
+	Change int `json:"change"`
+	Remove int `json:"remove"`
+}
+
+func (p *plan) document() planOut {
+	out := planOut{DryRun: p.dryRun, Changes: []changeOut{}}
+	for _, c := range p.changes {
+		co := changeOut{Action: c.action, URL: c.url, Fields: []fieldOut{}, Reason: c.reason, Status: c.status}
+		for _, f := range c.fields {
+			co.Fields = append(co.Fields, fieldOut(f))
+		}
+		if c.id != 0 {
+			co.ID = &c.id
+		}
+		if c.err != nil {
+			co.Error = c.err.Error()
+		}
+		if c.webhook != nil {
+			wo := toOut(*c.webhook)
+			co.Webhook = &wo
+		}
+		out.Changes = append(out.Changes, co)
+	}
+	out.Summary.Add, out.Summary.Change, out.Summary.Remove = p.counts()
+	return out
+}
+
+// report prints the plan, carries it out unless it is a dry run, and
+// prints what was done: the plan's document with --output json, else the
+// plan, a line for each change made, and the totals. With
+// --detailed-exitcode, a plan that changes (or changed) something exits 2.
+func (p *plan) report(ctx context.Context, e *env, pf *planFlags, c *smtp2go.Client, subaccount, noChanges string, ensured func(*planOut)) error {
+	p.dryRun = pf.dryRun
+	if !pf.api.json() {
+		p.printPlan(e.stdout, noChanges)
+	}
+	var err error
+	if !p.dryRun && p.hasChanges() {
+		var progress io.Writer
+		if !pf.api.json() {
+			fmt.Fprintln(e.stdout)
+			progress = e.stdout
+		}
+		if err = p.carryOut(ctx, c, subaccount, progress); err == nil && !pf.api.json() {
+			add, change, remove := p.counts()
+			fmt.Fprintf(e.stdout, "\nApply complete: %d added, %d changed, %d removed.\n", add, change, remove)
+		}
+	} else if p.dryRun && p.hasChanges() && !pf.api.json() {
+		fmt.Fprintln(e.stdout, "\nDry run: nothing was changed.")
+	}
+	if pf.api.json() {
+		doc := p.document()
+		if ensured != nil {
+			ensured(&doc)
+		}
+		// What was done is printed even when a change failed, so that a
+		// script can tell what changed.
+		if werr := writeJSON(e.stdout, doc); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	switch {
+	case err != nil && pf.detailedExitCode:
+		return &exitError{code: exitAPI, err: err}
+	case err != nil:
+		return err
+	case pf.detailedExitCode && p.hasChanges():
+		return &exitError{code: exitChanges}
+	}
+	return nil
+}
+
+// planFlags are the flags of the commands that plan: ensure and apply.
+type planFlags struct {
+	api              *apiFlags
+	dryRun           bool
+	detailedExitCode bool
+}
+
+func (pf *planFlags) register(fs *flag.FlagSet, api *apiFlags) {
+	pf.api = api
+	fs.BoolVar(&pf.dryRun, "dry-run", false, "show the plan and change nothing")
+	fs.BoolVar(&pf.detailedExitCode, "detailed-exitcode", false, "exit 0 when nothing changes (or would), 2 when something does, 1 on any error")
+}
+
+// withDetailedExitCode makes every error of a command run with
+// --detailed-exitcode exit 1, so that 2 means only "changes".
+func withDetailedExitCode(args []string, err error) error {
+	var xe *exitError
+	if err == nil || errors.As(err, &xe) {
+		return err
+	}
+	if _, ok := flagValue(args, "detailed-exitcode"); ok {
+		return &exitError{code: exitAPI, err: err}
+	}
+	return err
+}

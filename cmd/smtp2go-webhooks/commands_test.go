@@ -248,3 +248,20 @@ func TestDemo(t *testing.T) {
 		t.Errorf("demo --output json: %+v", got)
 	}
 }
+
+func TestAddWhoseOutcomeIsUnknown(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t)
+	// The add is carried out, and its answer lost: Add does not add again.
+	srv.Fail("webhook/add", smtp2gotest.Fault{Status: 503, AfterProcessing: true})
+	r := against(t, srv, "add", "--url", "https://example.com/lost", "--events", "bounce")
+	wantCode(t, r, exitAPI)
+	if !strings.Contains(r.stderr, "outcome unknown") || !strings.Contains(r.stderr, "webhooks set up as asked: 1001") || !strings.Contains(r.stderr, `"smtp2go-webhooks ensure" settles it`) {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	r = against(t, srv, "ensure", "--url", "https://example.com/lost", "--events", "bounce")
+	wantCode(t, r, 0)
+	if n := len(srv.Webhooks()); n != 1 || r.stdout != "No changes: webhook 1001 is set up as asked.\n" {
+		t.Errorf("%d webhooks; ensure printed %q", n, r.stdout)
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,11 +15,11 @@ import (
 	"github.com/relaykit/smtp2go"
 )
 
-// Environment variables the CLI reads.
+// Environment variables the CLI reads, as the SDK's NewClientFromEnv does.
 const (
-	envAPIKey  = smtp2go.APIKeyEnv // SMTP2GO_API_KEY
-	envRegion  = "SMTP2GO_REGION"
-	envBaseURL = "SMTP2GO_BASE_URL"
+	envAPIKey  = smtp2go.APIKeyEnv  // SMTP2GO_API_KEY
+	envRegion  = smtp2go.RegionEnv  // SMTP2GO_REGION
+	envBaseURL = smtp2go.BaseURLEnv // SMTP2GO_BASE_URL
 )
 
 // newFlagSet returns a silent flag set that reports errors instead of
@@ -508,8 +507,8 @@ func secretValue(e *env, file, envName string) (value string, ok bool, err error
 // basicValue turns "user:pass" into the base64 form the API wants for basic
 // auth. A base64 value never contains ':', so an encoded one is kept as is.
 func basicValue(typ smtp2go.AuthHeaderType, v string) string {
-	if typ == smtp2go.AuthBasic && strings.Contains(v, ":") {
-		return base64.StdEncoding.EncodeToString([]byte(v))
+	if user, pass, ok := strings.Cut(v, ":"); ok && typ == smtp2go.AuthBasic {
+		return smtp2go.BasicAuthValue(user, pass)
 	}
 	return v
 }

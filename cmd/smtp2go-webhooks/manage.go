@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"slices"
@@ -121,6 +122,9 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	res, err := c.Webhooks.Add(ctx, req)
+	if errors.Is(err, smtp2go.ErrOutcomeUnknown) {
+		return fmt.Errorf("%w; \"smtp2go-webhooks ensure\" settles it: it adds only when no webhook has the URL", err)
+	}
 	if err != nil {
 		return err
 	}

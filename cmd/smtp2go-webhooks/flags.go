@@ -317,7 +317,7 @@ func (w *webhookFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&w.headers, "headers", "", "comma-separated email header `NAMES` to copy into each delivery")
 	fs.StringVar(&w.usernames, "usernames", "", "comma-separated SMTP users or API keys whose mail triggers it (empty: all)")
 	w.format = newEnumFlag(fs, "format", formatEnum, "", "delivery `FORMAT`: form or json")
-	w.auth = newEnumFlag(fs, "auth", authEnum, "", "Authorization header SMTP2GO sends: bearer, basic or none")
+	w.auth = newEnumFlag(fs, "auth", authEnum, "", "Authorization header SMTP2GO sends: bearer, basic or none (left out: edit and ensure keep the webhook's)")
 	fs.StringVar(&w.authValueFile, "auth-value-file", "", "read the bearer token, or user:pass for basic, from `FILE`")
 	fs.StringVar(&w.authValueEnv, "auth-value-env", "", "read the bearer token, or user:pass for basic, from the environment variable `NAME`")
 	fs.StringVar(&w.fromJSON, "from-json", "", "read the API's own JSON body from `FILE` (- for stdin); flags given override it")

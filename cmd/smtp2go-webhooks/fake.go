@@ -21,7 +21,7 @@ func cmdFake(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("fake")
 	addr := fs.String("addr", "127.0.0.1:8025", "listen on `HOST:PORT` (port 0 picks a free one)")
 	apiKey := fs.String("api-key", "", "the API `KEY` the fake accepts, to fix it in scripts (default: a new random one); never a real key")
-	limit := fs.Int("webhook-limit", fakesmtp2go.DefaultWebhookLimit, "how many webhooks each account may have: 1 as on free plans, 10 on paid ones; 0 for no limit")
+	limit := fs.Int("webhook-limit", fakesmtp2go.DefaultWebhookLimit, "at most `N` webhooks per account: 1 as on free plans, 10 on paid ones; 0 for no limit")
 	view := newEnumFlag(fs, "view-shape", viewEnum, fakesmtp2go.ViewArray, "`SHAPE` of webhook/view's data: array (as SMTP2GO answers), object (as it documents) or wrapped")
 	output := outputFlag(fs)
 	if err := parseNoArgs(e, fs, args); err != nil {

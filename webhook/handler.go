@@ -32,9 +32,9 @@ const authRealm = "smtp2go-webhook"
 // fast: store the event or put it on a queue, and do the slow work elsewhere.
 type EventFunc func(ctx context.Context, ev *Event) error
 
-// storeTimeout bounds each call to the deduplication store, so that a store
-// that cannot be reached costs a delivery a 500 well within SMTP2GO's 10
-// seconds, and SMTP2GO delivers it again.
+// storeTimeout bounds the call that completes or releases a claim, which
+// must outlive the request (SMTP2GO may have gone away) but not hang on a
+// store that cannot be reached. Claim is bounded by the request and the lease.
 const storeTimeout = 5 * time.Second
 
 // NewHandler returns an http.Handler that receives SMTP2GO deliveries and
@@ -175,9 +175,12 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) deliveryResult {
 	}
 	defer unlock()
 	c := &claim{key: key, token: rand.Text(), expires: time.Now().Add(h.cfg.lease)}
-	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
-	state, err := h.cfg.dedup.Claim(sctx, c.key, c.token, h.cfg.lease)
-	cancel()
+	// The claim and the callback share one context, which ends with the
+	// lease, or when SMTP2GO goes away.
+	var cancel context.CancelFunc
+	c.ctx, cancel = context.WithDeadline(ctx, c.expires)
+	defer cancel()
+	state, err := h.cfg.dedup.Claim(c.ctx, c.key, c.token, h.cfg.lease)
 	switch {
 	case err != nil:
 		h.log(ctx, slog.LevelError, "smtp2go webhook: deduplication store failed; answering 500 for a redelivery",
@@ -195,7 +198,8 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) deliveryResult {
 // claim is what a delivery holds in the store while its callback runs.
 type claim struct {
 	key, token string
-	expires    time.Time // no later than the store's lease ends
+	expires    time.Time       // no later than the store's lease ends
+	ctx        context.Context // ends at expires, or with the request
 }
 
 // readBody reads r's body within the size and time limits.
@@ -215,9 +219,7 @@ func (h *handler) process(w http.ResponseWriter, r *http.Request, ev *Event, c *
 		panicked, err := h.call(ctx, ev)
 		return h.answer(ctx, w, ev, panicked, err)
 	}
-	fctx, cancelFn := context.WithDeadline(ctx, c.expires)
-	panicked, err := h.call(fctx, ev)
-	cancelFn()
+	panicked, err := h.call(c.ctx, ev)
 	// Not cancelled with the request: the outcome must reach the store even
 	// when SMTP2GO has gone away.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)

@@ -153,12 +153,18 @@ func parseBody(kind bodyKind, boundary string, body []byte) (*Event, error) {
 	return newEvent(fields)
 }
 
+// maxPresizedFields bounds the room the parsers make for fields up front: a
+// delivery has a few dozen.
+const maxPresizedFields = 64
+
 // parseForm decodes an application/x-www-form-urlencoded body with the rules
 // of url.ParseQuery, but without its limit on the number of fields (10,000
 // since Go 1.24.12): a processed event may list that many recipients, and the
 // body is bounded in bytes already.
 func parseForm(s string) (url.Values, error) {
-	fields := make(url.Values)
+	// Sized for the fields of a delivery, which saves growing the map; a
+	// body of many more fields grows it as url.ParseQuery would.
+	fields := make(url.Values, min(strings.Count(s, "&")+1, maxPresizedFields))
 	for s != "" {
 		var pair string
 		pair, s, _ = strings.Cut(s, "&")
@@ -188,7 +194,9 @@ func parseForm(s string) (url.Values, error) {
 // appears twice keeps its last value, as encoding/json does.
 func parseJSON(body []byte) (url.Values, error) {
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")) // tolerate a UTF-8 byte order mark
-	var obj map[string]jsonValues
+	// Unmarshal fills the map it is given: sized for the members, it saves
+	// growing the map (a comma inside a string only makes it larger).
+	obj := make(map[string]jsonValues, min(bytes.Count(body, []byte(","))+1, maxPresizedFields))
 	if err := json.Unmarshal(body, &obj); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {

@@ -19,15 +19,17 @@
 // Redis cannot be reached, deliveries are answered 500 and SMTP2GO delivers
 // them again later; a callback that finished just as Redis went away is
 // answered 200 without Done recorded (the handler logs it), so a repeat of
-// its event after the lease is processed again. Redis that restarts without persistence, or a failover
-// to a replica that had not received the latest writes, forgets recent
+// its event after the lease is processed again. Redis that restarts without
+// persistence, or a failover to a replica that had not received the latest
+// writes, forgets recent
 // claims and completions: events that SMTP2GO then delivers again may be
 // processed twice (never lost). Turn persistence on (appendonly yes) where
 // that matters; a failover under Redis's asynchronous replication keeps
 // that risk.
 //
 // Give the client ContextTimeoutEnabled: true, so that the handler's
-// deadline on each store call (5 seconds) bounds it. Without it, go-redis
+// deadlines bound each store call (a claim ends with the request and the
+// lease, a completion or release after 5 seconds). Without it, go-redis
 // ignores context deadlines while it waits on the network, and bounds a
 // call by its own ReadTimeout and WriteTimeout (3 seconds each by default)
 // and retries; a cancelled context still fails a call before it starts.

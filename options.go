@@ -17,8 +17,10 @@ type Option func(*Client) error
 
 // WithBaseURL points the client at another API base URL, such as a test
 // server. It must be an absolute http or https URL without user info; a
-// trailing "/" is added if missing. It wins over [WithRegion], whichever
-// comes first.
+// trailing "/" is added if missing, and a URL without a path gets "/v3/",
+// where SMTP2GO's API lives ("http://127.0.0.1:8025" is
+// "http://127.0.0.1:8025/v3/"; a path such as a proxy's is kept as given).
+// It wins over [WithRegion], whichever comes first.
 func WithBaseURL(u string) Option {
 	return func(c *Client) error {
 		parsed, err := url.Parse(u)
@@ -31,7 +33,10 @@ func WithBaseURL(u string) Option {
 		if parsed.RawQuery != "" || parsed.Fragment != "" {
 			return invalid("base URL", "must not have a query or fragment")
 		}
-		if !strings.HasSuffix(parsed.Path, "/") {
+		switch {
+		case parsed.Path == "" || parsed.Path == "/":
+			parsed.Path = apiPath
+		case !strings.HasSuffix(parsed.Path, "/"):
 			parsed.Path += "/"
 		}
 		c.explicitBase = parsed

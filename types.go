@@ -147,12 +147,15 @@ const (
 func (r Region) BaseURL() string {
 	switch r {
 	case RegionGlobal, "":
-		return "https://api.smtp2go.com/v3/"
+		return "https://api.smtp2go.com" + apiPath
 	case RegionUS, RegionEU, RegionAU:
-		return "https://" + string(r) + "-api.smtp2go.com/v3/"
+		return "https://" + string(r) + "-api.smtp2go.com" + apiPath
 	}
 	return ""
 }
+
+// apiPath is where SMTP2GO's API lives on its hosts.
+const apiPath = "/v3/"
 
 // Webhook is a webhook as SMTP2GO stores it: where deliveries go, which events
 // trigger them and how they are encoded and authenticated.

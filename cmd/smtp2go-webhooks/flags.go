@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -267,7 +266,7 @@ func (a *apiFlags) client(e *env) (*smtp2go.Client, error) {
 	}
 	base := pick(e, "base-url", a.baseURL, envBaseURL)
 	if base.value != "" {
-		opts = append(opts, smtp2go.WithBaseURL(withAPIPath(base.value)))
+		opts = append(opts, smtp2go.WithBaseURL(strings.TrimSpace(base.value)))
 	}
 	c, err := smtp2go.NewClient(key.value, append(opts, e.apiOptions...)...)
 	var ve *smtp2go.ValidationError
@@ -279,18 +278,6 @@ func (a *apiFlags) client(e *env) (*smtp2go.Client, error) {
 		return nil, usagef("%s: %s", where, ve.Problem)
 	}
 	return c, err
-}
-
-// withAPIPath adds /v3/, where SMTP2GO's API lives, to a base URL that has
-// no path, such as "http://127.0.0.1:8025". A base with a path is kept as
-// given: it may be a proxy's.
-func withAPIPath(base string) string {
-	u, err := url.Parse(strings.TrimSpace(base))
-	if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") {
-		return base
-	}
-	u.Path = "/v3/"
-	return u.String()
 }
 
 // webhookFlags are the flags that describe a webhook, for add, edit and

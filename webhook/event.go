@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/relaykit/smtp2go"
 )
@@ -209,16 +208,18 @@ func (e *Event) Header(name string) string {
 
 // DedupKey returns the key that identifies this event to a [Deduplicator]:
 // the same on every redelivery, different for different events. It is the
-// notification ID ("id") as sent, when that is at most 64 bytes of valid
-// UTF-8; otherwise "h:" and the SHA-256, in hex, of the ID. An event without
-// an ID is keyed by "h:" and the SHA-256 of every field as received, in a
-// canonical order (names sorted, each name's values in the order sent), so
-// that two deliveries that differ in anything never share a key.
+// notification ID ("id") as sent, when that is at most 64 letters, digits,
+// dots, hyphens or underscores (SMTP2GO's are 32 hex digits); otherwise "h:"
+// and the SHA-256, in hex, of the ID. An event without an ID is keyed by "h:"
+// and the SHA-256 of every field as received, in a canonical order (names
+// sorted, each name's values in the order sent), so that two deliveries that
+// differ in anything never share a key. Every key is thus at most 66 bytes
+// of ASCII that any store can hold.
 func (e *Event) DedupKey() string {
 	if e == nil {
 		return ""
 	}
-	if e.ID != "" && len(e.ID) <= maxDirectIDLen && utf8.ValidString(e.ID) {
+	if plainID(e.ID) {
 		return e.ID
 	}
 	h := sha256.New()
@@ -269,6 +270,21 @@ func (e Event) String() string {
 		b.WriteString(e.EmailID)
 	}
 	return b.String()
+}
+
+// plainID reports whether id can be a key as it is: 1 to maxDirectIDLen
+// letters, digits, dots, hyphens or underscores.
+func plainID(id string) bool {
+	if id == "" || len(id) > maxDirectIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // GoString is what %#v prints: the event in Go syntax, with Auth and the

@@ -910,8 +910,15 @@ func TestDedupKey(t *testing.T) {
 		t.Errorf("with a long ID: %q, want a hash", k)
 	}
 
-	if k := (&Event{ID: "0f1e\xff"}).DedupKey(); !isHash(k) {
-		t.Errorf("with an ID that is not valid UTF-8: %q, want a hash", k)
+	for _, id := range []string{"0f1e\xff", "abc\x00def", "a b", "é", "h:x", "a/b"} {
+		if k := (&Event{ID: id}).DedupKey(); !isHash(k) {
+			t.Errorf("with the ID %q: %q, want a hash", id, k)
+		}
+	}
+	for _, id := range []string{"a", "A-b_c.9", strings.Repeat("f", maxDirectIDLen)} {
+		if k := (&Event{ID: id}).DedupKey(); k != id {
+			t.Errorf("with the ID %q: %q, want the ID", id, k)
+		}
 	}
 	if (&Event{ID: long}).DedupKey() == (&Event{Fields: url.Values{"id": {long}}}).DedupKey() {
 		t.Error("a hashed ID and the fields of another event share a key")

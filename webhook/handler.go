@@ -55,7 +55,8 @@ const storeTimeout = 5 * time.Second
 //     SMTP2GO tries again later: if that replica fails or dies, the later
 //     delivery is processed;
 //   - 500 when fn returns an error or panics, or the deduplication store
-//     fails: the claim is released, and SMTP2GO delivers the event again;
+//     fails (a claim it may have taken is released), and SMTP2GO delivers
+//     the event again;
 //   - 503 when the client went away while the delivery waited for another
 //     delivery of the same event in this process to finish;
 //   - 200 with an empty body when fn returns nil.
@@ -181,10 +182,16 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) deliveryResult {
 	c.ctx, cancel = context.WithDeadline(ctx, c.expires)
 	defer cancel()
 	state, err := h.cfg.dedup.Claim(c.ctx, c.key, c.token, h.cfg.lease)
+	if err == nil && state == Claimed && c.ctx.Err() != nil {
+		err = fmt.Errorf("claim answered after the lease or the request ended: %w", c.ctx.Err())
+	}
 	switch {
 	case err != nil:
 		h.log(ctx, slog.LevelError, "smtp2go webhook: deduplication store failed; answering 500 for a redelivery",
 			slog.String("event", string(ev.Type)), slog.String("id", ev.ID), slog.Any("error", err))
+		// The claim may have been taken although its answer was lost: let
+		// the redelivery in rather than make it wait for the lease.
+		h.release(ctx, ev, c)
 		return answerEventError(w, ev, http.StatusInternalServerError, "deduplication failed", "store failed")
 	case state == Done:
 		w.WriteHeader(http.StatusOK)
@@ -220,21 +227,36 @@ func (h *handler) process(w http.ResponseWriter, r *http.Request, ev *Event, c *
 		return h.answer(ctx, w, ev, panicked, err)
 	}
 	panicked, err := h.call(c.ctx, ev)
-	// Not cancelled with the request: the outcome must reach the store even
-	// when SMTP2GO has gone away.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
-	defer cancel()
-	if err == nil {
-		if cerr := h.cfg.dedup.Complete(sctx, c.key, c.token); cerr != nil {
-			// The work is done: answering 500 would only make SMTP2GO deliver it again.
-			h.log(ctx, slog.LevelError, "smtp2go webhook: deduplication store could not mark an event processed; a redelivery after the lease may run the callback again",
-				slog.String("event", string(ev.Type)), slog.String("id", ev.ID), slog.Any("error", cerr))
-		}
-	} else if rerr := h.cfg.dedup.Release(sctx, c.key, c.token); rerr != nil {
-		h.log(ctx, slog.LevelError, "smtp2go webhook: deduplication store could not release a failed event; its redelivery is processed once the lease expires",
-			slog.String("event", string(ev.Type)), slog.String("id", ev.ID), slog.Any("error", rerr))
+	if err != nil {
+		h.release(ctx, ev, c)
+		return h.answer(ctx, w, ev, panicked, err)
 	}
-	return h.answer(ctx, w, ev, panicked, err)
+	sctx, cancel := outcomeContext(ctx)
+	defer cancel()
+	if cerr := h.cfg.dedup.Complete(sctx, c.key, c.token); cerr != nil {
+		// The work is done: answering 500 would only make SMTP2GO deliver it again.
+		h.log(ctx, slog.LevelError, "smtp2go webhook: deduplication store could not mark an event processed; a redelivery after the lease may run the callback again",
+			slog.String("event", string(ev.Type)), slog.String("id", ev.ID), slog.Any("error", cerr))
+	}
+	return h.answer(ctx, w, ev, false, nil)
+}
+
+// release drops c, so that the redelivery of ev is processed; if the store
+// fails, the claim holds until its lease ends.
+func (h *handler) release(ctx context.Context, ev *Event, c *claim) {
+	sctx, cancel := outcomeContext(ctx)
+	defer cancel()
+	if err := h.cfg.dedup.Release(sctx, c.key, c.token); err != nil {
+		h.log(ctx, slog.LevelError, "smtp2go webhook: deduplication store could not release a failed event; its redelivery is processed once the lease expires",
+			slog.String("event", string(ev.Type)), slog.String("id", ev.ID), slog.Any("error", err))
+	}
+}
+
+// outcomeContext is the context that completes or releases a claim: not
+// cancelled with the request, since the outcome must reach the store even
+// when SMTP2GO has gone away, but bounded.
+func outcomeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 }
 
 // answer writes 200 when fn succeeded, and 500 when it failed or panicked.

@@ -451,6 +451,30 @@ func (s *storeFaults) Release(ctx context.Context, key, token string) error {
 	return s.MemoryDeduplicator.Release(ctx, key, token)
 }
 
+// slowClaims is a store whose Claim is slow, answers after the caller's
+// context ended, or takes the claim and loses the answer.
+type slowClaims struct {
+	MemoryDeduplicator
+	delay      time.Duration
+	untilDone  bool // claim only once ctx has ended, and answer Claimed
+	loseAnswer bool // claim, then answer an error
+	called     time.Time
+}
+
+func (s *slowClaims) Claim(ctx context.Context, key, token string, lease time.Duration) (ClaimState, error) {
+	s.called = time.Now()
+	time.Sleep(s.delay) // a store's round trip
+	if s.untilDone {
+		<-ctx.Done()
+		ctx = context.WithoutCancel(ctx)
+	}
+	state, err := s.MemoryDeduplicator.Claim(ctx, key, token, lease)
+	if s.loseAnswer {
+		return 0, errors.New("connection reset after the claim was written")
+	}
+	return state, err
+}
+
 func TestHandlerDeduplication(t *testing.T) {
 	t.Parallel()
 
@@ -604,22 +628,48 @@ func TestHandlerDeduplication(t *testing.T) {
 		}
 	})
 
-	t.Run("the callback's context ends with the lease", func(t *testing.T) {
+	t.Run("the callback's context ends with the lease as it began before the claim", func(t *testing.T) {
 		t.Parallel()
-		var left time.Duration
+		const lease = time.Hour
+		store := &slowClaims{delay: 20 * time.Millisecond}
+		var deadline time.Time
 		h := NewHandler(func(ctx context.Context, ev *Event) error {
-			deadline, ok := ctx.Deadline()
-			if !ok {
-				return errors.New("no deadline")
-			}
-			left = time.Until(deadline)
+			deadline, _ = ctx.Deadline()
 			return nil
-		}, WithLease(time.Hour))
+		}, WithDeduplicator(store), WithLease(lease))
 		if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 200 {
 			t.Fatalf("status %d", rec.Code)
 		}
-		if left <= 0 || left > time.Hour {
-			t.Errorf("callback's deadline %v away, want within the lease of an hour", left)
+		// The store's lease began no earlier than its Claim was called.
+		if deadline.IsZero() || deadline.After(store.called.Add(lease)) {
+			t.Errorf("callback's deadline %v; want at most the lease after the claim was sent (%v)", deadline, store.called.Add(lease))
+		}
+	})
+
+	t.Run("a claim taken after its lease ended is released, not processed", func(t *testing.T) {
+		t.Parallel()
+		store := &slowClaims{untilDone: true}
+		var calls atomic.Int32
+		h := NewHandler(countingHandler(&calls, nil), WithDeduplicator(store), WithLease(10*time.Millisecond))
+		if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 500 || calls.Load() != 0 {
+			t.Errorf("status %d, calls %d; want 500 without calling back", rec.Code, calls.Load())
+		}
+		if s, _ := store.MemoryDeduplicator.Claim(context.Background(), "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "next", time.Minute); s != Claimed {
+			t.Errorf("the late claim was left in the store: %v", s)
+		}
+	})
+
+	t.Run("a claim whose answer was lost is released", func(t *testing.T) {
+		t.Parallel()
+		store := &slowClaims{loseAnswer: true}
+		var calls atomic.Int32
+		h := NewHandler(countingHandler(&calls, nil), WithDeduplicator(store))
+		if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 500 {
+			t.Errorf("first delivery: status %d, want 500", rec.Code)
+		}
+		store.loseAnswer = false
+		if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 200 || calls.Load() != 1 {
+			t.Errorf("redelivery: status %d, calls %d; want it processed, not held until the lease ends", rec.Code, calls.Load())
 		}
 	})
 

@@ -117,10 +117,11 @@ type ensure struct {
 	want Webhook
 	res  EnsureWebhookResponse
 
-	adds      int   // webhook/add calls made
-	addsLeft  int   // webhook/add attempts it may still make
-	looksLeft int   // lists it may still make after the first
-	addErr    error // why the last add failed, while it may still be settled by a look
+	adds      int                 // webhook/add calls made
+	addsLeft  int                 // webhook/add attempts it may still make
+	looksLeft int                 // lists it may still make after the first
+	addErr    error               // why the last add failed, while it may still be settled by a look
+	added     *AddWebhookResponse // the webhook an add of this call created, once one has
 }
 
 // converge acts on what a list shows and lists again, until one webhook has
@@ -131,6 +132,13 @@ func (e *ensure) converge(ctx context.Context, list *ListWebhooksResponse) (*Ens
 		switch {
 		case len(same) == 1:
 			return e.settle(ctx, same[0], list.RequestID)
+		case len(same) == 0 && e.added != nil:
+			// The add succeeded, and the list has not caught up with it:
+			// look again rather than add a second one, and when no look
+			// is left, go on with the webhook the add returned.
+			if e.looksLeft <= 0 {
+				return e.settle(ctx, e.added.Webhook, e.added.RequestID)
+			}
 		case len(same) == 0:
 			if err := e.add(ctx); err != nil {
 				return nil, err
@@ -176,7 +184,8 @@ func (e *ensure) add(ctx context.Context) error {
 		return fmt.Errorf("smtp2go: ensure: %s was added %d times, and no list shows it", RedactURL(e.req.URL), e.adds)
 	}
 	e.res.Action = EnsureCreated
-	_, attempts, err := e.s.add(ctx, e.req)
+	added, attempts, err := e.s.add(ctx, e.req)
+	e.added = added
 	e.adds++
 	e.addsLeft -= max(attempts, 1)
 	e.addErr = err

@@ -296,9 +296,9 @@ func TestEnsureSettlesItsAdds(t *testing.T) {
 		{"added, then the look fails: looked at again", []httpmock.Responder{fixture(t, 200, "add_documented.json")},
 			[]httpmock.Responder{fixture(t, 200, "view_empty.json"), raw(503, "text/plain", "", nil), raw(503, "text/plain", "", nil), raw(503, "text/plain", "", nil), raw(503, "text/plain", "", nil), view("v", documentedJSON(4320))},
 			[]string{"webhook/view", "webhook/add", "webhook/view", "webhook/view", "webhook/view", "webhook/view", "webhook/view"}, 4320, nil},
-		{"added, and never listed", []httpmock.Responder{fixture(t, 200, "add_documented.json")},
+		{"added, and never listed: looked for, never added twice, and the added one returned", []httpmock.Responder{fixture(t, 200, "add_documented.json")},
 			[]httpmock.Responder{fixture(t, 200, "view_empty.json")},
-			[]string{"webhook/view", "webhook/add", "webhook/view", "webhook/add", "webhook/view", "webhook/add", "webhook/view", "webhook/add", "webhook/view"}, 0, nil},
+			[]string{"webhook/view", "webhook/add", "webhook/view", "webhook/view", "webhook/view", "webhook/view", "webhook/view"}, 4320, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -175,6 +175,15 @@ type Webhook struct {
 	AuthHeaderValue string         `json:"auth_header_value,omitempty"` // a secret; never logged
 }
 
+// AuthValueShown reports whether w.AuthHeaderValue is the secret itself: it
+// is false for a webhook without auth, and for one whose value SMTP2GO
+// withheld or masked in webhook/view (whether it does is not documented).
+// Such a value is never sent back: to keep that auth, leave the value out of
+// an Edit; to change it, give the new secret.
+func (w Webhook) AuthValueShown() bool {
+	return w.AuthHeaderType != AuthNone && w.AuthHeaderValue != "" && !looksMasked(w.AuthHeaderValue)
+}
+
 // UnmarshalJSON decodes a webhook, accepting a string, an array of strings or
 // null for every list field, and a number or a numeric string for the ID.
 func (w *Webhook) UnmarshalJSON(b []byte) error {

@@ -507,6 +507,11 @@ func validateFields(w *Webhook, checkURL bool) error {
 	if strings.ContainsFunc(w.AuthHeaderValue, unicode.IsControl) {
 		return invalid("auth_header_value", "must not contain control characters or line breaks")
 	}
+	if looksMasked(w.AuthHeaderValue) {
+		// Sent, it would replace the secret with its mask, and the
+		// receiver would refuse every delivery.
+		return invalid("auth_header_value", "looks like a masked value, as SMTP2GO or this SDK show a secret; give the secret itself")
+	}
 	return nil
 }
 
@@ -523,11 +528,12 @@ func validateAuth(w *Webhook, requireAuthValue bool) error {
 	return nil
 }
 
-// looksMasked reports whether an auth value read from SMTP2GO is a mask
-// ("********") rather than the secret: whether SMTP2GO masks it is not
-// documented. A mask is never sent back, nor compared.
+// looksMasked reports whether an auth value is a mask rather than the
+// secret: one SMTP2GO may show in webhook/view ("********"; whether it masks
+// is not documented), or the one this SDK prints. A mask is never sent, nor
+// compared.
 func looksMasked(v string) bool {
-	return v != "" && (strings.Trim(v, "*•") == "" || strings.Contains(v, "****"))
+	return v != "" && (strings.Trim(v, "*•") == "" || strings.Contains(v, "****") || v == redacted)
 }
 
 // isBasicCredential reports whether v is what a Basic Authorization header

@@ -949,8 +949,8 @@ func TestEditAuthValues(t *testing.T) {
 		req  smtp2go.EditWebhookRequest
 		want string // the auth members of the edit body
 	}{
-		{"a caller's value is sent even if it looks masked", view("bearer", "********"),
-			smtp2go.EditWebhookRequest{ID: 5, AuthHeaderValue: smtp2go.Ptr("ab****cd-real-token")}, `"auth_header_type":"bearer","auth_header_value":"ab****cd-real-token"`},
+		{"a caller's value is sent", view("bearer", "********"),
+			smtp2go.EditWebhookRequest{ID: 5, AuthHeaderValue: smtp2go.Ptr("tok-2")}, `"auth_header_type":"bearer","auth_header_value":"tok-2"`},
 		{"a masked value read back is not", view("bearer", "********"),
 			smtp2go.EditWebhookRequest{ID: 5, Events: []smtp2go.EventType{smtp2go.EventSpam}}, `"auth_header_type":"bearer"}`},
 		{"a clear value read back is kept", view("bearer", "tok-1"),
@@ -972,6 +972,33 @@ func TestEditAuthValues(t *testing.T) {
 				t.Errorf("edit body %s lacks %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestMaskedAuthValuesAreNeverSent: a value that looks like SMTP2GO's mask of
+// a secret, given by a caller who copied it from webhook/view, is refused
+// before anything is sent: sent, it would replace the secret, and every
+// delivery would then be refused.
+func TestMaskedAuthValuesAreNeverSent(t *testing.T) {
+	t.Parallel()
+	for _, masked := range []string{"********", "****abcd", "••••", "ab****cd"} {
+		api := newMockAPI(t)
+		api.on("webhook/view", raw(200, "application/json", `{"request_id":"r","data":[{"id":5,"url":"https://example.com/h","events":["bounce"],"auth_header_type":"bearer","auth_header_value":"`+masked+`"}]}`, nil))
+		client := api.client()
+		_, editErr := client.Webhooks.Edit(context.Background(), &smtp2go.EditWebhookRequest{ID: 5, AuthHeaderValue: smtp2go.Ptr(masked)})
+		req := documentedAdd
+		req.AuthHeaderType, req.AuthHeaderValue = smtp2go.AuthBearer, masked
+		_, ensureErr := client.Webhooks.Ensure(context.Background(), &req)
+		_, addErr := client.Webhooks.Add(context.Background(), &req)
+		for what, err := range map[string]error{"Edit": editErr, "Ensure": ensureErr, "Add": addErr} {
+			var ve *smtp2go.ValidationError
+			if !errors.As(err, &ve) || ve.Field != "auth_header_value" {
+				t.Errorf("%s with the value %q: %v; want a ValidationError for auth_header_value", what, masked, err)
+			}
+		}
+		if n := api.count("webhook/edit") + api.count("webhook/add"); n != 0 {
+			t.Errorf("%q: %d changes sent", masked, n)
+		}
 	}
 }
 

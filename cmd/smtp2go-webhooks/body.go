@@ -81,9 +81,7 @@ func parseBody(where string, data []byte) (*body, error) {
 				f.AuthHeaderType = smtp2go.Ptr(authType(*v))
 			}
 		case "auth_header_value":
-			if f.AuthHeaderValue, err = jsonString(member, raw); err == nil && isMasked(*f.AuthHeaderValue) {
-				err = usagef("%s: %q is a masked value, as list and get print it, not the secret; leave auth_header_type and auth_header_value out to keep the webhook's auth", member, *f.AuthHeaderValue)
-			}
+			f.AuthHeaderValue, err = jsonString(member, raw) // the SDK refuses a masked value
 		case "subaccount_id":
 			var v *string
 			if v, err = jsonString(member, raw); v != nil {
@@ -96,10 +94,6 @@ func parseBody(where string, data []byte) (*body, error) {
 	}
 	return b, nil
 }
-
-// isMasked reports whether v is what the CLI or the SDK print in place of a
-// secret.
-func isMasked(v string) bool { return v == masked || v == "********" }
 
 func jsonString(member string, raw []byte) (*string, error) {
 	var s string

@@ -57,7 +57,7 @@ func TestMistakesGetHelp(t *testing.T) {
 			[]string{"apply", "-f", "-"}, []string{`-: entry 2: output_format: unknown format "JSN" (did you mean "json"?)`}},
 		{"an apply list of numbers", []string{key, base}, `[{"url":"https://x.example/","headers":[1]}]`, []string{"apply", "-f", "-"}, []string{"entry 1: headers: want an array of strings"}},
 		{"a masked auth value", []string{key, base}, `[{"url":"https://x.example/","auth_header_type":"bearer","auth_header_value":"********"}]`,
-			[]string{"apply", "-f", "-"}, []string{`entry 1: auth_header_value: "********" is a masked value`}},
+			[]string{"apply", "-f", "-"}, []string{`entry 1: smtp2go: invalid request: auth_header_value: looks like a masked value`}},
 		{"a from-json key", []string{key, base}, `{"url":"https://x.example/","sms_event":["failed"]}`, []string{"add", "--from-json", "-"},
 			[]string{`--from-json: unknown key "sms_event" (did you mean "sms_events"?)`}},
 		{"a from-json that is not an object", []string{key, base}, `["https://x.example/"]`, []string{"add", "--from-json", "-"}, []string{"--from-json: want a JSON object"}},

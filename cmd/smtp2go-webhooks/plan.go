@@ -147,7 +147,7 @@ func settleAuth(w wanted, kept *smtp2go.Webhook) error {
 		w.req.AuthHeaderValue = basicValue(kept.AuthHeaderType, w.req.AuthHeaderValue)
 		return nil
 	}
-	if kept.AuthHeaderType != smtp2go.AuthNone && (kept.AuthHeaderValue == "" || isMasked(kept.AuthHeaderValue)) {
+	if kept.AuthHeaderType != smtp2go.AuthNone && !kept.AuthValueShown() {
 		return inInput(w.where, usagef("webhook %d has %s auth whose value SMTP2GO does not show, so it cannot be kept as it is: give the auth it should have (or none)",
 			kept.ID, kept.AuthHeaderType))
 	}

@@ -104,9 +104,7 @@ func mediaKind(contentType string) (bodyKind, string, error) {
 	case "multipart/form-data":
 		return kindMultipart, params["boundary"], nil
 	}
-	if len(mt) > 64 {
-		mt = mt[:64] + "…"
-	}
+	mt = truncateName(mt, 64)
 	return 0, "", fmt.Errorf("%w: %q", ErrUnsupportedContentType, mt)
 }
 
@@ -133,7 +131,7 @@ func (e *payloadError) Unwrap() []error {
 	return []error{ErrMalformedPayload, e.cause}
 }
 
-// parseEvent decodes body of the given kind and builds the Event.
+// parseBody decodes body of the given kind and builds the Event.
 func parseBody(kind bodyKind, boundary string, body []byte) (*Event, error) {
 	var (
 		fields url.Values
@@ -175,13 +173,15 @@ func parseForm(s string) (url.Values, error) {
 			return nil, &payloadError{format: "form", problem: "semicolon separator"}
 		}
 		k, v, _ := strings.Cut(pair, "=")
+		// The decoder's errors quote the bad escape: a problem names the
+		// field instead, never a value.
 		k, err := url.QueryUnescape(k)
 		if err != nil {
-			return nil, &payloadError{format: "form", problem: err.Error(), cause: err}
+			return nil, &payloadError{format: "form", problem: "invalid percent-escape in a field name", cause: err}
 		}
 		v, err = url.QueryUnescape(v)
 		if err != nil {
-			return nil, &payloadError{format: "form", problem: err.Error(), cause: err}
+			return nil, &payloadError{format: "form", problem: "invalid percent-escape in the value of " + strconv.Quote(truncateName(k, 64)), cause: err}
 		}
 		fields.Add(k, v)
 	}
@@ -199,8 +199,18 @@ func parseJSON(body []byte) (url.Values, error) {
 	obj := make(map[string]jsonValues, min(bytes.Count(body, []byte(","))+1, maxPresizedFields))
 	if err := json.Unmarshal(body, &obj); err != nil {
 		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
+		var syntaxErr *json.SyntaxError
+		switch {
+		case errors.As(err, &typeErr):
 			return nil, &payloadError{format: "json", problem: "top level must be an object"}
+		case errors.As(err, &syntaxErr) && strings.HasPrefix(syntaxErr.Error(), "invalid character"):
+			// The message quotes the character, which may be a value's:
+			// the offset says where instead.
+			problem := fmt.Sprintf("invalid character at byte %d", syntaxErr.Offset)
+			if strings.HasSuffix(syntaxErr.Error(), "exceeded max depth") {
+				problem = fmt.Sprintf("nested too deep at byte %d", syntaxErr.Offset)
+			}
+			return nil, &payloadError{format: "json", problem: problem, cause: err}
 		}
 		return nil, &payloadError{format: "json", problem: err.Error(), cause: err}
 	}

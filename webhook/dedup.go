@@ -66,7 +66,9 @@ func (s ClaimState) String() string {
 // effects idempotent (keyed by [Event.DedupKey]).
 //
 // Implementations must be safe for concurrent use by many goroutines and
-// processes. Package [github.com/relaykit/smtp2go/webhook/deduptest] checks
+// processes, fail within ctx's deadline when their engine cannot be reached,
+// with an error that wraps ctx.Err() when ctx ended, and hold any key that
+// [Event.DedupKey] makes (at most 66 bytes of printable ASCII). Package [github.com/relaykit/smtp2go/webhook/deduptest] checks
 // an implementation against this contract; redisdedup and pgdedup, beside
 // this package, are implementations on Redis and PostgreSQL.
 type Deduplicator interface {
@@ -76,9 +78,12 @@ type Deduplicator interface {
 	// it again, within the same lease (a Claim sent again after its answer
 	// was lost).
 	Claim(ctx context.Context, key, token string, lease time.Duration) (ClaimState, error)
-	// Complete marks key Done, remembered for the store's TTL (at least 48 h).
+	// Complete marks key Done, remembered for the store's TTL (by default
+	// 48 h, as long as SMTP2GO delivers again), whatever token holds it and
+	// even after the lease: the work was done.
 	Complete(ctx context.Context, key, token string) error
-	// Release drops the claim if token still holds it, so the next delivery is processed.
+	// Release drops the claim if token still holds it, so the next delivery
+	// is processed; a claim another token holds, or Done, is left alone.
 	Release(ctx context.Context, key, token string) error
 }
 

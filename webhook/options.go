@@ -124,8 +124,10 @@ func WithoutDeduplication() Option {
 // WithLease sets how long a claim on an event lasts if its holder dies
 // before completing or releasing it, [DefaultLease] (60 seconds) by default.
 // The callback's context ends with the lease, so that a callback that
-// respects it stops before another replica may take the event over. Zero or
-// less keeps the default.
+// respects it stops before another replica may take the event over. Keep it
+// well above the callback's longest run and the store's slowest round trip:
+// a claim answered after its lease ends is released unused, and the delivery
+// answered 500. Zero or less keeps the default.
 func WithLease(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {

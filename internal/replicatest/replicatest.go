@@ -109,7 +109,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		attempts:       make([]atomic.Int32, cfg.Events),
 		zombie:         make([]atomic.Bool, cfg.Events),
 		lostCompletion: make([]atomic.Bool, cfg.Events),
-		dead:           make(chan struct{}),
 		release:        make(chan struct{}),
 		statuses:       map[int]int{},
 	}
@@ -193,7 +192,6 @@ type run struct {
 	dying                  atomic.Bool    // the victim's callbacks hang from now on
 	hung                   atomic.Int32
 	killOnce               sync.Once
-	dead                   chan struct{} // closed once the victim's server is closed
 	release                chan struct{} // closed at the end: hung callbacks return
 	urls                   []string
 	servers                []*http.Server
@@ -282,7 +280,6 @@ func (r *run) kill() {
 	r.killOnce.Do(func() {
 		_ = r.servers[r.victim].Close()
 		r.closers[r.victim]()
-		close(r.dead)
 	})
 }
 

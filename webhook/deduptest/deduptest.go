@@ -27,6 +27,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,6 +60,7 @@ const key = "deduptest-event"
 //     Release lets the next delivery in; Complete makes the key Done;
 //   - the holder's own token claims its key again (a Claim sent again after
 //     its answer was lost);
+//   - every shape of key that webhook.Event.DedupKey makes is held apart;
 //   - of many goroutines claiming a key at once, exactly one holds it, on a
 //     new key and on one whose claim has expired;
 //   - a claim answers InProgress to others until its lease passes;
@@ -85,6 +88,7 @@ var cases = []struct {
 }{
 	{"Claim", testClaim},
 	{"ClaimAgainWithSameToken", testClaimAgainWithSameToken},
+	{"KeyShapes", testKeyShapes},
 	{"ConcurrentClaims", testConcurrentClaims},
 	{"InProgressUntilLeasePasses", testInProgressUntilLeasePasses},
 	{"ReclaimAfterLease", testReclaimAfterLease},
@@ -115,6 +119,30 @@ func testClaimAgainWithSameToken(t *testing.T, newStore func(*testing.T, time.Du
 	s.claim(key, "A", longLease, webhook.Claimed)
 	s.claim(key, "A", longLease, webhook.Claimed) // a Claim sent again after its answer was lost
 	s.claim(key, "B", longLease, webhook.InProgress)
+	s.complete(key, "A")
+	s.claim(key, "A", longLease, webhook.Done) // its own token, once done, is done too
+}
+
+// testKeyShapes claims every shape of key that webhook.Event.DedupKey makes:
+// an ID as sent (letters, digits, dots, hyphens, underscores, up to 64
+// bytes), and "h:" with a SHA-256 in hex.
+func testKeyShapes(t *testing.T, newStore func(*testing.T, time.Duration) webhook.Deduplicator) {
+	s := store{t, newStore(t, longTTL)}
+	keys := []string{
+		"0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+		"A-b_c.9",
+		strings.Repeat("z", 64),
+		(&webhook.Event{ID: "not a plain ID: ünïcode, spaces, \x00"}).DedupKey(),
+		(&webhook.Event{Fields: url.Values{"event": {"open"}}}).DedupKey(),
+	}
+	for _, k := range keys {
+		s.claim(k, "A", longLease, webhook.Claimed)
+	}
+	for _, k := range keys {
+		s.claim(k, "B", longLease, webhook.InProgress) // each key its own, none confused with another
+		s.complete(k, "A")
+		s.claim(k, "B", longLease, webhook.Done)
+	}
 }
 
 func testConcurrentClaims(t *testing.T, newStore func(*testing.T, time.Duration) webhook.Deduplicator) {

@@ -26,10 +26,12 @@
 //
 // A delivery costs two statements, each one round trip: Claim, then Complete
 // or Release (with pgx's default statement cache, a connection also prepares
-// each statement the first time it runs it). Claim is a single INSERT … ON CONFLICT … DO UPDATE … WHERE the
-// old claim expired, so no two replicas ever hold a live claim, whatever the
-// number of connections; every expiry is computed with the database's clock
-// (now()), so the replicas' clocks do not matter.
+// each statement the first time it runs it). Claim is a single INSERT … ON
+// CONFLICT … DO UPDATE … WHERE the old claim expired, so no two replicas ever
+// hold a live claim, whatever the number of connections; every expiry is
+// computed with the database's clock (now()), so the replicas' clocks do not
+// matter. The statements expect READ COMMITTED, PostgreSQL's default
+// isolation.
 //
 // Rows are not removed when they expire, only ignored: call
 // [Store.DeleteExpired] now and then (an hourly job on one replica is plenty),
@@ -38,15 +40,15 @@
 //
 // What it guarantees is what [webhook.Deduplicator] says: no event is lost,
 // and none is processed twice unless its holder died or outran its lease
-// after its side effects. While the database cannot be reached, deliveries
-// are answered 500 and SMTP2GO delivers them again later; a callback that
-// finished just as it went away is answered 200 without Done recorded (the
-// handler logs it), so a repeat of its event after the lease is processed
-// again. A statement that fails for want of a connection, as every pooled
-// connection does once after the database restarts, is sent again, twice at
-// most. A crash of the
-// database loses nothing it committed; a failover to a standby that had not
-// received the latest commits (asynchronous replication) can forget recent
-// completions, and events that SMTP2GO then delivers again may be processed
-// twice (never lost).
+// after its side effects, or the database could not record a completion.
+// While the database cannot be reached, deliveries are answered 500 and
+// SMTP2GO delivers them again later; a callback that finished just as it went
+// away is answered 200 without Done recorded (the handler logs it), so a
+// repeat of its event after the lease is processed again. A statement that
+// fails without an answer from the database, as every pooled connection does
+// once after the database restarts, is sent again, twice at most. A crash of
+// the database loses nothing it committed; a failover to a standby that had
+// not received the latest commits (asynchronous replication) can forget
+// recent completions, and events that SMTP2GO then delivers again may be
+// processed twice (never lost).
 package pgdedup

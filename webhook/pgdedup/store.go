@@ -150,8 +150,9 @@ CREATE INDEX IF NOT EXISTS ` + index + ` ON ` + table + ` (expires_at);`,
 	INSERT INTO ` + table + ` AS d (key, token, state, expires_at)
 	VALUES ($1::text, $2::text, 'claimed', now() + $3::bigint * interval '1 microsecond')
 	ON CONFLICT (key) DO UPDATE
-		SET token = excluded.token, state = 'claimed', expires_at = excluded.expires_at
-		WHERE d.expires_at <= now()
+		SET token = excluded.token, state = 'claimed',
+			expires_at = CASE WHEN d.expires_at <= now() THEN excluded.expires_at ELSE d.expires_at END
+		WHERE d.expires_at <= now() OR (d.state = 'claimed' AND d.token = excluded.token)
 	RETURNING 0 AS answer
 )
 SELECT answer FROM claim
@@ -255,15 +256,19 @@ func (s *Store) Release(ctx context.Context, key, token string) error {
 }
 
 // retryWaits are the waits before a statement is sent again after it failed
-// for want of a connection: after PostgreSQL restarts, or a failover, every
-// connection a pool holds is broken, and each would otherwise fail one
-// delivery. Every statement of a delivery may be sent twice: Complete and
-// Release do the same again, and a Claim sent again with its token is
-// answered Claimed.
+// without an answer from PostgreSQL (a broken or refused connection): after
+// PostgreSQL restarts, or a failover, every connection a pool holds is
+// broken, and each would otherwise fail one delivery. Every statement of a
+// delivery may be sent twice: Complete and Release do the same again, and a
+// Claim sent again with its token is answered Claimed, also when the first
+// was carried out before its connection broke (the conflict check, unlike
+// the statement's snapshot, sees that row).
 var retryWaits = []time.Duration{25 * time.Millisecond, 100 * time.Millisecond}
 
-// retry runs statement, again after each of retryWaits while it fails for
-// want of a connection and ctx has not ended, and wraps its last error.
+// retry runs statement, again after each of retryWaits while it fails
+// without an answer from PostgreSQL and ctx has not ended, and wraps its
+// last error. An answer, even an error, is final: the statements expect READ
+// COMMITTED, PostgreSQL's default, under which they never fail to serialize.
 func (s *Store) retry(ctx context.Context, op string, statement func() error) error {
 	for i := 0; ; i++ {
 		err := statement()

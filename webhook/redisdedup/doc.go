@@ -15,17 +15,19 @@
 //
 // What it guarantees is what [webhook.Deduplicator] says, as long as Redis
 // keeps what it acknowledged: no event is lost, and none is processed twice
-// unless its holder died or outran its lease after its side effects. While
-// Redis cannot be reached, deliveries are answered 500 and SMTP2GO delivers
-// them again later; a callback that finished just as Redis went away is
-// answered 200 without Done recorded (the handler logs it), so a repeat of
-// its event after the lease is processed again. Redis that restarts without
-// persistence, or a failover to a replica that had not received the latest
-// writes, forgets recent
-// claims and completions: events that SMTP2GO then delivers again may be
-// processed twice (never lost). Turn persistence on (appendonly yes) where
-// that matters; a failover under Redis's asynchronous replication keeps
-// that risk.
+// unless its holder died or outran its lease after its side effects, or
+// Redis could not record a completion. While Redis cannot be reached,
+// deliveries are answered 500 and SMTP2GO delivers them again later; a
+// callback that finished just as Redis went away is answered 200 without
+// Done recorded (the handler logs it), so a repeat of its event after the
+// lease is processed again. Redis that restarts without persistence, or a
+// failover to a replica that had not received the latest writes, forgets
+// recent claims and completions: events that SMTP2GO then delivers again may
+// be processed twice (never lost). Turn persistence on (appendonly yes) where
+// that matters; a failover under Redis's asynchronous replication keeps that
+// risk. Every key has an expiry, so a maxmemory-policy of volatile-* (or
+// allkeys-*) may evict the marks of events done, which are then processed
+// again if SMTP2GO delivers them again: give this Redis noeviction, or room.
 //
 // Give the client ContextTimeoutEnabled: true, so that the handler's
 // deadlines bound each store call (a claim ends with the request and the

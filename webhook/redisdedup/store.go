@@ -140,9 +140,9 @@ func (s *Store) Claim(ctx context.Context, key, token string, lease time.Duratio
 	return 0, fmt.Errorf("redisdedup: claim: unexpected answer %d from the script", n)
 }
 
-// Complete marks key Done for the store's TTL, in one round trip (SET with
-// PX). It does so whoever holds the key: the work is done, even if its
-// holder outran its lease.
+// Complete marks key Done for the store's TTL, in one round trip (a SET
+// with an expiry). It does so whoever holds the key: the work is done, even
+// if its holder outran its lease.
 func (s *Store) Complete(ctx context.Context, key, _ string) error {
 	if err := s.check(ctx); err != nil {
 		return err

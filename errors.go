@@ -32,7 +32,8 @@ const CodePermissionDenied = "E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED"
 // APIError is returned for every non-2xx response, and for a 2xx response whose
 // body could not be decoded. It carries what SMTP2GO said and how many attempts
 // were made. None of its strings holds the API key or a secret of the request
-// (see redact.go's list): they are scrubbed when the error is made.
+// (an auth value, a URL password or query value, a username that is an API
+// key): they are scrubbed when the error is made.
 type APIError struct {
 	Endpoint    string        // the endpoint called, such as "webhook/add"
 	StatusCode  int           // the HTTP status of the last response

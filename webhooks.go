@@ -523,7 +523,7 @@ func validateAuth(w *Webhook, requireAuthValue bool) error {
 	case w.AuthHeaderType != AuthNone && w.AuthHeaderValue == "" && requireAuthValue:
 		return invalid("auth_header_value", "required when auth_header_type is %s", w.AuthHeaderType)
 	case w.AuthHeaderType == AuthBasic && requireAuthValue && !isBasicCredential(w.AuthHeaderValue):
-		return invalid("auth_header_value", "with auth_header_type basic, must be the base64 of user:password")
+		return invalid("auth_header_value", "with auth_header_type basic, must be the base64 of user:password with a password")
 	}
 	return nil
 }
@@ -537,10 +537,13 @@ func looksMasked(v string) bool {
 }
 
 // isBasicCredential reports whether v is what a Basic Authorization header
-// carries: the standard base64 of "user:password".
+// carries: the standard base64 of "user:password", the password not empty
+// (a receiver refuses one, as package webhook does: the webhook would fail
+// every delivery).
 func isBasicCredential(v string) bool {
 	raw, err := base64.StdEncoding.DecodeString(v)
-	return err == nil && bytes.IndexByte(raw, ':') >= 0
+	i := bytes.IndexByte(raw, ':')
+	return err == nil && i >= 0 && i < len(raw)-1
 }
 
 // validHeaderName reports whether s is an HTTP header field name (RFC 9110 token).

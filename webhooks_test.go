@@ -378,6 +378,9 @@ func TestAddValidation(t *testing.T) {
 		{"basic value not base64 of user:pass", valid(func(r *smtp2go.AddWebhookRequest) {
 			r.AuthHeaderType, r.AuthHeaderValue = smtp2go.AuthBasic, "s3cret-value"
 		}), "auth_header_value"},
+		{"basic value with an empty password (an unset variable)", valid(func(r *smtp2go.AddWebhookRequest) {
+			r.AuthHeaderType, r.AuthHeaderValue = smtp2go.AuthBasic, smtp2go.BasicAuthValue("smtp2go", "")
+		}), "auth_header_value"},
 		{"value with newline", valid(func(r *smtp2go.AddWebhookRequest) {
 			r.AuthHeaderType, r.AuthHeaderValue = smtp2go.AuthBearer, "s3cret-value\r\nX-Evil: 1"
 		}), "auth_header_value"},

@@ -10,7 +10,7 @@ import (
 // DefaultWebhookLimit is how many webhooks each account of a [Server] may
 // have unless [WithWebhookLimit] says otherwise: 10, as on SMTP2GO's paid
 // plans.
-const DefaultWebhookLimit = fakesmtp2go.DefaultWebhookLimit
+const DefaultWebhookLimit = 10
 
 // Option configures a [Server]. Pass options to [NewServer].
 type Option func(*config)

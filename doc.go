@@ -23,8 +23,9 @@
 // and ErrServer with errors.Is; requests refused before sending are
 // *ValidationError values matching ErrInvalidRequest; no response at all is a
 // *NetworkError. Secrets (the API key, auth values, URL passwords and query
-// values, usernames that are API keys) never appear in errors, and are
-// redacted when values are printed or logged.
+// values, or a URL's user name or query key standing alone, usernames that
+// are API keys) never appear in errors, and are redacted when values are
+// printed or logged.
 //
 // Receiving the events SMTP2GO delivers to a webhook is the job of package
 // [github.com/relaykit/smtp2go/webhook]; package

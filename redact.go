@@ -16,8 +16,9 @@ import (
 // logged, and what it keeps out of error strings.
 //
 // A secret is the API key, a webhook's auth value, the password in a
-// webhook URL's user info, a webhook URL's query values, and a webhook
-// username that is an API key ("api-…": usernames may be SMTP users, API
+// webhook URL's user info (or its user name, when it has no password), a
+// webhook URL's query values (and its query keys that have no value), and
+// a webhook username that is an API key ("api-…": usernames may be SMTP users, API
 // keys or IP addresses). Every exported type that can hold one hides it in
 // String, GoString and LogValue. Errors are scrubbed when they are made:
 // every string that comes from SMTP2GO (message, code, field errors,
@@ -32,10 +33,13 @@ import (
 // redacted stands in for a secret.
 const redacted = "[redacted]"
 
-// RedactURL returns s with any password in its user info replaced by "xxxxx"
-// and every query parameter value by "REDACTED": webhook URLs often carry
-// secrets there. A string that does not parse as a URL is returned as
-// "[unparsable URL]". A secret in the path cannot be told apart and is kept.
+// RedactURL returns s with the secrets a webhook URL may carry replaced:
+// a password in its user info by "xxxxx", and so a user name given without
+// one (https://tok123456@host/, a token by itself); every query value by
+// "REDACTED", and a query key without a value (?s3cretvalue, a token by
+// itself) by "REDACTED" too. A string that does not parse as a URL is
+// returned as "[unparsable URL]". A secret in the path cannot be told
+// apart and is kept.
 func RedactURL(s string) string {
 	if s == "" {
 		return ""
@@ -44,15 +48,26 @@ func RedactURL(s string) string {
 	if err != nil {
 		return "[unparsable URL]"
 	}
+	if _, hasPassword := u.User.Password(); u.User != nil && !hasPassword && u.User.Username() != "" {
+		u.User = url.User(redactedUser)
+	}
 	if u.RawQuery != "" {
-		q, _ := url.ParseQuery(u.RawQuery)
-		for k := range q {
-			q[k] = []string{"REDACTED"}
+		pairs := strings.Split(u.RawQuery, "&")
+		for i, pair := range pairs {
+			if key, _, hasValue := strings.Cut(pair, "="); hasValue {
+				pairs[i] = key + "=REDACTED"
+			} else if key != "" {
+				pairs[i] = "REDACTED" // a key without a value is the secret itself
+			}
 		}
-		u.RawQuery = q.Encode()
+		u.RawQuery = strings.Join(pairs, "&")
 	}
 	return u.Redacted()
 }
+
+// redactedUser stands for a user name that is a secret, as url.URL.Redacted
+// writes a password.
+const redactedUser = "xxxxx"
 
 // redactValue hides a secret but says whether one was set.
 func redactValue(s string) string {
@@ -306,8 +321,9 @@ func secretForms(s string) []string {
 	return slices.Compact(forms)
 }
 
-// urlSecrets returns the password and the query values of a webhook URL, where
-// secrets are kept, in every form an error may echo them in, the raw one of
+// urlSecrets returns the secrets of a webhook URL (its password, or its user
+// name when it has no password; its query values, and its query keys that
+// have no value) in every form an error may echo them in, the raw one of
 // the URL included.
 func urlSecrets(raw string) []string {
 	u, err := url.Parse(raw)
@@ -315,14 +331,23 @@ func urlSecrets(raw string) []string {
 		return nil
 	}
 	var out []string
-	if pass, ok := u.User.Password(); ok {
-		out = append(out, secretForms(pass)...)
-		if _, rawPass, ok := strings.Cut(u.User.String(), ":"); ok {
-			out = append(out, secretForms(rawPass)...)
+	if u.User != nil {
+		secret, hasPassword := u.User.Password()
+		if !hasPassword {
+			secret = u.User.Username()
 		}
+		out = append(out, secretForms(secret)...)
+		rawUser, rawPass, hasPassword := strings.Cut(u.User.String(), ":")
+		if !hasPassword {
+			rawPass = rawUser
+		}
+		out = append(out, secretForms(rawPass)...)
 	}
 	for _, pair := range strings.Split(u.RawQuery, "&") {
-		_, rawValue, _ := strings.Cut(pair, "=")
+		rawKey, rawValue, hasValue := strings.Cut(pair, "=")
+		if !hasValue {
+			rawValue = rawKey // a key without a value is the secret itself
+		}
 		out = append(out, secretForms(rawValue)...)
 		if v, err := url.QueryUnescape(rawValue); err == nil {
 			out = append(out, secretForms(v)...)

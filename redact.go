@@ -28,7 +28,8 @@ import (
 // What is not hidden: a Webhook's JSON encoding, which is the API's and
 // holds its auth value (so that it can be stored and sent back); and so a
 // bare []Webhook given to slog's JSON handler, which encodes slices with
-// encoding/json. Log a ListWebhooksResponse, or each Webhook, instead.
+// encoding/json. A WebhookList (ListWebhooksResponse.Webhooks is one) is
+// logged redacted: log one of those, or each Webhook, instead.
 
 // redacted stands in for a secret.
 const redacted = "[redacted]"
@@ -211,11 +212,18 @@ func (r AddWebhookResponse) LogValue() slog.Value {
 
 // LogValue makes slog log the response with the webhooks' secrets redacted.
 func (r ListWebhooksResponse) LogValue() slog.Value {
-	list := make([]any, len(r.Webhooks))
-	for i, w := range r.Webhooks {
-		list[i] = w.LogValue()
+	return slog.GroupValue(slog.String("request_id", r.RequestID), slog.Any("webhooks", r.Webhooks))
+}
+
+// LogValue makes slog log the webhooks with their secrets redacted (see
+// [Webhook.Redacted]): slog's JSON handler encodes the redacted copies as
+// a JSON array, its text handler prints each as [Webhook.String] does.
+func (l WebhookList) LogValue() slog.Value {
+	out := make([]Webhook, len(l))
+	for i, w := range l {
+		out[i] = w.Redacted()
 	}
-	return slog.GroupValue(slog.String("request_id", r.RequestID), slog.Any("webhooks", list))
+	return slog.AnyValue(out)
 }
 
 // LogValue makes slog log the response with the webhook's secrets redacted.

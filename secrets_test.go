@@ -83,8 +83,9 @@ func TestSecretsMatrix(t *testing.T) {
 	}
 	values := map[string]any{
 		"Client": client, "WebhooksService": client.Webhooks,
-		"Webhook": w, "*Webhook": &w, "[]Webhook": []smtp2go.Webhook{w},
-		"AddWebhookRequest": add, "*AddWebhookRequest": &add,
+		"Webhook": w, "*Webhook": &w, "[]Webhook": []smtp2go.Webhook{w}, "WebhookList": smtp2go.WebhookList{w},
+		"ListWebhooksResponse.Webhooks": listed.Webhooks,
+		"AddWebhookRequest":             add, "*AddWebhookRequest": &add,
 		"EditWebhookRequest": edit, "*EditWebhookRequest": &edit,
 		"AddWebhookResponse": smtp2go.AddWebhookResponse{Webhook: w}, "*AddWebhookResponse": &smtp2go.AddWebhookResponse{Webhook: w},
 		"ListWebhooksResponse": *listed, "*ListWebhooksResponse": listed,
@@ -186,7 +187,8 @@ func TestSecretsMatrix(t *testing.T) {
 		if name == "[]Webhook" {
 			// slog's JSON handler encodes a bare slice with encoding/json,
 			// and a Webhook encodes as the API's JSON, secrets included
-			// (documented in redact.go): log ListWebhooksResponse instead.
+			// (documented in redact.go): log a WebhookList instead, as
+			// ListWebhooksResponse.Webhooks is.
 			delete(forms, "slog JSON")
 		}
 		for form, s := range forms {
@@ -196,5 +198,10 @@ func TestSecretsMatrix(t *testing.T) {
 	// The matrix saw what it should: the redacted forms, not nothing.
 	if s := fmt.Sprint(w); !strings.Contains(s, "example.com") || !strings.Contains(s, "api-[redacted]") {
 		t.Errorf("Webhook printed as %s", s)
+	}
+	var js bytes.Buffer
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("m", "list", listed, "webhooks", listed.Webhooks)
+	if s := js.String(); strings.Count(s, `"id":4320`) != 2 || strings.Count(s, `"auth_header_value":"[redacted]"`) != 2 {
+		t.Error("slog's JSON handler did not log the webhooks, redacted, in both a ListWebhooksResponse and its Webhooks")
 	}
 }

@@ -69,9 +69,16 @@ type ListWebhooksRequest struct {
 
 // ListWebhooksResponse is what webhook/view returns.
 type ListWebhooksResponse struct {
-	RequestID string    // SMTP2GO's request_id
-	Webhooks  []Webhook // every webhook of the account, possibly none
+	RequestID string      // SMTP2GO's request_id
+	Webhooks  WebhookList // every webhook of the account, possibly none
 }
+
+// WebhookList is a list of webhooks, as [WebhooksService.List] returns them.
+// It is a []Webhook in every way (its JSON encoding included), but for its
+// LogValue: slog logs it with each webhook's secrets redacted, where a bare
+// []Webhook given to slog's JSON handler is encoded with encoding/json,
+// auth values included.
+type WebhookList []Webhook
 
 // GetWebhookOptions are the options of [WebhooksService.Get]. nil is fine.
 type GetWebhookOptions struct {
@@ -242,7 +249,7 @@ func (s *WebhooksService) List(ctx context.Context, req *ListWebhooksRequest) (*
 	if list == nil {
 		list = webhookList{}
 	}
-	return &ListWebhooksResponse{RequestID: requestID, Webhooks: list}, nil
+	return &ListWebhooksResponse{RequestID: requestID, Webhooks: WebhookList(list)}, nil
 }
 
 // Get returns the webhook with the given ID, or a [*NotFoundError] (which

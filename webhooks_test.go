@@ -117,7 +117,7 @@ func TestListShapes(t *testing.T) {
 			if res.RequestID == "" {
 				t.Error("no RequestID")
 			}
-			if !reflect.DeepEqual(res.Webhooks, tt.want) {
+			if !reflect.DeepEqual([]smtp2go.Webhook(res.Webhooks), tt.want) {
 				t.Errorf("Webhooks =\n%v\nwant\n%v", res.Webhooks, tt.want)
 			}
 			if got := string(api.requests("webhook/view")[0].Body); got != "{}" {

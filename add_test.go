@@ -184,3 +184,26 @@ func TestAddAndTheContext(t *testing.T) {
 		})
 	}
 }
+
+// TestAddCancelledAfterA429: a 429 created nothing, so a caller who gives up
+// while Add waits to retry it knows the outcome.
+func TestAddCancelledAfterA429(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	api.on("webhook/add", raw(429, "application/json", `{"request_id":"r429","data":{}}`, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The context ends once the 429 is back, while Add waits to retry.
+	cancelAfter := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		defer cancel()
+		return api.mt.RoundTrip(req)
+	})
+	c := api.client(smtp2go.WithHTTPClient(&http.Client{Transport: cancelAfter}), smtp2go.WithRetryWait(time.Hour, time.Hour))
+	_, err := c.Webhooks.Add(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/a"})
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, smtp2go.ErrRateLimited) || errors.Is(err, smtp2go.ErrOutcomeUnknown) {
+		t.Errorf("error = %v; want context.Canceled and the 429, and no unknown outcome", err)
+	}
+	if n := api.count("webhook/add"); n != 1 {
+		t.Errorf("sent %d adds, want 1", n)
+	}
+}

@@ -66,7 +66,7 @@ type Client struct {
 	timeout      time.Duration
 	userAgent    string
 	logger       *slog.Logger
-	retrying     [2]*retryablehttp.Client // by retryPolicy
+	hc           *http.Client // sends each attempt: the caller's transport, the SDK's timeout, no redirects
 }
 
 // NewClient returns a client that authenticates with apiKey, which is sent
@@ -163,7 +163,7 @@ func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
 	if t := c.userHTTP.Timeout; t > 0 && t < timeout {
 		timeout = t
 	}
-	hc := &http.Client{
+	c.hc = &http.Client{
 		Transport: &attemptTransport{hc: c.userHTTP, logger: c.logger, base: c.baseURL.String()},
 		Timeout:   timeout,
 		// SMTP2GO's API does not redirect. Following one would send the
@@ -171,8 +171,6 @@ func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
 		// points; a 3xx is answered as an *APIError instead.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	c.retrying[retryIdempotent] = c.retryingClient(hc, c.retryIdempotentPolicy)
-	c.retrying[retryUnsent] = c.retryingClient(hc, c.retryUnsentPolicy)
 	c.Webhooks = &WebhooksService{client: c}
 	return c, nil
 }
@@ -189,18 +187,31 @@ func (c *Client) apply(opts []Option) error {
 	return nil
 }
 
-// retryingClient is go-retryablehttp used as designed: its loop, its attempt
-// count and its wait, with a retry policy built on its own, and no logger of
-// its own (attemptTransport logs through slog, and only when asked to).
-func (c *Client) retryingClient(hc *http.Client, policy retryablehttp.CheckRetry) *retryablehttp.Client {
+// retryingClient is go-retryablehttp used as designed: its loop and its
+// wait, the call's retry policy built on its own, and no logger of its own
+// (attemptTransport logs through slog, and only when asked to). It is made
+// for each call (connections are pooled in c.hc, which all calls share) so
+// that last, the call's own state, learns what every attempt got: the
+// request's response handler reads each response into it, and the policy
+// tells it of each attempt that got none. retryablehttp itself, when the
+// context ends while it waits to retry, returns the context's error alone.
+func (c *Client) retryingClient(policy retryPolicy, last *reply) *retryablehttp.Client {
+	check := c.retryIdempotentPolicy
+	if policy == retryUnsent {
+		check = c.retryUnsentPolicy
+	}
 	return &retryablehttp.Client{
-		HTTPClient:   hc,
+		HTTPClient:   c.hc,
 		RetryWaitMin: c.retryWaitMin,
 		RetryWaitMax: c.retryWaitMax,
 		RetryMax:     c.retryMax,
-		CheckRetry:   policy,
-		Backoff:      backoff,
-		ErrorHandler: handBack,
+		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+			if resp == nil {
+				last.unanswered(err)
+			}
+			return check(ctx, resp, err)
+		},
+		Backoff: backoff,
 	}
 }
 
@@ -258,8 +269,7 @@ func (t *attemptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// retryPolicy says which failures a call may retry; each has its own
-// retryablehttp.Client.
+// retryPolicy says which failures a call may retry.
 type retryPolicy int
 
 const (
@@ -275,14 +285,17 @@ const (
 // retryIdempotentPolicy is retryablehttp's DefaultRetryPolicy, which stops
 // when ctx is done and retries transport errors (but those a retry cannot
 // fix: bad certificates, schemes or headers), 429 and 5xx (but 501), and an
-// error of the response handler: a 2xx whose body was cut off. The handler
-// also fails every other status, to hand the response back with its
-// attempt count; for those the status alone decides. A 429 whose
-// Retry-After would outlast ctx is not retried, so that the caller gets the
-// 429 rather than a bare deadline error.
+// error of the response handler: a 2xx whose body was cut off. Every
+// response is first handed to the response handler, which reads it whole
+// (so that the call keeps the last one) and fails any status but 2xx; for
+// those the status alone decides. A 429 whose Retry-After would outlast ctx
+// is not retried, so that the caller gets the 429 rather than a bare
+// deadline error.
 func (c *Client) retryIdempotentPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	var undecodable *undecodableError
 	switch {
+	case resp != nil && !success(resp.StatusCode) && err == nil:
+		return false, nil // not read yet: retryablehttp calls the response handler, then asks again
 	case resp != nil && !success(resp.StatusCode):
 		err = nil
 	case errors.As(err, &undecodable):
@@ -306,39 +319,28 @@ func (c *Client) retryUnsentPolicy(ctx context.Context, resp *http.Response, err
 	return retry && notSent(err), checkErr
 }
 
-// handBack is the retryablehttp ErrorHandler: it hands back the last
-// response (its body read, or not yet read) and error as they are, with the
-// number of attempts retryablehttp counted.
-func handBack(resp *http.Response, err error, attempts int) (*http.Response, error) {
-	return resp, &gaveUp{attempts: attempts, err: err}
-}
-
-// gaveUp carries retryablehttp's attempt count from handBack to do.
-type gaveUp struct {
-	attempts int
-	err      error
-}
-
-func (g *gaveUp) Error() string { return fmt.Sprintf("after %d attempts: %v", g.attempts, g.err) }
-
-// reply is what one call keeps of its last response. Its read method is the
-// request's response handler: it reads the body whole and decodes it into
-// out, so that a body cut off, or one that is not SMTP2GO's, fails the
-// attempt like any other failure, for the retry policy to judge.
+// reply is what one call knows of its attempts: how many were made, and
+// what the last one got. Its read method is the request's response handler:
+// it reads the body whole and decodes it into out, so that a body cut off,
+// or one that is not SMTP2GO's, fails the attempt like any other failure,
+// for the retry policy to judge.
 type reply struct {
 	out       any
-	resp      *http.Response // the response read
+	attempts  int            // requests sent, retries included
+	resp      *http.Response // the last response read
 	body      []byte
 	requestID string
 	err       error // why the body could not be read whole, or decoded
+	sendErr   error // why the last attempt got no response; nil if it got one
 }
 
-// errNotOK is the response handler's answer to any status but 2xx: it hands
-// the response back through handBack, with its attempt count.
+// errNotOK is the response handler's answer to any status but 2xx, for the
+// retry policy to judge by the status.
 var errNotOK = errors.New("not a 2xx response")
 
 func (r *reply) read(resp *http.Response) error {
-	r.resp = resp
+	r.attempts++
+	r.resp, r.sendErr, r.requestID = resp, nil, ""
 	r.body, r.err = readBody(resp)
 	resp.Body.Close()
 	switch {
@@ -349,6 +351,17 @@ func (r *reply) read(resp *http.Response) error {
 	}
 	r.requestID, r.err = decode(r.body, r.out)
 	return r.err
+}
+
+// unanswered notes an attempt that got no response, and why.
+func (r *reply) unanswered(err error) {
+	r.attempts++
+	r.sendErr = err
+}
+
+// ok reports whether the last attempt succeeded.
+func (r *reply) ok() bool {
+	return r.sendErr == nil && r.resp != nil && r.err == nil && success(r.resp.StatusCode)
 }
 
 // undecodableError is why a 2xx body could not be used: it was not JSON of
@@ -387,11 +400,13 @@ func success(status int) bool { return status >= 200 && status <= 299 }
 
 // do is the one request path of the SDK: encode in as JSON, POST it to
 // endpoint with retries, and decode the data member of the response into out
-// (which may be nil). It returns SMTP2GO's request ID and, for a failed
-// call, the attempts made (0 if the context ended while waiting to retry).
-// Failures are *APIError, *NetworkError, or the context's error.
+// (which may be nil). It returns SMTP2GO's request ID and the attempts made.
+// Failures are *APIError or *NetworkError (one that unwraps to the
+// context's error if the context ended during an attempt); if the context
+// ended while waiting to retry, the last attempt's failure joined with the
+// context's error; or the context's error, if it ended before any attempt.
 func (c *Client) do(ctx context.Context, endpoint string, policy retryPolicy, in, out any) (requestID string, attempts int, err error) {
-	if c == nil || c.retrying[policy] == nil {
+	if c == nil || c.hc == nil {
 		return "", 0, errNoClient
 	}
 	if err := ctx.Err(); err != nil {
@@ -412,39 +427,49 @@ func (c *Client) do(ctx context.Context, endpoint string, policy retryPolicy, in
 	last := reply{out: out}
 	req.SetResponseHandler(last.read)
 
-	resp, err := c.retrying[policy].Do(req)
-	var gave *gaveUp
-	if errors.As(err, &gave) {
-		attempts, err = gave.attempts, gave.err
-	}
-	if resp != nil && last.resp != resp {
-		last.read(resp) // retries ran out on a status the handler never saw
-	}
+	// Do's error tells, in retryablehttp's words, what last knows.
+	_, doErr := c.retryingClient(policy, &last).Do(req)
 	switch {
-	case resp != nil && last.err == nil && success(resp.StatusCode):
-		return last.requestID, attempts, nil
-	case ctx.Err() != nil:
-		return "", attempts, fmt.Errorf("smtp2go: %s: %w", endpoint, ctx.Err())
-	case resp == nil:
-		return "", attempts, &NetworkError{Endpoint: endpoint, Attempts: attempts, Err: err}
-	case !success(resp.StatusCode):
-		apiErr := newAPIError(endpoint, resp.StatusCode, last.body, c.secrets(in))
-		apiErr.Attempts = attempts
-		apiErr.RetryAfter, _ = retryAfter(resp.Header)
-		return apiErr.RequestID, attempts, apiErr
+	case last.ok():
+		return last.requestID, last.attempts, nil
+	case last.attempts == 0: // nothing was sent
+		return "", 0, fmt.Errorf("smtp2go: %s: %w", endpoint, doErr)
+	}
+	err = c.failure(endpoint, &last, in)
+	if cerr := ctx.Err(); cerr != nil {
+		if errors.Is(err, cerr) {
+			// It ended during the last attempt, which got no answer.
+			return "", last.attempts, &NetworkError{Endpoint: endpoint, Attempts: last.attempts, Err: cerr}
+		}
+		// It ended while waiting to retry: why the last attempt failed still holds.
+		return "", last.attempts, fmt.Errorf("%w (gave up: %w)", err, cerr)
+	}
+	return "", last.attempts, err
+}
+
+// failure is the error of a call whose last attempt failed, as last saw it.
+func (c *Client) failure(endpoint string, last *reply, in any) error {
+	switch {
+	case last.sendErr != nil:
+		return &NetworkError{Endpoint: endpoint, Attempts: last.attempts, Err: last.sendErr}
+	case !success(last.resp.StatusCode):
+		apiErr := newAPIError(endpoint, last.resp.StatusCode, last.body, c.secrets(in))
+		apiErr.Attempts = last.attempts
+		apiErr.RetryAfter, _ = retryAfter(last.resp.Header)
+		return apiErr
 	}
 	var undecodable *undecodableError
 	if errors.As(last.err, &undecodable) {
 		// No excerpt of a 2xx body: it is webhook data, secrets included.
-		return last.requestID, attempts, &APIError{
+		return &APIError{
 			Endpoint:   endpoint,
-			StatusCode: resp.StatusCode,
+			StatusCode: last.resp.StatusCode,
 			RequestID:  scrub(last.requestID, c.secrets(in)),
-			Attempts:   attempts,
+			Attempts:   last.attempts,
 			decodeErr:  undecodable.err,
 		}
 	}
-	return "", attempts, &NetworkError{Endpoint: endpoint, Attempts: attempts, Err: last.err}
+	return &NetworkError{Endpoint: endpoint, Attempts: last.attempts, Err: last.err}
 }
 
 // readBody reads a whole response body, at most maxResponseBytes of it.

@@ -257,8 +257,9 @@ func (e *NotFoundError) Error() string {
 func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // NetworkError is returned when no HTTP response was received after every
-// attempt: connection refused, DNS failure, timeout, reset. It unwraps to the
-// last transport error, so errors.Is(err, context.DeadlineExceeded) works.
+// attempt: connection refused, DNS failure, timeout, reset, or the context
+// ending while an attempt was under way. It unwraps to the last transport
+// error, so errors.Is(err, context.DeadlineExceeded) works.
 type NetworkError struct {
 	Endpoint string // the endpoint called, such as "webhook/view"
 	Attempts int    // requests made, retries included

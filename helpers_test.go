@@ -148,3 +148,8 @@ func noSecrets(t testing.TB, what, s string, secrets ...string) {
 		}
 	}
 }
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -152,11 +152,11 @@ func (s *WebhooksService) Add(ctx context.Context, req *AddWebhookRequest) (*Add
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	created, attempts, err := s.add(ctx, req)
+	created, _, err := s.add(ctx, req)
 	switch {
 	case err == nil:
 		return created, nil
-	case outcomeUnknown(err), attempts > 0 && ctx.Err() != nil: // the context ended while the add was under way
+	case outcomeUnknown(err): // a context that ended while the add was under way too
 	default:
 		return nil, err
 	}
@@ -220,7 +220,7 @@ func (o *oneWebhook) UnmarshalJSON(b []byte) error {
 // clientOrErr returns the service's client, or an error for a service that
 // NewClient did not make.
 func (s *WebhooksService) clientOrErr() (*Client, error) {
-	if s == nil || s.client == nil || s.client.retrying[retryIdempotent] == nil {
+	if s == nil || s.client == nil || s.client.hc == nil {
 		return nil, errNoClient
 	}
 	return s.client, nil

@@ -673,22 +673,50 @@ func TestContext(t *testing.T) {
 			return raw(503, "text/plain", "", nil)(req)
 		})
 		_, err := api.client(smtp2go.WithRetryWait(time.Hour, time.Hour)).Webhooks.List(ctx, nil)
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("error = %v, want context.Canceled", err)
+		var apiErr *smtp2go.APIError
+		if !errors.Is(err, context.Canceled) || !errors.As(err, &apiErr) || apiErr.StatusCode != 503 || apiErr.Attempts != 1 {
+			t.Errorf("error = %v, want context.Canceled and the 503 of the one attempt", err)
 		}
 		if n := api.count("webhook/view"); n != 1 {
 			t.Errorf("sent %d, want 1", n)
 		}
 	})
-	t.Run("deadline", func(t *testing.T) {
+	t.Run("deadline while waiting to retry a 503", func(t *testing.T) {
 		t.Parallel()
 		api := newMockAPI(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 		defer cancel()
-		api.on("webhook/view", raw(503, "text/plain", "", nil))
+		api.on("webhook/view", raw(503, "application/json", `{"request_id":"r503","data":{"error":"overloaded"}}`, nil))
 		_, err := api.client(smtp2go.WithRetryWait(time.Hour, time.Hour)).Webhooks.List(ctx, nil)
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("error = %v, want context.DeadlineExceeded", err)
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, smtp2go.ErrServer) || !strings.Contains(err.Error(), "r503") {
+			t.Errorf("error = %v, want context.DeadlineExceeded and the 503", err)
+		}
+	})
+	t.Run("deadline while waiting to retry a transport error", func(t *testing.T) {
+		t.Parallel()
+		api := newMockAPI(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		defer cancel()
+		api.on("webhook/view", httpmock.NewErrorResponder(errors.New("connection reset by peer")))
+		_, err := api.client(smtp2go.WithRetryWait(time.Hour, time.Hour)).Webhooks.List(ctx, nil)
+		var netErr *smtp2go.NetworkError
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &netErr) || !strings.Contains(netErr.Error(), "connection reset") {
+			t.Errorf("error = %v, want context.DeadlineExceeded and the reset", err)
+		}
+	})
+	t.Run("cancelled during an attempt", func(t *testing.T) {
+		t.Parallel()
+		api := newMockAPI(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		api.on("webhook/view", func(req *http.Request) (*http.Response, error) {
+			cancel()
+			<-req.Context().Done()
+			return nil, req.Context().Err()
+		})
+		_, err := api.client().Webhooks.List(ctx, nil)
+		var netErr *smtp2go.NetworkError
+		if !errors.Is(err, context.Canceled) || !errors.As(err, &netErr) || err.Error() != "smtp2go: webhook/view: context canceled" {
+			t.Errorf("error = %v, want a *NetworkError that is context.Canceled", err)
 		}
 	})
 }

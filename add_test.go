@@ -152,14 +152,17 @@ func TestAddAndTheContext(t *testing.T) {
 		unknown   bool
 		wantAdds  int
 		wantIs    error
+		wantText  string // in the error
 	}{
 		{"cancelled while Add looks",
 			func(context.CancelFunc) httpmock.Responder { return raw(503, "text/plain", "", nil) },
-			func(cancel context.CancelFunc) httpmock.Responder { return cancelling(cancel, 0) }, false, true, 1, smtp2go.ErrServer},
+			func(cancel context.CancelFunc) httpmock.Responder { return cancelling(cancel, 0) }, false, true, 1, smtp2go.ErrServer,
+			"listing to look failed: smtp2go: webhook/view: context canceled"},
 		{"cancelled while the add is under way",
-			func(cancel context.CancelFunc) httpmock.Responder { return cancelling(cancel, 0) }, nil, false, true, 1, nil},
+			func(cancel context.CancelFunc) httpmock.Responder { return cancelling(cancel, 0) }, nil, false, true, 1, nil,
+			"smtp2go: webhook/add: context canceled (outcome unknown: it may have been carried out; the context ended before a list could tell: context canceled)"},
 		{"cancelled before the add was sent",
-			func(context.CancelFunc) httpmock.Responder { return fixture(t, 200, "add_documented.json") }, nil, true, false, 0, nil},
+			func(context.CancelFunc) httpmock.Responder { return fixture(t, 200, "add_documented.json") }, nil, true, false, 0, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,6 +180,9 @@ func TestAddAndTheContext(t *testing.T) {
 			_, err := api.client().Webhooks.Add(ctx, &smtp2go.AddWebhookRequest{URL: "https://example.com/a"})
 			if !errors.Is(err, context.Canceled) || errors.Is(err, smtp2go.ErrOutcomeUnknown) != tt.unknown || (tt.wantIs != nil && !errors.Is(err, tt.wantIs)) {
 				t.Errorf("error = %v; want context.Canceled, outcome unknown %t, and %v", err, tt.unknown, tt.wantIs)
+			}
+			if err != nil && !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("error = %q, want it to say %q", err, tt.wantText)
 			}
 			if n := api.count("webhook/add"); n != tt.wantAdds {
 				t.Errorf("sent %d adds, want %d", n, tt.wantAdds)

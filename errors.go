@@ -304,6 +304,7 @@ type OutcomeUnknownError struct {
 	Endpoint   string  // the endpoint called: "webhook/add"
 	Candidates []int64 // IDs of the webhooks identical to the request after the failure, lowest first; none if the list failed
 	Err        error   // the failure
+	looked     bool    // a list of the webhooks was asked for
 	lookErr    error   // why listing the candidates failed, if it did
 	cut        error   // the context's error, if the context ended before the look was done
 }
@@ -319,6 +320,8 @@ func (e *OutcomeUnknownError) Error() string {
 	}
 	b.WriteString(" (outcome unknown: it may have been carried out; ")
 	switch {
+	case e.cut != nil && !e.looked:
+		b.WriteString("the context ended before a list could tell: " + e.cut.Error())
 	case e.lookErr != nil:
 		b.WriteString("listing to look failed: " + e.lookErr.Error())
 	case len(e.Candidates) == 0:

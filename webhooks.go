@@ -162,18 +162,20 @@ func (s *WebhooksService) Add(ctx context.Context, req *AddWebhookRequest) (*Add
 	}
 	unknown := &OutcomeUnknownError{Endpoint: "webhook/add", Err: err}
 	// Give an add still under way at SMTP2GO time to land, then look.
-	unknown.lookErr = sleep(ctx, backoff(c.retryWaitMin, c.retryWaitMax, 0, nil))
-	if unknown.lookErr == nil {
-		var list *ListWebhooksResponse
-		if list, unknown.lookErr = s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID}); unknown.lookErr == nil {
-			want := req.webhook()
-			for _, w := range list.Webhooks {
-				if w.URL == want.URL && sameSettings(&w, &want) {
-					unknown.Candidates = append(unknown.Candidates, w.ID)
-				}
+	if werr := sleep(ctx, backoff(c.retryWaitMin, c.retryWaitMax, 0, nil)); werr != nil {
+		unknown.cut = werr
+		return nil, unknown
+	}
+	unknown.looked = true
+	var list *ListWebhooksResponse
+	if list, unknown.lookErr = s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID}); unknown.lookErr == nil {
+		want := req.webhook()
+		for _, w := range list.Webhooks {
+			if w.URL == want.URL && sameSettings(&w, &want) {
+				unknown.Candidates = append(unknown.Candidates, w.ID)
 			}
-			slices.Sort(unknown.Candidates)
 		}
+		slices.Sort(unknown.Candidates)
 	}
 	unknown.cut = ctx.Err()
 	return nil, unknown

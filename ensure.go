@@ -76,7 +76,8 @@ var ErrDuplicateURL = errors.New("smtp2go: several webhooks have this URL")
 // An add that fails ambiguously (a timeout, a 5xx…) is settled by the next
 // list: a webhook with the URL that was not in the snapshot is taken as the
 // one created; if there is none, Ensure adds again, within the client's
-// retry budget. An add refused because the plan's webhook limit is reached
+// retry budget. If the budget is spent, or the context ends, before a list
+// settles it, Ensure returns an [*OutcomeUnknownError], as Add does. An add refused because the plan's webhook limit is reached
 // (by racing processes, perhaps) is a reason to look again too: it fails
 // only if no webhook with the URL is there. Lists that fail after Ensure has
 // changed something are tried again, within the same budget, so that what
@@ -129,6 +130,9 @@ type ensure struct {
 func (e *ensure) converge(ctx context.Context, list *ListWebhooksResponse) (*EnsureWebhookResponse, error) {
 	for {
 		same := withURL(list.Webhooks, e.req.URL)
+		if len(same) > 0 {
+			e.addErr = nil // whatever an add did, a webhook with the URL is there
+		}
 		switch {
 		case len(same) == 1:
 			return e.settle(ctx, same[0], list.RequestID)
@@ -156,9 +160,19 @@ func (e *ensure) converge(ctx context.Context, list *ListWebhooksResponse) (*Ens
 		}
 		var err error
 		if list, err = e.look(ctx); err != nil {
-			return nil, err
+			return nil, e.unsettled(ctx, err)
 		}
 	}
+}
+
+// unsettled is the error of an Ensure that ends with lookErr, the failure
+// of the look that was to settle an add, when that add failed ambiguously:
+// what Add would say, an error that matches ErrOutcomeUnknown.
+func (e *ensure) unsettled(ctx context.Context, lookErr error) error {
+	if e.addErr == nil || !outcomeUnknown(e.addErr) {
+		return lookErr
+	}
+	return &OutcomeUnknownError{Endpoint: "webhook/add", Err: e.addErr, looked: true, lookErr: lookErr, cut: ctx.Err()}
 }
 
 // withURL returns the webhooks with the URL, lowest ID first.
@@ -178,8 +192,12 @@ func withURL(list []Webhook, url string) []Webhook {
 // is left for the next look to settle.
 func (e *ensure) add(ctx context.Context) error {
 	switch {
-	case e.addErr != nil && (!outcomeUnknown(e.addErr) || e.addsLeft <= 0):
-		return e.addErr // the look found no webhook that would settle it
+	case e.addErr != nil && !outcomeUnknown(e.addErr):
+		return e.addErr // refused, and the look found no webhook that would settle it
+	case e.addErr != nil && e.addsLeft <= 0:
+		// It may have been carried out, though the look shows none: as Add
+		// does, say that the outcome is unknown.
+		return &OutcomeUnknownError{Endpoint: "webhook/add", Err: e.addErr, looked: true}
 	case e.addsLeft <= 0:
 		return fmt.Errorf("smtp2go: ensure: %s was added %d times, and no list shows it", RedactURL(e.req.URL), e.adds)
 	}
@@ -194,7 +212,7 @@ func (e *ensure) add(ctx context.Context) error {
 	case outcomeUnknown(err):
 		// Give an add still under way at SMTP2GO time to land.
 		if werr := sleep(ctx, backoff(e.c.retryWaitMin, e.c.retryWaitMax, e.adds-1, nil)); werr != nil {
-			return fmt.Errorf("%w (gave up before looking whether it was created: %w)", err, werr)
+			return &OutcomeUnknownError{Endpoint: "webhook/add", Err: err, cut: werr}
 		}
 	case errors.Is(err, ErrBadRequest) && !errors.Is(err, ErrForbidden), errors.Is(err, ErrRequestFailed):
 		// Maybe the plan's webhook limit, reached by racers' adds: their

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -284,6 +285,12 @@ func TestEnsureSettlesItsAdds(t *testing.T) {
 		{"503 every time: the budget is spent", []httpmock.Responder{raw(503, "text/plain", "", nil)},
 			[]httpmock.Responder{fixture(t, 200, "view_empty.json")},
 			[]string{"webhook/view", "webhook/add", "webhook/view", "webhook/add", "webhook/view", "webhook/add", "webhook/view", "webhook/add", "webhook/view"}, 0, smtp2go.ErrServer},
+		{"503, then the look fails", []httpmock.Responder{raw(503, "text/plain", "", nil)},
+			[]httpmock.Responder{fixture(t, 200, "view_empty.json"), fixture(t, 403, "error_permission_403.json")},
+			[]string{"webhook/view", "webhook/add", "webhook/view"}, 0, smtp2go.ErrServer},
+		{"503, created and by a racer too, then the look fails: the add was settled", []httpmock.Responder{raw(503, "text/plain", "", nil)},
+			[]httpmock.Responder{fixture(t, 200, "view_empty.json"), view("v", documentedJSON(4320), documentedJSON(4321)), fixture(t, 403, "error_permission_403.json")},
+			[]string{"webhook/view", "webhook/add", "webhook/view", "webhook/remove", "webhook/view"}, 0, smtp2go.ErrForbidden},
 		{"plan full, a racer's webhook there: taken", []httpmock.Responder{limit},
 			[]httpmock.Responder{fixture(t, 200, "view_empty.json"), view("v", documentedJSON(4320))},
 			[]string{"webhook/view", "webhook/add", "webhook/view"}, 4320, nil},
@@ -306,6 +313,7 @@ func TestEnsureSettlesItsAdds(t *testing.T) {
 			api := newMockAPI(t)
 			api.on("webhook/add", tt.add...)
 			api.on("webhook/view", tt.view...)
+			api.on("webhook/remove", raw(200, "application/json", `{}`, nil))
 			req := documentedAdd
 			res, err := api.client().Webhooks.Ensure(context.Background(), &req)
 			if got := api.endpoints(); !slices.Equal(got, tt.wantSent) {
@@ -319,6 +327,11 @@ func TestEnsureSettlesItsAdds(t *testing.T) {
 			}
 			if err == nil || (tt.wantIs != nil && !errors.Is(err, tt.wantIs)) {
 				t.Errorf("Ensure = %+v, %v; want an error matching %v", res, err, tt.wantIs)
+			}
+			// Here, the adds answered 503 are those that may have been
+			// carried out, and no look settled them.
+			if unknown := errors.Is(err, smtp2go.ErrServer); errors.Is(err, smtp2go.ErrOutcomeUnknown) != unknown {
+				t.Errorf("Ensure = %v; want outcome unknown %t", err, unknown)
 			}
 		})
 	}
@@ -365,5 +378,34 @@ func TestWebhookMatches(t *testing.T) {
 		if got := tt.w.Matches(tt.req); got != tt.want {
 			t.Errorf("%v.Matches(%v) = %t", tt.w, tt.req, got)
 		}
+	}
+}
+
+// TestEnsureCancelledBeforeItLooks: a caller who gives up after an add
+// answered 503, before a list could tell whether it was carried out, gets
+// what Add would say.
+func TestEnsureCancelledBeforeItLooks(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	api.on("webhook/view", fixture(t, 200, "view_empty.json"))
+	api.on("webhook/add", raw(503, "text/plain", "", nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cancelAfterAdd := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if strings.HasSuffix(req.URL.Path, "/webhook/add") {
+			defer cancel()
+		}
+		return api.mt.RoundTrip(req)
+	})
+	c := api.client(smtp2go.WithHTTPClient(&http.Client{Transport: cancelAfterAdd}))
+	req := documentedAdd
+	_, err := c.Webhooks.Ensure(ctx, &req)
+	var unknown *smtp2go.OutcomeUnknownError
+	if !errors.As(err, &unknown) || !errors.Is(err, smtp2go.ErrServer) || !errors.Is(err, context.Canceled) ||
+		!strings.Contains(err.Error(), "the context ended before a list could tell") {
+		t.Errorf("Ensure = %v; want an *OutcomeUnknownError with the 503 and context.Canceled", err)
+	}
+	if got, want := api.endpoints(), []string{"webhook/view", "webhook/add"}; !slices.Equal(got, want) {
+		t.Errorf("sent %v, want %v", got, want)
 	}
 }

@@ -286,7 +286,8 @@ func (e *NetworkError) Unwrap() error { return e.Err }
 // ErrOutcomeUnknown matches the error of a call that failed in a way that
 // leaves unknown whether SMTP2GO carried it out: a timeout, a reset
 // connection, a 5xx, a 2xx that could not be used. [WebhooksService.Add]
-// returns it as an [*OutcomeUnknownError].
+// returns it as an [*OutcomeUnknownError], and so does
+// [WebhooksService.Ensure] when no list settled such an add of its own.
 var ErrOutcomeUnknown = errors.New("smtp2go: outcome unknown")
 
 // OutcomeUnknownError is returned by [WebhooksService.Add] when the add may
@@ -295,11 +296,13 @@ var ErrOutcomeUnknown = errors.New("smtp2go: outcome unknown")
 // once and reports those set up exactly as asked in Candidates. One of them
 // may be the webhook it created, or all may have existed before; only a
 // list taken before the add can tell, which is why [WebhooksService.Ensure]
-// is the idempotent way to create a webhook.
+// is the idempotent way to create a webhook. Ensure returns one too, with
+// no Candidates, when its retry budget or its context runs out before a
+// list settles an add of its own.
 //
 // It matches ErrOutcomeUnknown with errors.Is, and unwraps to the failure:
 // an [*APIError], a [*NetworkError] or the context's error. If the context
-// ended before Add could look, it matches the context's error too.
+// ended before the look was done, it matches the context's error too.
 type OutcomeUnknownError struct {
 	Endpoint   string  // the endpoint called: "webhook/add"
 	Candidates []int64 // IDs of the webhooks identical to the request after the failure, lowest first; none if the list failed

@@ -29,8 +29,8 @@ const Version = "0.1.0"
 // The environment variables [NewClientFromEnv] reads.
 const (
 	APIKeyEnv  = "SMTP2GO_API_KEY"  // the API key; required
-	RegionEnv  = "SMTP2GO_REGION"   // a Region: global, us, eu or au; optional
-	BaseURLEnv = "SMTP2GO_BASE_URL" // an API base URL, as for WithBaseURL; optional
+	RegionEnv  = "SMTP2GO_REGION"   // a Region: global, us, eu or au; optional (blank is unset)
+	BaseURLEnv = "SMTP2GO_BASE_URL" // an API base URL, as for WithBaseURL; optional (blank is unset)
 )
 
 // Defaults. Each can be changed with the [Option] named beside it.
@@ -84,7 +84,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 
 // NewClientFromEnv returns a client configured from the environment: the API
 // key from SMTP2GO_API_KEY (required), and, when they are set, the region
-// from SMTP2GO_REGION and the base URL from SMTP2GO_BASE_URL. opts win over
+// from SMTP2GO_REGION and the base URL from SMTP2GO_BASE_URL; a variable
+// that is blank (empty, or only spaces) counts as not set. opts win over
 // the environment: a [WithRegion] or [WithBaseURL] among them replaces both
 // variables. A missing key or an invalid value is an error wrapping
 // [ErrInvalidRequest] that names the variable, never its value.
@@ -97,11 +98,11 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	var fromEnv []Option
-	if v := os.Getenv(RegionEnv); v != "" {
-		fromEnv = append(fromEnv, named(RegionEnv, WithRegion(Region(strings.ToLower(strings.TrimSpace(v))))))
+	if v := strings.TrimSpace(os.Getenv(RegionEnv)); v != "" {
+		fromEnv = append(fromEnv, named(RegionEnv, WithRegion(Region(strings.ToLower(v)))))
 	}
-	if v := os.Getenv(BaseURLEnv); v != "" {
-		fromEnv = append(fromEnv, named(BaseURLEnv, WithBaseURL(strings.TrimSpace(v))))
+	if v := strings.TrimSpace(os.Getenv(BaseURLEnv)); v != "" {
+		fromEnv = append(fromEnv, named(BaseURLEnv, WithBaseURL(v)))
 	}
 	return newClient(key, fromEnv, opts)
 }

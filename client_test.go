@@ -32,6 +32,8 @@ func TestNewClientFromEnv(t *testing.T) {
 	}{
 		{name: "key only", key: testKey, wantBase: "https://api.smtp2go.com/v3/"},
 		{name: "region", key: testKey, region: " EU ", wantBase: "https://eu-api.smtp2go.com/v3/"},
+		{name: "blank region and base URL are unset", key: testKey, region: "  ", base: " \t", wantBase: "https://api.smtp2go.com/v3/"},
+		{name: "a blank region leaves the base URL", key: testKey, region: " ", base: testBase, wantBase: testBase},
 		{name: "base URL wins over region", key: testKey, region: "eu", base: testBase, wantBase: testBase},
 		{name: "an option's region wins over the environment's base URL", key: testKey, base: testBase,
 			opts: []smtp2go.Option{smtp2go.WithRegion(smtp2go.RegionAU)}, wantBase: "https://au-api.smtp2go.com/v3/"},

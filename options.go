@@ -1,7 +1,6 @@
 package smtp2go
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -61,11 +60,12 @@ func WithRegion(r Region) Option {
 // itself is never replaced or modified; the SDK's retries and per-attempt
 // timeout wrap it. If hc has a Timeout shorter than the SDK's, it applies.
 // Its Jar and CheckRedirect are not used: the API sets no cookies, and the
-// SDK follows no redirect, so that the API key goes nowhere else.
+// SDK follows no redirect, so that the API key goes nowhere else. A nil hc
+// is an error wrapping [ErrInvalidRequest].
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {
-			return errors.New("smtp2go: WithHTTPClient: nil *http.Client")
+			return invalid("http client", "nil *http.Client")
 		}
 		c.userHTTP = hc
 		return nil

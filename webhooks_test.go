@@ -750,8 +750,9 @@ func TestNewClient(t *testing.T) {
 		}
 		for _, tt := range tests {
 			c, err := smtp2go.NewClient(tt.key, tt.opt)
-			if err == nil || c != nil {
-				t.Errorf("%s: NewClient = %v, %v; want an error", tt.name, c, err)
+			var ve *smtp2go.ValidationError
+			if c != nil || !errors.As(err, &ve) || !errors.Is(err, smtp2go.ErrInvalidRequest) {
+				t.Errorf("%s: NewClient = %v, %v; want a *ValidationError", tt.name, c, err)
 				continue
 			}
 			noSecrets(t, tt.name, err.Error(), "pw-secret")

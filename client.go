@@ -88,7 +88,9 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 // that is blank (empty, or only spaces) counts as not set. opts win over
 // the environment: a [WithRegion] or [WithBaseURL] among them replaces both
 // variables. A missing key or an invalid value is an error wrapping
-// [ErrInvalidRequest] that names the variable, never its value.
+// [ErrInvalidRequest] that names the variable. It never shows the key; it
+// quotes an invalid region, and an invalid base URL with any password and
+// query values redacted (as [RedactURL] does): neither is a secret.
 func NewClientFromEnv(opts ...Option) (*Client, error) {
 	key := os.Getenv(APIKeyEnv)
 	if key == "" {
@@ -217,7 +219,7 @@ func (c *Client) retryingClient(policy retryPolicy, last *reply) *retryablehttp.
 }
 
 // BaseURL returns the API base URL the client sends to, ending in "/". It is
-// "" for a Client not made by NewClient.
+// "" for a Client not made by NewClient or NewClientFromEnv.
 func (c *Client) BaseURL() string {
 	if c == nil || c.baseURL == nil {
 		return ""
@@ -226,8 +228,9 @@ func (c *Client) BaseURL() string {
 }
 
 // errNoClient is returned by calls on a Client, or a WebhooksService, that
-// NewClient did not make: the zero value has no key and no transport.
-var errNoClient = errors.New("smtp2go: the Client was not made by NewClient")
+// NewClient or NewClientFromEnv did not make: the zero value has no key and
+// no transport.
+var errNoClient = errors.New("smtp2go: the Client was not made by NewClient or NewClientFromEnv")
 
 // attemptTransport sends each attempt through the Transport of the
 // caller's *http.Client, read at each request, so that the caller's client

@@ -2,7 +2,7 @@
 //
 // Managing webhooks:
 //
-//	client, err := smtp2go.NewClientFromEnv() // SMTP2GO_API_KEY, and SMTP2GO_REGION if set
+//	client, err := smtp2go.NewClientFromEnv() // SMTP2GO_API_KEY; SMTP2GO_REGION and SMTP2GO_BASE_URL if set
 //	if err != nil { ... }
 //	res, err := client.Webhooks.Ensure(ctx, &smtp2go.AddWebhookRequest{
 //		URL:          "https://example.com/smtp2go",

@@ -19,7 +19,7 @@ var (
 	ErrUnauthorized   = errors.New("smtp2go: unauthorized")    // 401
 	ErrRequestFailed  = errors.New("smtp2go: request failed")  // 402
 	ErrForbidden      = errors.New("smtp2go: forbidden")       // 403, or error code ENDPOINT_PERMISSION_DENIED
-	ErrNotFound       = errors.New("smtp2go: not found")       // 404, or Get of an ID that does not exist
+	ErrNotFound       = errors.New("smtp2go: not found")       // 404, or Get or Edit of an ID that does not exist
 	ErrRateLimited    = errors.New("smtp2go: rate limited")    // 429
 	ErrServer         = errors.New("smtp2go: server error")    // 5xx
 	ErrInvalidRequest = errors.New("smtp2go: invalid request") // rejected before sending
@@ -258,8 +258,10 @@ func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // NetworkError is returned when no HTTP response was received after every
 // attempt: connection refused, DNS failure, timeout, reset, or the context
-// ending while an attempt was under way. It unwraps to the last transport
-// error, so errors.Is(err, context.DeadlineExceeded) works.
+// ending while an attempt was under way; and when the last response was a
+// 2xx whose body could not be read whole (cut off, or larger than the SDK
+// reads). It unwraps to the last transport or read error, so
+// errors.Is(err, context.DeadlineExceeded) works.
 type NetworkError struct {
 	Endpoint string // the endpoint called, such as "webhook/view"
 	Attempts int    // requests made, retries included

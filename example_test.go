@@ -65,7 +65,7 @@ func ExampleNewClientFromEnv() {
 
 	client, err := smtp2go.NewClientFromEnv(smtp2go.WithUserAgent("provisioner/1.0"))
 	if err != nil {
-		log.Fatal(err) // names the variable that is missing or wrong, never its value
+		log.Fatal(err) // names the variable that is missing or wrong; never shows the key
 	}
 	fmt.Println(client.BaseURL())
 

@@ -79,6 +79,9 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if apiKey == "" {
 		return nil, invalid("api key", "empty: pass one, or use NewClientFromEnv to read %s", APIKeyEnv)
 	}
+	if err := checkKey("api key", apiKey); err != nil {
+		return nil, err
+	}
 	return newClient(apiKey, nil, opts)
 }
 
@@ -130,14 +133,11 @@ func checkKey(field, key string) error {
 }
 
 // newClient applies the defaults (from the environment), then opts, and
-// builds the client. Where to send is decided last: WithBaseURL wins over
+// builds the client with apiKey, which the caller has checked. Where to send is decided last: WithBaseURL wins over
 // WithRegion whatever their order, so that a test configuration never
 // reaches SMTP2GO because of the order of options; and opts that say where
 // replace the defaults that do.
 func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
-	if err := checkKey("api key", apiKey); err != nil {
-		return nil, err
-	}
 	c := &Client{
 		apiKey:       apiKey,
 		userHTTP:     http.DefaultClient,

@@ -169,9 +169,8 @@ func (s *WebhooksService) Add(ctx context.Context, req *AddWebhookRequest) (*Add
 	unknown.looked = true
 	var list *ListWebhooksResponse
 	if list, unknown.lookErr = s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID}); unknown.lookErr == nil {
-		want := req.webhook()
 		for _, w := range list.Webhooks {
-			if w.URL == want.URL && sameSettings(&w, &want) {
+			if w.Matches(req) {
 				unknown.Candidates = append(unknown.Candidates, w.ID)
 			}
 		}

@@ -3,15 +3,12 @@ package smtp2go
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -492,30 +489,6 @@ func readBody(resp *http.Response) ([]byte, error) {
 		return b[:maxResponseBytes], fmt.Errorf("response larger than %d bytes", maxResponseBytes)
 	}
 	return b, nil
-}
-
-// notSent reports whether err proves the request never reached a server:
-// the name did not resolve, the connection was never made, or the server's
-// certificate was refused before anything was sent.
-func notSent(err error) bool {
-	var dnsErr *net.DNSError
-	var opErr *net.OpError
-	var certErr *tls.CertificateVerificationError
-	var unknownAuthority x509.UnknownAuthorityError
-	return errors.As(err, &dnsErr) || (errors.As(err, &opErr) && opErr.Op == "dial") ||
-		errors.As(err, &certErr) || errors.As(err, &unknownAuthority)
-}
-
-// outcomeUnknown reports whether a failed call may still have been carried
-// out by SMTP2GO: a 5xx, a 2xx that could not be used, or a transport
-// failure after the request may have been sent.
-func outcomeUnknown(err error) bool {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.StatusCode >= 500 || success(apiErr.StatusCode)
-	}
-	var netErr *NetworkError
-	return errors.As(err, &netErr) && !notSent(netErr.Err)
 }
 
 // backoff is the wait before a retry: retryablehttp's DefaultBackoff

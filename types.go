@@ -223,6 +223,59 @@ func (raw *wireWebhook) webhook() Webhook {
 	}
 }
 
+// wireWebhookList decodes the data of webhook/view in each shape SMTP2GO
+// has been seen or documented to use: an array of webhooks, a single
+// webhook object, or an object with a "webhooks" array.
+type wireWebhookList []Webhook
+
+func (l *wireWebhookList) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	if b[0] == '[' {
+		var raw []wireWebhook
+		if err := json.Unmarshal(b, &raw); err != nil {
+			return err
+		}
+		*l = make(wireWebhookList, len(raw))
+		for i := range raw {
+			(*l)[i] = raw[i].webhook()
+		}
+		return nil
+	}
+	// One pass reads both object shapes: a webhook, or a "webhooks" member.
+	var obj struct {
+		wireWebhook
+		Webhooks json.RawMessage `json:"webhooks"`
+	}
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return err
+	}
+	if obj.Webhooks != nil {
+		return l.UnmarshalJSON(obj.Webhooks)
+	}
+	if obj.ID != 0 || obj.URL != "" {
+		*l = wireWebhookList{obj.webhook()}
+	}
+	return nil
+}
+
+// oneWebhook decodes the data of webhook/add and webhook/edit as tolerantly
+// as that of webhook/view: an object, an array of one, or a "webhooks" member.
+type oneWebhook struct{ Webhook }
+
+func (o *oneWebhook) UnmarshalJSON(b []byte) error {
+	var l wireWebhookList
+	if err := l.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	if len(l) > 0 {
+		o.Webhook = l[0]
+	}
+	return nil
+}
+
 // flexStrings decodes a JSON array of strings (null elements skipped), null,
 // or a single string holding a comma-separated list (empty string: none).
 type flexStrings []string

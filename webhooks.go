@@ -203,21 +203,6 @@ func (a *addedWebhook) check() error {
 	return nil
 }
 
-// oneWebhook decodes the data of webhook/add and webhook/edit as tolerantly
-// as that of webhook/view: an object, an array of one, or a "webhooks" member.
-type oneWebhook struct{ Webhook }
-
-func (o *oneWebhook) UnmarshalJSON(b []byte) error {
-	var l webhookList
-	if err := l.UnmarshalJSON(b); err != nil {
-		return err
-	}
-	if len(l) > 0 {
-		o.Webhook = l[0]
-	}
-	return nil
-}
-
 // clientOrErr returns the service's client, or an error for a service that
 // NewClient did not make.
 func (s *WebhooksService) clientOrErr() (*Client, error) {
@@ -242,13 +227,13 @@ func (s *WebhooksService) List(ctx context.Context, req *ListWebhooksRequest) (*
 	if req == nil {
 		req = &ListWebhooksRequest{}
 	}
-	var list webhookList
+	var list wireWebhookList
 	requestID, _, err := c.do(ctx, "webhook/view", retryIdempotent, req, &list)
 	if err != nil {
 		return nil, err
 	}
 	if list == nil {
-		list = webhookList{}
+		list = wireWebhookList{}
 	}
 	return &ListWebhooksResponse{RequestID: requestID, Webhooks: WebhookList(list)}, nil
 }
@@ -575,42 +560,4 @@ func joinNames[T ~string](names []T) string {
 		s[i] = string(n)
 	}
 	return strings.Join(s, ", ")
-}
-
-// webhookList decodes the data of webhook/view in each shape SMTP2GO has been
-// seen or documented to use: an array of webhooks, a single webhook object,
-// or an object with a "webhooks" array.
-type webhookList []Webhook
-
-func (l *webhookList) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || string(b) == "null" {
-		return nil
-	}
-	if b[0] == '[' {
-		var raw []wireWebhook
-		if err := json.Unmarshal(b, &raw); err != nil {
-			return err
-		}
-		*l = make(webhookList, len(raw))
-		for i := range raw {
-			(*l)[i] = raw[i].webhook()
-		}
-		return nil
-	}
-	// One pass reads both object shapes: a webhook, or a "webhooks" member.
-	var obj struct {
-		wireWebhook
-		Webhooks json.RawMessage `json:"webhooks"`
-	}
-	if err := json.Unmarshal(b, &obj); err != nil {
-		return err
-	}
-	if obj.Webhooks != nil {
-		return l.UnmarshalJSON(obj.Webhooks)
-	}
-	if obj.ID != 0 || obj.URL != "" {
-		*l = webhookList{obj.webhook()}
-	}
-	return nil
 }

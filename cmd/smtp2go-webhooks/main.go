@@ -29,7 +29,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"strings"
 	"syscall"
 
 	"github.com/relaykit/smtp2go"
@@ -140,26 +139,6 @@ func wantsJSON(args []string) bool {
 	value, _ := flagValue(args, "output")
 	v, err := outputEnum.parse("", value)
 	return err == nil && v == "json"
-}
-
-// flagValue finds flag name in args before the command line is parsed (or
-// when it could not be), and returns its value: what follows "=", else the
-// next argument.
-func flagValue(args []string, name string) (value string, present bool) {
-	for i, a := range args {
-		if a == "--" {
-			break
-		}
-		n, v, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || n != name {
-			continue
-		}
-		if !hasValue && i+1 < len(args) {
-			v = args[i+1]
-		}
-		return v, true
-	}
-	return "", false
 }
 
 func unknownCommand(name string) error {

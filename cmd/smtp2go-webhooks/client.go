@@ -1,0 +1,88 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"strings"
+
+	"github.com/relaykit/smtp2go"
+)
+
+// Environment variables the CLI reads, as the SDK's NewClientFromEnv does.
+const (
+	envAPIKey  = smtp2go.APIKeyEnv  // SMTP2GO_API_KEY
+	envRegion  = smtp2go.RegionEnv  // SMTP2GO_REGION
+	envBaseURL = smtp2go.BaseURLEnv // SMTP2GO_BASE_URL
+)
+
+// apiFlags are the flags of every command that calls SMTP2GO's API.
+type apiFlags struct {
+	keyFile    string
+	region     string
+	baseURL    string
+	subaccount string
+	output     *enumFlag
+}
+
+func (a *apiFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&a.keyFile, "api-key-file", "", "read the API key from `FILE` instead of $"+envAPIKey)
+	fs.StringVar(&a.region, "region", "", "API `REGION`: global, us, eu or au (default $"+envRegion+", else global)")
+	fs.StringVar(&a.baseURL, "base-url", "", "API base `URL`, with or without /v3/, such as the fake's (default $"+envBaseURL+"; wins over the region)")
+	fs.StringVar(&a.subaccount, "subaccount", "", "act for this subaccount `ID`")
+	a.output = outputFlag(fs)
+}
+
+func (a *apiFlags) json() bool { return a.output.value == "json" }
+
+// setting is a value the user set, and where: a flag or a variable.
+type setting struct {
+	where, value string
+}
+
+// pick returns the flag's value when it was set, else the variable's.
+func pick(e *env, flagName, flagValue, variable string) setting {
+	if flagValue != "" {
+		return setting{dashed(flagName), flagValue}
+	}
+	return setting{variable, e.getenv(variable)}
+}
+
+// client returns an SDK client configured from the flags and environment.
+// Its errors name the flag or variable at fault.
+func (a *apiFlags) client(e *env) (*smtp2go.Client, error) {
+	key := setting{envAPIKey, e.getenv(envAPIKey)}
+	if a.keyFile != "" {
+		b, err := os.ReadFile(a.keyFile)
+		if err != nil {
+			return nil, usagef("--api-key-file: %v", err)
+		}
+		key = setting{"--api-key-file", strings.TrimSpace(string(b))}
+	}
+	if key.value == "" {
+		return nil, usagef("no API key: set %s or pass --api-key-file FILE", envAPIKey)
+	}
+	opts := []smtp2go.Option{smtp2go.WithUserAgent("smtp2go-webhooks/" + smtp2go.Version)}
+	region := pick(e, "region", a.region, envRegion)
+	if region.value != "" {
+		r, err := regionEnum.parse(region.where, region.value)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, smtp2go.WithRegion(smtp2go.Region(r)))
+	}
+	base := pick(e, "base-url", a.baseURL, envBaseURL)
+	if base.value != "" {
+		opts = append(opts, smtp2go.WithBaseURL(strings.TrimSpace(base.value)))
+	}
+	c, err := smtp2go.NewClient(key.value, append(opts, e.apiOptions...)...)
+	var ve *smtp2go.ValidationError
+	if errors.As(err, &ve) {
+		where := key.where
+		if ve.Field == "base URL" {
+			where = base.where
+		}
+		return nil, usagef("%s: %s", where, ve.Problem)
+	}
+	return c, err
+}

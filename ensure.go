@@ -289,16 +289,25 @@ func duplicateURL(url string, same []Webhook) error {
 	return fmt.Errorf("%w: %s has ids %s, set up differently; remove all but one", ErrDuplicateURL, RedactURL(url), strings.Join(ids, ", "))
 }
 
-// allIdentical reports whether the webhooks are duplicates of one another:
-// no setting differs, looked at from either side (an auth value SMTP2GO
-// withholds from one of them is not compared).
+// allIdentical reports whether the webhooks are duplicates of one another.
 func allIdentical(same []Webhook) bool {
-	for i := range same[1:] {
-		if !sameSettings(&same[0], &same[i+1]) || !sameSettings(&same[i+1], &same[0]) {
+	for _, w := range same[1:] {
+		if !w.IsDuplicateOf(same[0]) {
 			return false
 		}
 	}
 	return true
+}
+
+// IsDuplicateOf reports whether w and other are duplicates of one another
+// as [WebhooksService.Ensure] judges them: they have the same URL, and no
+// setting differs, looked at from either side (auth values that SMTP2GO
+// withholds or masks in both are not compared). Of several
+// duplicates, Ensure keeps the lowest ID and removes the others; webhooks
+// with one URL that are not duplicates make it fail with ErrDuplicateURL.
+// It lets a caller show what Ensure would do before calling it.
+func (w Webhook) IsDuplicateOf(other Webhook) bool {
+	return w.URL == other.URL && sameSettings(&w, &other) && sameSettings(&other, &w)
 }
 
 // Matches reports whether w has req's URL and is set up as req asks, as

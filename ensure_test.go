@@ -409,3 +409,47 @@ func TestEnsureCancelledBeforeItLooks(t *testing.T) {
 		t.Errorf("sent %v, want %v", got, want)
 	}
 }
+
+func TestWebhookIsDuplicateOf(t *testing.T) {
+	t.Parallel()
+	base := documentedWebhook
+	base.Events = []smtp2go.EventType{smtp2go.EventBounce, smtp2go.EventSpam}
+	base.OutputFormat = smtp2go.OutputForm
+	with := func(change func(w *smtp2go.Webhook)) smtp2go.Webhook {
+		w := base
+		w.ID = 9
+		change(&w)
+		return w
+	}
+	bearer := with(func(w *smtp2go.Webhook) { w.AuthHeaderType, w.AuthHeaderValue = smtp2go.AuthBearer, "tok-1" })
+	for _, tt := range []struct {
+		name string
+		w    smtp2go.Webhook
+		want bool
+	}{
+		{"another ID", with(func(*smtp2go.Webhook) {}), true},
+		{"lists in another order, the format left to the default", with(func(w *smtp2go.Webhook) {
+			w.Events = []smtp2go.EventType{smtp2go.EventSpam, smtp2go.EventBounce}
+			w.OutputFormat = ""
+		}), true},
+		{"another URL", with(func(w *smtp2go.Webhook) { w.URL += "?b" }), false},
+		{"another usernames filter", with(func(w *smtp2go.Webhook) { w.Usernames = []string{"other"} }), false},
+		{"auth on one side only", bearer, false},
+	} {
+		if got := tt.w.IsDuplicateOf(base); got != tt.want {
+			t.Errorf("%s: IsDuplicateOf = %t, want %t", tt.name, got, tt.want)
+		}
+		if got := base.IsDuplicateOf(tt.w); got != tt.want {
+			t.Errorf("%s, the other way round: IsDuplicateOf = %t, want %t", tt.name, got, tt.want)
+		}
+	}
+	// Auth values SMTP2GO masks cannot be compared; shown ones can.
+	masked, masked2 := bearer, bearer
+	masked.AuthHeaderValue, masked2.AuthHeaderValue = "********", "***"
+	if !masked.IsDuplicateOf(masked2) || !masked2.IsDuplicateOf(masked) {
+		t.Error("masked auth values made two webhooks differ")
+	}
+	if other := with(func(w *smtp2go.Webhook) { w.AuthHeaderType, w.AuthHeaderValue = smtp2go.AuthBearer, "tok-2" }); other.IsDuplicateOf(bearer) || bearer.IsDuplicateOf(other) {
+		t.Error("two shown auth values that differ made duplicates")
+	}
+}

@@ -96,7 +96,7 @@ func makePlan(want []wanted, current []smtp2go.Webhook, prune bool) (*plan, erro
 		}
 		dups := have[1:]
 		for _, d := range dups {
-			if !identical(*kept, d) {
+			if !d.IsDuplicateOf(*kept) {
 				return nil, fmt.Errorf("%w: %s has webhooks %s set up differently; remove all but one",
 					smtp2go.ErrDuplicateURL, url, joinIDs(have))
 			}
@@ -165,12 +165,6 @@ func inInput(where string, err error) error {
 		return usagef("%s: %s", where, ue.msg)
 	}
 	return fmt.Errorf("%s: %w", where, err)
-}
-
-// identical reports whether two webhooks are duplicates of each other, as
-// Ensure judges them: neither differs from the other.
-func identical(a, b smtp2go.Webhook) bool {
-	return len(a.Changes(addRequestFor(b, ""))) == 0 && len(b.Changes(addRequestFor(a, ""))) == 0
 }
 
 func joinIDs(list []smtp2go.Webhook) string {

@@ -290,12 +290,12 @@ func (s *WebhooksService) Edit(ctx context.Context, req *EditWebhookRequest) (*E
 	// is SMTP2GO's, and an event name it knows and this SDK does not must not
 	// block an edit of something else.
 	var set Webhook
-	req.ApplyTo(&set)
+	req.applyTo(&set)
 	if err := validateFields(&set, req.URL != nil); err != nil {
 		return nil, err
 	}
 	next := *current
-	req.ApplyTo(&next)
+	req.applyTo(&next)
 	if req.AuthHeaderType != nil || req.AuthHeaderValue != nil {
 		// A new auth type needs a value. A kept one does not: SMTP2GO may
 		// withhold the secret in webhook/view, and send then leaves it be.
@@ -309,14 +309,11 @@ func (s *WebhooksService) Edit(ctx context.Context, req *EditWebhookRequest) (*E
 	return s.send(ctx, &next, req.SubaccountID, req.AuthHeaderValue != nil)
 }
 
-// ApplyTo sets on w the fields req sets, as Edit does to the current state
+// applyTo sets on w the fields req sets, as Edit does to the current state
 // before sending it. A change of auth type drops w's auth value unless req
 // sets a new one: one type's secret does not carry over to the other. ID and
 // SubaccountID are not applied.
-func (req *EditWebhookRequest) ApplyTo(w *Webhook) {
-	if req == nil || w == nil {
-		return
-	}
+func (req *EditWebhookRequest) applyTo(w *Webhook) {
 	if req.URL != nil {
 		w.URL = *req.URL
 	}

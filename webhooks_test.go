@@ -920,8 +920,6 @@ func TestZeroValuesFailCleanly(t *testing.T) {
 			t.Errorf("error = %v, want one saying to use NewClient", err)
 		}
 	}
-	var nilEdit *smtp2go.EditWebhookRequest
-	nilEdit.ApplyTo(&smtp2go.Webhook{}) // no panic
 	if (&smtp2go.NetworkError{}).Error() == "" {
 		t.Error("zero NetworkError has no message")
 	}

@@ -94,10 +94,13 @@ func readWanted(e *env, path, subaccount string) ([]wanted, error) {
 // wantedFrom is the webhook that fields describe, as a whole: what they
 // leave out is empty, but for the auth settings, which are kept.
 func wantedFrom(fields *smtp2go.EditWebhookRequest, subaccount, where string) wanted {
-	var w smtp2go.Webhook
-	fields.ApplyTo(&w)
+	req := &smtp2go.AddWebhookRequest{
+		URL: deref(fields.URL), Events: fields.Events, SMSEvents: fields.SMSEvents, Headers: fields.Headers, Usernames: fields.Usernames,
+		OutputFormat: deref(fields.OutputFormat), AuthHeaderType: deref(fields.AuthHeaderType), SubaccountID: subaccount,
+	}
+	req.AuthHeaderValue = basicValue(req.AuthHeaderType, deref(fields.AuthHeaderValue))
 	return wanted{
-		req:        addRequestFor(w, subaccount),
+		req:        req,
 		typeGiven:  fields.AuthHeaderType != nil,
 		valueGiven: fields.AuthHeaderValue != nil,
 		where:      where,

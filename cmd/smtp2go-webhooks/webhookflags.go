@@ -87,15 +87,6 @@ func (w *webhookFlags) wanted(e *env, subaccount string) (wanted, error) {
 	return wantedFrom(fields, subaccount, ""), nil
 }
 
-// addRequestFor is the webhook/add request that creates w.
-func addRequestFor(w smtp2go.Webhook, subaccount string) *smtp2go.AddWebhookRequest {
-	return &smtp2go.AddWebhookRequest{
-		URL: w.URL, Events: w.Events, SMSEvents: w.SMSEvents, Headers: w.Headers, Usernames: w.Usernames,
-		OutputFormat: w.OutputFormat, AuthHeaderType: w.AuthHeaderType,
-		AuthHeaderValue: basicValue(w.AuthHeaderType, w.AuthHeaderValue), SubaccountID: subaccount,
-	}
-}
-
 // editRequest builds the webhook/edit request: only the fields in
 // --from-json and the flags given are set.
 func (w *webhookFlags) editRequest(e *env, id int64, subaccount string) (*smtp2go.EditWebhookRequest, error) {
@@ -189,6 +180,15 @@ func authType(v string) smtp2go.AuthHeaderType {
 		return smtp2go.AuthNone
 	}
 	return smtp2go.AuthHeaderType(v)
+}
+
+// deref is what p points to, or the zero value for nil.
+func deref[T any](p *T) T {
+	var v T
+	if p != nil {
+		v = *p
+	}
+	return v
 }
 
 func typed[T ~string](in []string) []T {

@@ -27,8 +27,8 @@ type apiFlags struct {
 
 func (a *apiFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.keyFile, "api-key-file", "", "read the API key from `FILE` instead of $"+envAPIKey)
-	fs.StringVar(&a.region, "region", "", "API `REGION`: global, us, eu or au (default $"+envRegion+", else global)")
-	fs.StringVar(&a.baseURL, "base-url", "", "API base `URL`, with or without /v3/, such as the fake's (default $"+envBaseURL+"; wins over the region)")
+	fs.StringVar(&a.region, "region", "", "API `REGION`: global, us, eu or au (default $"+envRegion+", else global; either flag replaces both variables)")
+	fs.StringVar(&a.baseURL, "base-url", "", "API base `URL`, with or without /v3/, such as the fake's (default $"+envBaseURL+"; wins over --region)")
 	fs.StringVar(&a.subaccount, "subaccount", "", "act for this subaccount `ID`")
 	a.output = outputFlag(fs)
 }
@@ -40,12 +40,18 @@ type setting struct {
 	where, value string
 }
 
-// pick returns the flag's value when it was set, else the variable's.
-func pick(e *env, flagName, flagValue, variable string) setting {
-	if flagValue != "" {
-		return setting{dashed(flagName), flagValue}
+// where returns the region and the base URL to send to, each with where it
+// was set, by NewClientFromEnv's rule: explicit settings win over the
+// environment, so --region or --base-url, if either is given, replaces both
+// variables; and a blank variable is unset. (The CLI cannot call
+// NewClientFromEnv itself: it reads the environment through env, and the
+// key may come from --api-key-file.) With both set, the base URL wins, as
+// in the SDK.
+func (a *apiFlags) where(e *env) (region, base setting) {
+	if a.region != "" || a.baseURL != "" {
+		return setting{"--region", a.region}, setting{"--base-url", strings.TrimSpace(a.baseURL)}
 	}
-	return setting{variable, e.getenv(variable)}
+	return setting{envRegion, strings.TrimSpace(e.getenv(envRegion))}, setting{envBaseURL, strings.TrimSpace(e.getenv(envBaseURL))}
 }
 
 // client returns an SDK client configured from the flags and environment.
@@ -63,7 +69,7 @@ func (a *apiFlags) client(e *env) (*smtp2go.Client, error) {
 		return nil, usagef("no API key: set %s or pass --api-key-file FILE", envAPIKey)
 	}
 	opts := []smtp2go.Option{smtp2go.WithUserAgent("smtp2go-webhooks/" + smtp2go.Version)}
-	region := pick(e, "region", a.region, envRegion)
+	region, base := a.where(e)
 	if region.value != "" {
 		r, err := regionEnum.parse(region.where, region.value)
 		if err != nil {
@@ -71,9 +77,8 @@ func (a *apiFlags) client(e *env) (*smtp2go.Client, error) {
 		}
 		opts = append(opts, smtp2go.WithRegion(smtp2go.Region(r)))
 	}
-	base := pick(e, "base-url", a.baseURL, envBaseURL)
 	if base.value != "" {
-		opts = append(opts, smtp2go.WithBaseURL(strings.TrimSpace(base.value)))
+		opts = append(opts, smtp2go.WithBaseURL(base.value))
 	}
 	c, err := smtp2go.NewClient(key.value, append(opts, e.apiOptions...)...)
 	var ve *smtp2go.ValidationError

@@ -138,6 +138,56 @@ func TestBaseURLWithOrWithoutAPIPath(t *testing.T) {
 	}
 }
 
+// TestFlagsReplaceBothVariables: where to send is said by the flags when
+// either is given, else by the variables, a blank one being unset; the
+// variables are never mixed with the flags.
+func TestFlagsReplaceBothVariables(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t)
+	key := "SMTP2GO_API_KEY=" + srv.APIKey
+	for _, tt := range []struct {
+		name     string
+		env      []string
+		args     []string
+		wantHost string // where the request went
+	}{
+		{"--region over the variable's base URL", []string{key, "SMTP2GO_BASE_URL=" + srv.URL}, []string{"--region", "eu"}, "eu-api.smtp2go.com"},
+		{"--base-url over the variables", []string{key, "SMTP2GO_REGION=mars", "SMTP2GO_BASE_URL=http://127.0.0.1:1"}, []string{"--base-url", srv.URL}, "127.0.0.1"},
+		{"--region over the variable's region", []string{key, "SMTP2GO_REGION=au"}, []string{"--region", "us"}, "us-api.smtp2go.com"},
+		{"the variables, a blank one unset", []string{key, "SMTP2GO_REGION=  ", "SMTP2GO_BASE_URL=" + srv.URL}, nil, "127.0.0.1"},
+		{"a blank base URL variable", []string{key, "SMTP2GO_REGION=au", "SMTP2GO_BASE_URL= "}, nil, "au-api.smtp2go.com"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// Requests to SMTP2GO's hosts are answered here; the fake's go to it.
+			hosts := make(chan string, 1)
+			toFake := http.DefaultTransport
+			rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				hosts <- r.URL.Hostname()
+				if strings.HasSuffix(r.URL.Hostname(), "smtp2go.com") {
+					return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+						Body: io.NopCloser(strings.NewReader(`{"request_id":"r","data":[]}`)), Request: r}, nil
+				}
+				return toFake.RoundTrip(r)
+			})
+			var stdout, stderr strings.Builder
+			e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: getenvFrom(tt.env),
+				apiOptions: []smtp2go.Option{smtp2go.WithHTTPClient(&http.Client{Transport: rt}), smtp2go.WithRetryMax(0)}}
+			if code := run(t.Context(), e, append([]string{"list"}, tt.args...)); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			if got := <-hosts; got != tt.wantHost {
+				t.Errorf("sent to %s, want %s", got, tt.wantHost)
+			}
+		})
+	}
+}
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 func TestEveryCommandPrintsOneJSONDocument(t *testing.T) {
 	t.Parallel()
 	srv := smtp2gotest.NewServer(t)

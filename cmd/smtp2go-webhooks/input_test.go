@@ -305,6 +305,48 @@ func TestInterruptedExits130(t *testing.T) {
 	}
 }
 
+// TestInterruptedKeepsWhatMayHaveBeenDone: an add interrupted on the wire
+// may have been carried out, and the user is told so, with what to do.
+func TestInterruptedKeepsWhatMayHaveBeenDone(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		args []string
+		want []string // in stderr
+	}{
+		{[]string{"add", "--url", "https://example.com/x", "--events", "bounce"},
+			[]string{"smtp2go-webhooks add: interrupted: smtp2go: webhook/add: context canceled (outcome unknown", `"smtp2go-webhooks ensure" settles it`}},
+		{[]string{"ensure", "--url", "https://example.com/x", "--events", "bounce"},
+			[]string{"smtp2go-webhooks ensure: interrupted: create https://example.com/x: smtp2go: webhook/add: context canceled (outcome unknown", "running the command again settles it"}},
+		{[]string{"ensure", "--url", "https://example.com/x", "--events", "bounce", "--output", "json"},
+			[]string{`"message": "interrupted: create https://example.com/x: smtp2go: webhook/add: context canceled (outcome unknown`}},
+	} {
+		ctx, cancel := context.WithCancel(t.Context())
+		// The API lists no webhooks, and takes an add without answering.
+		api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			if strings.HasSuffix(r.URL.Path, "/webhook/view") {
+				_, _ = io.WriteString(w, `{"request_id":"r","data":[]}`)
+				return
+			}
+			cancel()
+			<-r.Context().Done()
+		}))
+		var stdout, stderr strings.Builder
+		e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: getenvFrom([]string{"SMTP2GO_API_KEY=api-test", "SMTP2GO_BASE_URL=" + api.URL})}
+		code := run(ctx, e, tt.args)
+		api.Close()
+		cancel()
+		if code != exitInterrupted {
+			t.Errorf("%v: exit %d, want %d", tt.args, code, exitInterrupted)
+		}
+		for _, want := range tt.want {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("%v: stderr lacks %q:\n%s", tt.args, want, stderr.String())
+			}
+		}
+	}
+}
+
 func TestSendTestFieldsHeaderValuesAndAuthHint(t *testing.T) {
 	t.Parallel()
 	bodies := make(chan url.Values, 1)

@@ -129,9 +129,21 @@ func run(ctx context.Context, e *env, args []string) int {
 		return exitOK
 	case ctx.Err() != nil:
 		// Whatever failed, it failed because the user interrupted it.
-		return fail(e, c.name, jsonErrors, &exitError{code: exitInterrupted, err: errors.New("interrupted")})
+		return fail(e, c.name, jsonErrors, &exitError{code: exitInterrupted, err: interrupted(err)})
 	}
 	return fail(e, c.name, jsonErrors, err)
+}
+
+// interrupted is the error of a command the user interrupted: that alone,
+// unless err, why it stopped, has more to say: that what it was doing may
+// have been carried out (ErrOutcomeUnknown, with what to do about it), or
+// which change of a plan failed (the changes done were printed).
+func interrupted(err error) error {
+	var failed *changeError
+	if errors.Is(err, smtp2go.ErrOutcomeUnknown) || errors.As(err, &failed) {
+		return fmt.Errorf("interrupted: %w", err)
+	}
+	return errors.New("interrupted")
 }
 
 // wantsJSON reports whether args ask for --output json, so that even an

@@ -288,8 +288,20 @@ func (ch *change) fail(err error) error {
 	if ch.id != 0 {
 		what = fmt.Sprintf("%s %d %s", ch.action, ch.id, ch.url)
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	if errors.Is(err, smtp2go.ErrOutcomeUnknown) {
+		err = fmt.Errorf("%w; running the command again settles it: it looks before it adds", err)
+	}
+	return &changeError{what: what, err: err}
 }
+
+// changeError is a change of a plan that failed: which, and why.
+type changeError struct {
+	what string
+	err  error
+}
+
+func (e *changeError) Error() string { return e.what + ": " + e.err.Error() }
+func (e *changeError) Unwrap() error { return e.err }
 
 // printPlan writes the plan as text.
 func (p *plan) printPlan(w io.Writer, noChanges string) {

@@ -112,7 +112,11 @@ func parseIDArg(e *env, fs *flag.FlagSet, args []string) (int64, error) {
 func helpText(name string, fs *flag.FlagSet) string {
 	c, _ := lookupCommand(name)
 	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: %s\n\n%s.\n\nExample:\n  %s\n", strings.TrimSpace("smtp2go-webhooks "+c.name+" "+c.usage), capitalize(c.summary), c.example)
+	fmt.Fprintf(&b, "Usage: %s\n\n%s.\n", strings.TrimSpace("smtp2go-webhooks "+c.name+" "+c.usage), capitalize(c.summary))
+	if c.about != "" {
+		fmt.Fprintf(&b, "\n%s\n", c.about)
+	}
+	fmt.Fprintf(&b, "\nExample:\n  %s\n", c.example)
 	byValue := map[flag.Value][]string{}
 	var flags []*flag.Flag
 	fs.VisitAll(func(f *flag.Flag) {

@@ -74,26 +74,38 @@ type command struct {
 	usage   string // the arguments after the name
 	example string
 	run     func(ctx context.Context, e *env, args []string) error
+	about   string // more to know, printed in the command's help after the summary
 }
 
 // commands returns every command, in the order help lists them. It is a
 // function, not a variable, because the commands' help refers back to it.
 func commands() []command {
 	return []command{
-		{"list", "list the account's webhooks", "[flags]", "smtp2go-webhooks list --output json", cmdList},
-		{"get", "show one webhook", "ID [flags]", "smtp2go-webhooks get 1001", cmdGet},
-		{"add", "create a webhook", "--url URL --events EVENTS [flags]", "smtp2go-webhooks add --url https://example.com/hook --events delivered,bounce --format json", cmdAdd},
-		{"edit", "change the given fields of a webhook", "ID [flags]", "smtp2go-webhooks edit 1001 --events delivered,bounce,spam", cmdEdit},
-		{"remove", "delete a webhook", "ID [flags]", "smtp2go-webhooks remove 1001", cmdRemove},
-		{"ensure", "create or update the webhook with a URL so it matches, showing the plan first (idempotent)", "--url URL [--dry-run] [--detailed-exitcode] [flags]", "smtp2go-webhooks ensure --url https://example.com/hook --events bounce,spam --dry-run", cmdEnsure},
-		{"apply", "make the account's webhooks match a file, showing the plan first", "-f FILE [--prune] [--dry-run] [--detailed-exitcode]", "smtp2go-webhooks apply -f webhooks.json --prune --dry-run", cmdApply},
-		{"listen", "receive deliveries and print each event", "[--addr HOST:PORT] [--path /webhook] [flags]", "HOOK_TOKEN=s3cret smtp2go-webhooks listen --addr 127.0.0.1:8080 --bearer-env HOOK_TOKEN", cmdListen},
-		{"send-test", "post a realistic delivery to a URL, like the App's Test button", "--url URL --event TYPE [flags]", "smtp2go-webhooks send-test --url http://127.0.0.1:8080/webhook --event bounce --field bounce=soft", cmdSendTest},
-		{"fake", "run a fake SMTP2GO API on this machine, for trying the CLI and testing", "[--addr HOST:PORT] [--api-key KEY]", "smtp2go-webhooks fake --addr 127.0.0.1:8025", cmdFake},
-		{"demo", "run a full cycle against an in-process fake SMTP2GO (offline)", "", "smtp2go-webhooks demo", cmdDemo},
-		{"version", "print the version", "", "smtp2go-webhooks version", cmdVersion},
+		{"list", "list the account's webhooks", "[flags]", "smtp2go-webhooks list --output json", cmdList, ""},
+		{"get", "show one webhook", "ID [flags]", "smtp2go-webhooks get 1001", cmdGet, ""},
+		{"add", "create a webhook", "--url URL --events EVENTS [flags]", "smtp2go-webhooks add --url https://example.com/hook --events delivered,bounce --format json", cmdAdd, ""},
+		{"edit", "change the given fields of a webhook", "ID [flags]", "smtp2go-webhooks edit 1001 --events delivered,bounce,spam", cmdEdit, ""},
+		{"remove", "delete a webhook", "ID [flags]", "smtp2go-webhooks remove 1001", cmdRemove, ""},
+		{"ensure", "create or update the webhook with a URL so it matches, showing the plan first (idempotent)", "--url URL [--dry-run] [--detailed-exitcode] [flags]", "smtp2go-webhooks ensure --url https://example.com/hook --events bounce,spam --dry-run", cmdEnsure, aboutEnsure},
+		{"apply", "make the account's webhooks match a file, showing the plan first", "-f FILE [--prune] [--dry-run] [--detailed-exitcode]", "smtp2go-webhooks apply -f webhooks.json --prune --dry-run", cmdApply, aboutApply},
+		{"listen", "receive deliveries and print each event", "[--addr HOST:PORT] [--path /webhook] [flags]", "HOOK_TOKEN=s3cret smtp2go-webhooks listen --addr 127.0.0.1:8080 --bearer-env HOOK_TOKEN", cmdListen, ""},
+		{"send-test", "post a realistic delivery to a URL, like the App's Test button", "--url URL --event TYPE [flags]", "smtp2go-webhooks send-test --url http://127.0.0.1:8080/webhook --event bounce --field bounce=soft", cmdSendTest, ""},
+		{"fake", "run a fake SMTP2GO API on this machine, for trying the CLI and testing", "[--addr HOST:PORT] [--api-key KEY]", "smtp2go-webhooks fake --addr 127.0.0.1:8025", cmdFake, ""},
+		{"demo", "run a full cycle against an in-process fake SMTP2GO (offline)", "", "smtp2go-webhooks demo", cmdDemo, ""},
+		{"version", "print the version", "", "smtp2go-webhooks version", cmdVersion, ""},
 	}
 }
+
+// The help of ensure and apply on what they do with auth.
+const (
+	aboutEnsure = `An auth value given (--auth-value-env or --auth-value-file) is sent even
+when SMTP2GO does not show the webhook's current value, since the two cannot
+be compared: the plan then shows "auth_header_value: (not shown) -> [redacted]",
+on every run.`
+	aboutApply = `An entry's auth_header_value is sent even when SMTP2GO does not show the
+webhook's current value, since the two cannot be compared: the plan then
+shows "auth_header_value: (not shown) -> [redacted]", on every run.`
+)
 
 func lookupCommand(name string) (command, bool) {
 	for _, c := range commands() {

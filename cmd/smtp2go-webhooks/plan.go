@@ -58,6 +58,11 @@ type change struct {
 	err      error
 	webhook  *smtp2go.Webhook // carried out: the webhook as it now is
 	isChange bool             // create, update or remove: counts in the plan
+	// authSent is, for an update, the auth value the input gives when
+	// SMTP2GO does not show the current one: Ensure cannot compare them and
+	// counts them as equal, so it is sent all the same, by an Edit when
+	// Ensure changes nothing.
+	authSent *smtp2go.FieldChange
 }
 
 // plan is the changes, in the order shown: the input's webhooks in its
@@ -102,6 +107,17 @@ func makePlan(want []wanted, current []smtp2go.Webhook, prune bool) (*plan, erro
 			}
 		}
 		c := &change{action: actionUnchanged, id: kept.ID, url: url, fields: kept.Changes(w.req), req: w.req}
+		if w.valueGiven && !kept.AuthValueShown() && w.req.AuthHeaderValue != "" {
+			// The value given may be the one SMTP2GO holds, or not: nothing
+			// tells, so it is sent rather than dropped.
+			old := ""
+			if kept.AuthHeaderType != smtp2go.AuthNone {
+				old = notShown
+			}
+			given := smtp2go.Webhook{AuthHeaderValue: w.req.AuthHeaderValue}.Redacted().AuthHeaderValue
+			c.authSent = &smtp2go.FieldChange{Field: "auth_header_value", Old: old, New: given}
+			c.fields = append(c.fields, *c.authSent)
+		}
 		if len(c.fields) > 0 {
 			c.action = actionUpdate
 		}
@@ -154,6 +170,9 @@ func settleAuth(w wanted, kept *smtp2go.Webhook) error {
 	w.req.AuthHeaderValue = kept.AuthHeaderValue
 	return nil
 }
+
+// notShown is how a plan shows an auth value that SMTP2GO does not show.
+const notShown = "(not shown)"
 
 // inInput prefixes err with where in the input it comes from, if anywhere.
 func inInput(where string, err error) error {
@@ -241,6 +260,16 @@ func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, subaccount strin
 			if err != nil {
 				return ch.fail(err)
 			}
+			if ch.authSent != nil && res.Action == smtp2go.EnsureUnchanged {
+				// Ensure counted the value SMTP2GO does not show as equal to
+				// the one given, and sent nothing: send the one given.
+				edited, err := c.Webhooks.Edit(ctx, &smtp2go.EditWebhookRequest{ID: res.Webhook.ID, SubaccountID: subaccount,
+					AuthHeaderType: &ch.req.AuthHeaderType, AuthHeaderValue: &ch.req.AuthHeaderValue})
+				if err != nil {
+					return ch.fail(err)
+				}
+				res.Action, res.Webhook, res.Changes = smtp2go.EnsureUpdated, edited.Webhook, nil
+			}
 			p.ensured(ch, res, say)
 		}
 	}
@@ -261,6 +290,9 @@ func (p *plan) ensured(ch *change, res *smtp2go.EnsureWebhookResponse, say func(
 		say("created webhook %d", ch.id)
 	case smtp2go.EnsureUpdated:
 		ch.action, ch.fields = actionUpdate, res.Changes
+		if ch.authSent != nil && !slices.ContainsFunc(res.Changes, func(f smtp2go.FieldChange) bool { return f.Field == ch.authSent.Field }) {
+			ch.fields = append(slices.Clone(res.Changes), *ch.authSent) // sent, though Ensure could not compare it
+		}
 		say("updated webhook %d", ch.id)
 	default:
 		ch.action, ch.fields = actionUnchanged, nil

@@ -259,6 +259,54 @@ func TestAuthThatSMTP2GODoesNotShowCannotBeKept(t *testing.T) {
 	}
 }
 
+func TestAnAuthValueGivenIsSentWhenSMTP2GODoesNotShowTheCurrent(t *testing.T) {
+	t.Parallel()
+	// SMTP2GO may withhold or mask the value: Ensure cannot compare the one
+	// given with it, and the CLI sends it rather than drop it.
+	srv := smtp2gotest.NewServer(t)
+	const old = "tok-old-secret"
+	addWebhooks(t, srv, smtp2go.AddWebhookRequest{URL: "https://example.com/h", Events: events(smtp2go.EventBounce), AuthHeaderType: smtp2go.AuthBearer, AuthHeaderValue: old})
+	masked := func(events string) smtp2gotest.Fault {
+		return smtp2gotest.Fault{Status: 200, Times: 1000, Body: `{"request_id":"r","data":[{"id":1001,"url":"https://example.com/h","events":` + events + `,"auth_header_type":"bearer","auth_header_value":"********"}]}`}
+	}
+	srv.Fail("webhook/view", masked(`["bounce"]`))
+	const first, second, third = "tok-new-1", "tok-new-2", "tok-new-3"
+	environ := []string{"SMTP2GO_API_KEY=" + srv.APIKey, "SMTP2GO_BASE_URL=" + srv.URL, "FIRST=" + first, "SECOND=" + second}
+	value := func() string { return srv.Webhooks()[0].AuthHeaderValue }
+
+	args := []string{"ensure", "--url", "https://example.com/h", "--events", "bounce", "--auth-value-env", "FIRST"}
+	r := cli(t, environ, "", append(args, "--dry-run", "--detailed-exitcode")...)
+	wantCode(t, r, exitChanges)
+	if want := "  ~ update 1001 https://example.com/h\n      auth_header_value: (not shown) -> [redacted]\n\nPlan: 0 to add, 1 to change, 0 to remove.\n"; !strings.HasPrefix(r.stdout, want) || value() != old {
+		t.Errorf("--dry-run printed:\n%s\nwant:\n%s", r.stdout, want)
+	}
+	r = cli(t, environ, "", args...)
+	wantCode(t, r, 0)
+	if !strings.HasSuffix(r.stdout, "updated webhook 1001\n\nApply complete: 0 added, 1 changed, 0 removed.\n") || value() != first {
+		t.Errorf("the value given was not sent; printed:\n%s", r.stdout)
+	}
+	noSecret(t, r, old, first)
+
+	// With another change, Ensure's edit sends it, and the plan still says so.
+	r = cli(t, environ, "", "ensure", "--url", "https://example.com/h", "--events", "bounce,spam", "--auth-value-env", "SECOND", "--output", "json")
+	wantCode(t, r, 0)
+	doc := decodeJSON[planOut](t, r.stdout)
+	if got := fmt.Sprint(doc.Changes[0].Fields); got != "[{events bounce bounce, spam} {auth_header_value (not shown) [redacted]}]" || value() != second {
+		t.Errorf("fields %s", got)
+	}
+	noSecret(t, r, old, first, second)
+
+	// An entry of apply that gives a value sends it too.
+	srv.ClearFaults()
+	srv.Fail("webhook/view", masked(`["bounce","spam"]`))
+	r = cli(t, environ, `[{"url":"https://example.com/h","events":["bounce","spam"],"auth_header_value":"`+third+`"}]`, "apply", "-f", "-", "--output", "json")
+	wantCode(t, r, 0)
+	if doc := decodeJSON[planOut](t, r.stdout); actions(doc) != "update 1001 https://example.com/h done" || value() != third {
+		t.Errorf("apply: %s", actions(doc))
+	}
+	noSecret(t, r, old, first, second, third)
+}
+
 func TestPlansShowDuplicates(t *testing.T) {
 	t.Parallel()
 	srv := smtp2gotest.NewServer(t)

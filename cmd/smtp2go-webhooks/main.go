@@ -98,11 +98,22 @@ func commands() []command {
 
 // The help of ensure and apply on what they do with auth.
 const (
-	aboutEnsure = `An auth value given (--auth-value-env or --auth-value-file) is sent even
+	aboutEnsure = `Leaving out --auth and the auth value keeps the webhook's auth, but only when
+SMTP2GO shows its value: ensure writes back the value it saw when it made the
+plan (a change made to it since is undone). When SMTP2GO does not show the
+value, ensure refuses and asks for the auth (--auth none removes it).
+
+An auth value given (--auth-value-env or --auth-value-file) is sent even
 when SMTP2GO does not show the webhook's current value, since the two cannot
 be compared: the plan then shows "auth_header_value: (not shown) -> [redacted]",
 on every run.`
-	aboutApply = `An entry's auth_header_value is sent even when SMTP2GO does not show the
+	aboutApply = `An entry without auth_header_type and auth_header_value keeps the webhook's
+auth, but only when SMTP2GO shows its value: apply writes back the value it
+saw when it made the plan (a change made to it since is undone). When SMTP2GO
+does not show the value, apply refuses and asks for the auth
+("auth_header_type": "none" removes it).
+
+An entry's auth_header_value is sent even when SMTP2GO does not show the
 webhook's current value, since the two cannot be compared: the plan then
 shows "auth_header_value: (not shown) -> [redacted]", on every run.`
 )

@@ -150,7 +150,11 @@ func (p *plan) add(c *change) {
 
 // settleAuth fills in the auth settings the input left out from the
 // webhook's current ones (kept; nil when it is to be created): without
-// either, the webhook keeps its auth; with a value alone, its type.
+// either, the webhook keeps its auth; with a value alone, its type. A kept
+// auth is the value as this listing shows it, written back when the plan is
+// carried out: Ensure lists again, but compares with the request, so a
+// value rotated between the plan and the apply is set back. A value that
+// SMTP2GO does not show cannot be kept that way, and is refused.
 func settleAuth(w wanted, kept *smtp2go.Webhook) error {
 	if w.typeGiven || kept == nil {
 		return nil

@@ -185,6 +185,10 @@ type smsOut struct {
 	RetryCount        int    `json:"retry_count,omitempty"`
 }
 
+// redactedAuth stands for an event's "auth" field, which may be an API key,
+// as package webhook prints it.
+const redactedAuth = "[redacted]"
+
 func toEventOut(ev *webhook.Event) eventOut {
 	out := eventOut{
 		Type: ev.Type, RawType: ev.RawType, ID: ev.ID, EmailID: ev.EmailID, MessageID: ev.MessageID,
@@ -200,7 +204,7 @@ func toEventOut(ev *webhook.Event) eventOut {
 	}
 	for k, v := range ev.Fields {
 		if strings.EqualFold(k, "auth") {
-			v = []string{masked}
+			v = []string{redactedAuth}
 		}
 		out.Fields[k] = v
 	}

@@ -30,25 +30,21 @@ type webhookOut struct {
 	AuthHeaderValue string   `json:"auth_header_value"`
 }
 
-// masked is what the CLI prints instead of an auth value.
-const masked = "[redacted]"
-
+// toOut is w as the CLI prints it, its secrets redacted by the SDK's
+// Webhook.Redacted.
 func toOut(w smtp2go.Webhook) webhookOut {
 	r := w.Redacted()
-	out := webhookOut{
-		ID:             r.ID,
-		URL:            r.URL,
-		Events:         names(r.Events),
-		SMSEvents:      names(r.SMSEvents),
-		Headers:        append([]string{}, r.Headers...),
-		Usernames:      append([]string{}, r.Usernames...),
-		OutputFormat:   string(r.OutputFormat),
-		AuthHeaderType: string(r.AuthHeaderType),
+	return webhookOut{
+		ID:              r.ID,
+		URL:             r.URL,
+		Events:          names(r.Events),
+		SMSEvents:       names(r.SMSEvents),
+		Headers:         append([]string{}, r.Headers...),
+		Usernames:       append([]string{}, r.Usernames...),
+		OutputFormat:    string(r.OutputFormat),
+		AuthHeaderType:  string(r.AuthHeaderType),
+		AuthHeaderValue: r.AuthHeaderValue,
 	}
-	if w.AuthHeaderValue != "" {
-		out.AuthHeaderValue = masked
-	}
-	return out
 }
 
 // resultOut is the document of a command that shows or changes one webhook.
@@ -169,7 +165,7 @@ func printDetails(w io.Writer, wh smtp2go.Webhook) error {
 	fmt.Fprintf(tw, "Format:\t%s\n", dash(o.OutputFormat))
 	auth := dashOr(o.AuthHeaderType, "none")
 	if o.AuthHeaderValue != "" {
-		auth += " " + masked
+		auth += " " + o.AuthHeaderValue
 	}
 	fmt.Fprintf(tw, "Auth:\t%s\n", auth)
 	return tw.Flush()

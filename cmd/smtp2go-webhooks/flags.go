@@ -221,3 +221,25 @@ func flagValue(args []string, name string) (value string, present bool) {
 	}
 	return "", false
 }
+
+// boolFlag reports whether the boolean flag name is set in args, before the
+// command line is parsed (or when it could not be), as the flag package
+// reads it: "--name" and "--name=true" set it, "--name=false" does not, and
+// the last one given wins.
+func boolFlag(args []string, name string) bool {
+	set := false
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		n, v, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || n != name {
+			continue
+		}
+		set = true
+		if hasValue {
+			set, _ = strconv.ParseBool(v) // not a boolean: the flag package says so
+		}
+	}
+	return set
+}

@@ -499,7 +499,7 @@ func withDetailedExitCode(args []string, err error) error {
 	if err == nil || errors.As(err, &xe) {
 		return err
 	}
-	if _, ok := flagValue(args, "detailed-exitcode"); ok {
+	if boolFlag(args, "detailed-exitcode") {
 		return &exitError{code: exitAPI, err: err}
 	}
 	return err

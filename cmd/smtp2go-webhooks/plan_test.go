@@ -90,7 +90,9 @@ func TestDetailedExitCode(t *testing.T) {
 	wantCode(t, against(t, srv, ensure...), exitChanges)                      // created
 	wantCode(t, against(t, srv, ensure...), 0)                                // nothing to do
 	wantCode(t, against(t, srv, append(ensure, "--events", "spam", "--dry-run")...), exitChanges)
-	wantCode(t, against(t, srv, "ensure", "--url", "notaurl", "--detailed-exitcode"), exitAPI)        // a usage error is 1
+	wantCode(t, against(t, srv, "ensure", "--url", "notaurl", "--detailed-exitcode"), exitAPI)         // a usage error is 1
+	wantCode(t, against(t, srv, "ensure", "--url", "notaurl", "--detailed-exitcode=false"), exitUsage) // unless it is off
+	wantCode(t, against(t, srv, "ensure", "--url", "notaurl", "--detailed-exitcode=false", "--detailed-exitcode=1"), exitAPI)
 	wantCode(t, against(t, srv, "ensure", "--detailed-exitcode", "--bogus"), exitAPI)                 // even in the command line
 	wantCode(t, against(t, srv, "apply", "-f", "-", "--detailed-exitcode", "--region", "x"), exitAPI) // or the input
 

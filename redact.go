@@ -38,17 +38,36 @@ const redacted = "[redacted]"
 // a password in its user info by "xxxxx", and so a user name given without
 // one (https://tok123456@host/, a token by itself); every query value by
 // "REDACTED", and a query key without a value (?s3cretvalue, a token by
-// itself) by "REDACTED" too. A string that does not parse as a URL is
-// returned as "[unparsable URL]". A secret in the path cannot be told
-// apart and is kept.
+// itself) by "REDACTED" too. A URL written without its scheme
+// ("user:pass@host:8025", which url.Parse reads as the scheme "user", or
+// "127.0.0.1:8025", which it refuses) is read as one that starts with its
+// host, and shown so. A string that does not parse as a URL even so is
+// returned as "[unparsable URL]". A secret in the path cannot be told apart
+// and is kept.
 func RedactURL(s string) string {
 	if s == "" {
 		return ""
 	}
 	u, err := url.Parse(s)
-	if err != nil {
-		return "[unparsable URL]"
+	if err != nil || u.Opaque != "" {
+		// Written without "scheme://": read it as a host with no scheme,
+		// where "user:pass@" is user info.
+		if v, verr := url.Parse("//" + s); verr == nil && v.Host != "" && !strings.Contains(s, "://") {
+			return strings.TrimPrefix(redactParsedURL(v), "//")
+		}
+		switch {
+		case err != nil:
+			return "[unparsable URL]"
+		case strings.Contains(u.Opaque, "@"):
+			// What precedes the last "@" may be a password.
+			u.Opaque = redactedUser + u.Opaque[strings.LastIndex(u.Opaque, "@"):]
+		}
 	}
+	return redactParsedURL(u)
+}
+
+// redactParsedURL is RedactURL of a URL once parsed.
+func redactParsedURL(u *url.URL) string {
 	if _, hasPassword := u.User.Password(); u.User != nil && !hasPassword && u.User.Username() != "" {
 		u.User = url.User(redactedUser)
 	}

@@ -19,6 +19,12 @@ func TestRedactURL(t *testing.T) {
 		{"https://example.com/h?s3cretvalue", "https://example.com/h?REDACTED"},      // a key alone is a token
 		{"https://example.com/h?b=2&s3cret&a=", "https://example.com/h?b=REDACTED&REDACTED&a=REDACTED"},
 		{"://no scheme", "[unparsable URL]"},
+		// Without a scheme: url.Parse refuses the first, and reads the
+		// others' "user" or "h" as a scheme, leaving the password in plain view.
+		{"127.0.0.1:8025", "127.0.0.1:8025"},
+		{"user:pw-secret@127.0.0.1:8025/v3/", "user:xxxxx@127.0.0.1:8025/v3/"},
+		{"user:pw-secret@host:notaport", "user:xxxxx@host:notaport"},
+		{"h:8025?key=q-secret", "h:8025?key=REDACTED"},
 	} {
 		if got := smtp2go.RedactURL(tt.in); got != tt.want {
 			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)

@@ -3,6 +3,9 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 
@@ -78,6 +81,9 @@ func (a *apiFlags) client(e *env) (*smtp2go.Client, error) {
 		opts = append(opts, smtp2go.WithRegion(smtp2go.Region(r)))
 	}
 	if base.value != "" {
+		if err := schemeMissing(base); err != nil {
+			return nil, err
+		}
 		opts = append(opts, smtp2go.WithBaseURL(base.value))
 	}
 	c, err := smtp2go.NewClient(key.value, append(opts, e.apiOptions...)...)
@@ -90,4 +96,27 @@ func (a *apiFlags) client(e *env) (*smtp2go.Client, error) {
 		return nil, usagef("%s: %s", where, ve.Problem)
 	}
 	return c, err
+}
+
+// schemeMissing says so when base, a base URL, lacks http:// or https://,
+// as "127.0.0.1:8025" often does, and suggests the URL meant: http for a
+// host of this machine, https for others. Like every URL the CLI prints,
+// base is shown through RedactURL; the suggestion is made only of what is
+// no secret (a base URL with user info or a query is refused anyway).
+func schemeMissing(base setting) error {
+	if strings.Contains(base.value, "://") {
+		return nil // the SDK checks the rest
+	}
+	msg := fmt.Sprintf("%s: %q is missing http:// or https://", base.where, smtp2go.RedactURL(base.value))
+	lower := strings.ToLower(base.value)
+	u, err := url.Parse("//" + base.value)
+	if err == nil && u.Hostname() != "" && u.User == nil && u.RawQuery == "" && u.Fragment == "" &&
+		!strings.HasPrefix(lower, "http:") && !strings.HasPrefix(lower, "https:") {
+		scheme := "https"
+		if ip := net.ParseIP(u.Hostname()); u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback()) {
+			scheme = "http"
+		}
+		msg += fmt.Sprintf(" (did you mean %q?)", scheme+"://"+u.Host+u.EscapedPath())
+	}
+	return usagef("%s", msg)
 }

@@ -489,3 +489,37 @@ func TestRefusedRequestsNameTheFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestURLsWithoutSchemeSaySoHidingSecrets: a base URL written without
+// http:// (as host:port often is) is named as such, with the URL meant,
+// and neither it nor a webhook URL so written shows a password or a query
+// value.
+func TestURLsWithoutSchemeSaySoHidingSecrets(t *testing.T) {
+	t.Parallel()
+	const pw, token = "pw-secret-4242", "q-secret-4343"
+	key := "SMTP2GO_API_KEY=api-x"
+	for _, tt := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{[]string{key}, []string{"list", "--base-url", "127.0.0.1:8025"},
+			`list: --base-url: "127.0.0.1:8025" is missing http:// or https:// (did you mean "http://127.0.0.1:8025"?)`},
+		{[]string{key, "SMTP2GO_BASE_URL=api.example.com/v3/"}, []string{"get", "1"},
+			`get: SMTP2GO_BASE_URL: "api.example.com/v3/" is missing http:// or https:// (did you mean "https://api.example.com/v3/"?)`},
+		{[]string{key}, []string{"list", "--base-url", "user:" + pw + "@127.0.0.1:8025"},
+			`list: --base-url: "user:xxxxx@127.0.0.1:8025" is missing http:// or https://` + "\n"},
+		{[]string{key}, []string{"list", "--base-url", "127.0.0.1:8025/v3/?key=" + token},
+			`list: --base-url: "127.0.0.1:8025/v3/?key=REDACTED" is missing http:// or https://` + "\n"},
+		{[]string{key, "SMTP2GO_BASE_URL=http://127.0.0.1:1"}, []string{"add", "--url", "user:" + pw + "@example.com/h?t=" + token, "--events", "bounce"},
+			`add: --url: must be an absolute http or https URL without spaces, got "user:xxxxx@example.com/h?t=REDACTED"`},
+	} {
+		r := cli(t, tt.env, "", tt.args...)
+		wantCode(t, r, exitUsage)
+		if !strings.Contains(r.stderr, tt.want) {
+			// Printed with the secrets cut out: a test's failure shows none either.
+			t.Errorf("%v: stderr %q, want %q", tt.args[:2], strings.NewReplacer(pw, "PW", token, "TOKEN").Replace(r.stderr), tt.want)
+		}
+		noSecret(t, r, pw, token)
+	}
+}

@@ -475,6 +475,16 @@ func TestRefusedRequestsNameTheFlag(t *testing.T) {
 		{"", []string{"ensure", "--url", "https://example.com/x", "--events", "bounce", "--headers", "bad header"}, `ensure: --headers: "bad header" is not a valid header name`},
 		{"", []string{"add", "--url", "https://example.com/x", "--events", "bounce", "--auth", "bearer"}, "add: --auth bearer needs --auth-value-env or --auth-value-file"},
 		{"", []string{"edit", "1001", "--url", "notaurl"}, "edit: --url: must be an absolute"},
+		// An auth value's refusals name the flags, not the API's fields.
+		{"", []string{"add", "--url", "https://example.com/x", "--events", "bounce", "--auth-value-env", "PASS"},
+			"add: --auth-value-env: an auth value needs --auth bearer or --auth basic\n"},
+		{"", []string{"ensure", "--url", "https://example.com/x", "--events", "bounce", "--auth-value-env", "PASS"},
+			"ensure: --auth-value-env: an auth value needs --auth bearer or --auth basic\n"},
+		{"", []string{"edit", "1001", "--auth-value-env", "PASS"}, "edit: --auth-value-env: an auth value needs --auth bearer or --auth basic\n"},
+		{"", []string{"add", "--url", "https://example.com/x", "--events", "bounce", "--auth", "none", "--auth-value-env", "PASS"},
+			"add: --auth-value-env: --auth none takes no auth value; say --auth bearer or --auth basic\n"},
+		{"", []string{"add", "--url", "https://example.com/x", "--events", "bounce", "--auth", "basic", "--auth-value-env", "PASS"},
+			"add: --auth-value-env: basic auth wants user:password, with a password (or its base64)\n"},
 		{`{"url": "nope", "events": ["bounce"]}`, []string{"add", "--from-json", "-"}, "add: smtp2go: invalid request: url: must be"},
 	} {
 		r := cli(t, environ, tt.stdin, tt.args...)
@@ -482,6 +492,10 @@ func TestRefusedRequestsNameTheFlag(t *testing.T) {
 		if !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("%v: stderr %q, want %q", tt.args, r.stderr, tt.want)
 		}
+		if tt.stdin == "" && strings.Contains(r.stderr, "auth_header") {
+			t.Errorf("%v: stderr %q names an API field where the user gave a flag", tt.args, r.stderr)
+		}
+		noSecret(t, r, "not-user-pass")
 	}
 	for _, req := range srv.Requests()[1:] {
 		if req.Endpoint != "webhook/view" {

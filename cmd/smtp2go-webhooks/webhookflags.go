@@ -69,7 +69,28 @@ func (w *webhookFlags) explain(err error) error {
 	if !given {
 		return err
 	}
+	if field == "auth_header_value" {
+		return w.explainAuthValue(ve.Problem)
+	}
 	return usagef("%s: %s", name, ve.Problem)
+}
+
+// explainAuthValue words in flags the SDK's refusal of an auth value a flag
+// gave, where the SDK names the API's fields.
+func (w *webhookFlags) explainAuthValue(problem string) error {
+	name := "--auth-value-env"
+	if w.authValueFile != "" {
+		name = "--auth-value-file"
+	}
+	switch {
+	case strings.HasPrefix(problem, "set without auth_header_type") && w.given("auth"):
+		return usagef("%s: --auth none takes no auth value; say --auth bearer or --auth basic", name)
+	case strings.HasPrefix(problem, "set without auth_header_type"):
+		return usagef("%s: an auth value needs --auth bearer or --auth basic", name)
+	case strings.HasPrefix(problem, "with auth_header_type basic"):
+		return usagef("%s: basic auth wants user:password, with a password (or its base64)", name)
+	}
+	return usagef("%s: %s", name, problem)
 }
 
 // wanted returns the webhook that --from-json and the flags describe.

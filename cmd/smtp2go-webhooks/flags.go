@@ -61,7 +61,14 @@ func flagMessage(fs *flag.FlagSet, err error) string {
 		var known []string
 		fs.VisitAll(func(f *flag.Flag) { known = append(known, f.Name) })
 		out := "unknown flag " + dashed(name)
-		if near := suggest(name, known); near != "" {
+		if hint := secretFlagHint(fs, name); hint != "" {
+			return out + ": " + hint
+		}
+		near := suggest(name, known)
+		if len(name) == 1 {
+			near = onlyStartingWith(name, known) // -o for --output
+		}
+		if near != "" {
 			out += fmt.Sprintf(" (did you mean %s?)", dashed(near))
 		}
 		return out
@@ -77,6 +84,42 @@ func flagMessage(fs *flag.FlagSet, err error) string {
 		return dashed(strings.TrimLeft(name, "-")) + ": " + problem
 	}
 	return msg
+}
+
+// secretFlagHint is the hint for an unknown flag name that would take a
+// secret as its value, such as --api-key or --auth-value, when fs has the
+// flags that read it from a file or a variable instead (--api-key-file,
+// --auth-value-env): the nearest name would be the wrong advice.
+func secretFlagHint(fs *flag.FlagSet, name string) string {
+	var instead []string
+	for _, suffix := range []string{"-env", "-file"} {
+		if f := fs.Lookup(name + suffix); f != nil {
+			arg, _ := flag.UnquoteUsage(f)
+			instead = append(instead, dashed(f.Name)+" "+arg)
+		}
+	}
+	if len(instead) == 0 {
+		return ""
+	}
+	hint := "pass " + strings.Join(instead, " or ")
+	if name == "api-key" {
+		hint = "set " + envAPIKey + " or " + hint
+	}
+	return "secrets are never taken as flag values, which other users can read in the process list; " + hint
+}
+
+// onlyStartingWith is the one name that starts with prefix, or "".
+func onlyStartingWith(prefix string, names []string) string {
+	found := ""
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			if found != "" {
+				return ""
+			}
+			found = n
+		}
+	}
+	return found
 }
 
 // parseNoArgs parses args, which must hold flags only.

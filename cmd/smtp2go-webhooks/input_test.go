@@ -36,6 +36,13 @@ func TestMistakesGetHelp(t *testing.T) {
 		{"a command asked help for", nil, "", []string{"help", "lsit"}, []string{`(did you mean "list"?)`}},
 		{"a flag", nil, "", []string{"list", "--ouput", "json"}, []string{"unknown flag --ouput (did you mean --output?)", "Usage: smtp2go-webhooks list"}},
 		{"a flag without its value", nil, "", []string{"get", "1", "--region"}, []string{"--region needs a value"}},
+		{"a short flag", nil, "", []string{"list", "-o", "json"}, []string{"unknown flag -o (did you mean --output?)"}},
+		// A secret as a flag value: the hint says where it goes instead, not the nearest name.
+		{"the API key as a flag", nil, "", []string{"list", "--api-key", "api-flag-secret-5151"},
+			[]string{"unknown flag --api-key: secrets are never taken as flag values, which other users can read in the process list; set SMTP2GO_API_KEY or pass --api-key-file FILE\n"}},
+		{"an auth value as a flag", nil, "", []string{"add", "--url", "https://x.example/", "--auth-value=flag-secret-5252"},
+			[]string{"unknown flag --auth-value: secrets are never taken as flag values, which other users can read in the process list; pass --auth-value-env NAME or --auth-value-file FILE\n"}},
+		{"a bearer token as a flag", nil, "", []string{"listen", "--bearer", "flag-secret-5353"}, []string{"unknown flag --bearer: secrets are never taken as flag values", "pass --bearer-env NAME\n"}},
 		{"a number flag", nil, "", []string{"listen", "--max-body-bytes", "many"}, []string{"--max-body-bytes: parse error"}},
 		{"an email event", nil, "", []string{"add", "--url", "https://x.example/", "--events", "delivered,bounced"},
 			[]string{`--events: unknown event "bounced" (did you mean "bounce"?); valid: processed, delivered, open`}},
@@ -75,7 +82,7 @@ func TestMistakesGetHelp(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 				}
 			}
-			noSecret(t, r, srv.APIKey)
+			noSecret(t, r, srv.APIKey, "api-flag-secret-5151", "flag-secret-5252", "flag-secret-5353")
 		})
 	}
 	for _, req := range srv.Requests() {

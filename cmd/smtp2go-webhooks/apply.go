@@ -13,7 +13,7 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	return withDetailedExitCode(args, apply(ctx, e, args))
 }
 
-func apply(ctx context.Context, e *env, args []string) error {
+func apply(ctx context.Context, e *env, args []string) (err error) {
 	var api apiFlags
 	var pf planFlags
 	var file string
@@ -38,6 +38,8 @@ func apply(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	ctx, finish := api.bound(ctx)
+	defer finish(&err)
 	current, err := c.Webhooks.List(ctx, &smtp2go.ListWebhooksRequest{SubaccountID: api.subaccount})
 	if err != nil {
 		return err

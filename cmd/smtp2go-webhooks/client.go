@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/relaykit/smtp2go"
 )
@@ -19,12 +21,19 @@ const (
 	envBaseURL = smtp2go.BaseURLEnv // SMTP2GO_BASE_URL
 )
 
+// defaultTimeout bounds a command's API calls, retries included, unless
+// --timeout says otherwise: long enough for an apply of many webhooks and
+// a few retries, short enough that an API that accepts connections and never
+// answers is given up on in a minute, not after every attempt's own 30 s.
+const defaultTimeout = time.Minute
+
 // apiFlags are the flags of every command that calls SMTP2GO's API.
 type apiFlags struct {
 	keyFile    string
 	region     string
 	baseURL    string
 	subaccount string
+	timeout    timeoutFlag
 	output     *enumFlag
 }
 
@@ -33,8 +42,65 @@ func (a *apiFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.region, "region", "", "API `REGION`: global, us, eu or au (default $"+envRegion+", else global; either flag replaces both variables)")
 	fs.StringVar(&a.baseURL, "base-url", "", "API base `URL`, with or without /v3/, such as the fake's (default $"+envBaseURL+"; wins over --region)")
 	fs.StringVar(&a.subaccount, "subaccount", "", "act for this subaccount `ID`")
+	a.timeout = timeoutFlag(defaultTimeout)
+	fs.Var(&a.timeout, "timeout", "give up after `DURATION` (such as 30s or 2m) on the command's API calls, all of them and their retries; each attempt also stops at "+smtp2go.DefaultTimeout.String()+"; 0 for no limit")
 	a.output = outputFlag(fs)
 }
+
+// timeoutFlag is --timeout: a duration, not negative.
+type timeoutFlag time.Duration
+
+func (f *timeoutFlag) String() string { return time.Duration(*f).String() }
+
+func (f *timeoutFlag) Set(s string) error {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	switch {
+	case err != nil:
+		return fmt.Errorf("want a duration such as 30s or 2m, got %q", s)
+	case d < 0:
+		return fmt.Errorf("must not be negative, got %s", d)
+	}
+	*f = timeoutFlag(d)
+	return nil
+}
+
+// bound limits ctx by --timeout, from now on. The command defers finish
+// with its error: it stops the clock and, when --timeout ran out, says so.
+func (a *apiFlags) bound(ctx context.Context) (context.Context, func(*error)) {
+	d := time.Duration(a.timeout)
+	if d == 0 {
+		return ctx, func(*error) {}
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, d, errTimeout)
+	return ctx, func(err *error) {
+		if *err != nil && errors.Is(*err, context.DeadlineExceeded) && context.Cause(ctx) == errTimeout {
+			*err = &timeoutError{d: d, err: *err}
+		}
+		cancel()
+	}
+}
+
+// errTimeout is the cause of a context that --timeout ended, which errors
+// may wrap (net/http does) rather than ctx.Err(). It is a deadline error.
+var errTimeout error = timeoutCause{}
+
+type timeoutCause struct{}
+
+func (timeoutCause) Error() string        { return context.DeadlineExceeded.Error() }
+func (timeoutCause) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// timeoutError is the error of a command that --timeout stopped: err, why
+// its last call failed, and what the limit was.
+type timeoutError struct {
+	d   time.Duration
+	err error
+}
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("gave up after --timeout %s (raise it, or 0 for no limit): %v", e.d, e.err)
+}
+
+func (e *timeoutError) Unwrap() error { return e.err }
 
 func (a *apiFlags) json() bool { return a.output.value == "json" }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/relaykit/smtp2go"
 	"github.com/relaykit/smtp2go/smtp2gotest"
@@ -37,6 +38,8 @@ func TestMistakesGetHelp(t *testing.T) {
 		{"a flag", nil, "", []string{"list", "--ouput", "json"}, []string{"unknown flag --ouput (did you mean --output?)", "Usage: smtp2go-webhooks list"}},
 		{"a flag without its value", nil, "", []string{"get", "1", "--region"}, []string{"--region needs a value"}},
 		{"a short flag", nil, "", []string{"list", "-o", "json"}, []string{"unknown flag -o (did you mean --output?)"}},
+		{"a timeout without its unit", nil, "", []string{"list", "--timeout", "30"}, []string{`--timeout: want a duration such as 30s or 2m, got "30"`}},
+		{"a negative timeout", nil, "", []string{"get", "1", "--timeout=-1s"}, []string{"--timeout: must not be negative"}},
 		// A secret as a flag value: the hint says where it goes instead, not the nearest name.
 		{"the API key as a flag", nil, "", []string{"list", "--api-key", "api-flag-secret-5151"},
 			[]string{"unknown flag --api-key: secrets are never taken as flag values, which other users can read in the process list; set SMTP2GO_API_KEY or pass --api-key-file FILE\n"}},
@@ -543,4 +546,38 @@ func TestURLsWithoutSchemeSaySoHidingSecrets(t *testing.T) {
 		}
 		noSecret(t, r, pw, token)
 	}
+}
+
+// TestTimeoutBoundsTheCommand: against an API that accepts connections and
+// never answers, --timeout ends the command, retries and all, and says so;
+// 0 is no limit, not none at all.
+func TestTimeoutBoundsTheCommand(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(hung.Close)
+	t.Cleanup(func() { close(release) }) // first: the handlers return, and Close does not wait
+	environ := []string{"SMTP2GO_API_KEY=api-x", "SMTP2GO_BASE_URL=" + hung.URL}
+	for _, args := range [][]string{
+		{"list", "--timeout", "300ms"},
+		{"ensure", "--url", "https://example.com/x", "--events", "bounce", "--timeout", "300ms"},
+	} {
+		began := time.Now()
+		r := cli(t, environ, "", args...)
+		wantCode(t, r, exitAPI)
+		if took := time.Since(began); took > 10*time.Second {
+			t.Errorf("%s took %s with --timeout 300ms", args[0], took)
+		}
+		if want := args[0] + ": gave up after --timeout 300ms (raise it, or 0 for no limit): smtp2go: webhook/view: "; !strings.Contains(r.stderr, want) {
+			t.Errorf("%s: stderr %q, want %q", args[0], r.stderr, want)
+		}
+	}
+
+	srv := smtp2gotest.NewServer(t)
+	wantCode(t, against(t, srv, "list", "--timeout", "0"), 0)
 }

@@ -12,7 +12,8 @@
 // The API key comes from SMTP2GO_API_KEY or --api-key-file, never from a flag
 // value, which other users could read in the process list; SMTP2GO_REGION
 // and SMTP2GO_BASE_URL (or --region and --base-url, either of which replaces
-// both variables) say where the API is.
+// both variables) say where the API is; --timeout (default 1m) bounds the
+// API calls of a command, retries included.
 // Every command takes --output json: its result is then one JSON document on
 // stdout, and an error is {"error": {...}} on stderr. ensure and apply show
 // a plan before they act (--dry-run stops there). Exit codes: 0 success, 1
@@ -221,7 +222,7 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nThe API key is read from %s or --api-key-file; %s and %s\n", envAPIKey, envRegion, envBaseURL)
 	fmt.Fprintln(w, "(or --region and --base-url, either of which replaces both variables) say where the API is.")
-	fmt.Fprintln(w, "Every command takes --output json.")
+	fmt.Fprintln(w, "Every command takes --output json; those that call the API, --timeout (default 1m, 0 for none).")
 	fmt.Fprintln(w, "Exit codes: 0 success, 1 API or network error, 2 usage or validation error, 3 not found, 130 interrupted.")
 	fmt.Fprintln(w, "Run 'smtp2go-webhooks COMMAND --help' for a command's flags; --version prints the version.")
 }

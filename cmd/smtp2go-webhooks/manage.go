@@ -10,13 +10,15 @@ import (
 	"github.com/relaykit/smtp2go"
 )
 
-func cmdList(ctx context.Context, e *env, args []string) error {
+func cmdList(ctx context.Context, e *env, args []string) (err error) {
 	var api apiFlags
 	fs := newFlagSet("list")
 	api.register(fs)
 	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
 	}
+	ctx, finish := api.bound(ctx)
+	defer finish(&err)
 	c, err := api.client(e)
 	if err != nil {
 		return err
@@ -28,11 +30,13 @@ func cmdList(ctx context.Context, e *env, args []string) error {
 	return printWebhooks(e.stdout, api.json(), res.Webhooks)
 }
 
-func cmdGet(ctx context.Context, e *env, args []string) error {
+func cmdGet(ctx context.Context, e *env, args []string) (err error) {
 	c, id, api, err := parseIDCommand(e, "get", args)
 	if err != nil {
 		return err
 	}
+	ctx, finish := api.bound(ctx)
+	defer finish(&err)
 	w, err := c.Webhooks.Get(ctx, id, &smtp2go.GetWebhookOptions{SubaccountID: api.subaccount})
 	if err != nil {
 		return err
@@ -94,7 +98,7 @@ func (ac *addCommand) parse(e *env, args []string) (wanted, *smtp2go.Client, err
 	return w, c, nil
 }
 
-func cmdAdd(ctx context.Context, e *env, args []string) error {
+func cmdAdd(ctx context.Context, e *env, args []string) (err error) {
 	ac := newAddCommand("add")
 	allowDuplicate := ac.fs.Bool("allow-duplicate", false, "create it even if a webhook already has the URL (each then delivers every event)")
 	allowEmpty := ac.fs.Bool("allow-empty", false, "create it even with no events and no SMS events (it then delivers nothing)")
@@ -102,6 +106,8 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	ctx, finish := ac.api.bound(ctx)
+	defer finish(&err)
 	req := w.req
 	if err := req.Validate(); err != nil { // with the auth given, whole
 		return ac.wf.explain(err)
@@ -131,7 +137,7 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 	return printResult(e.stdout, ac.api.json(), "created", res.Webhook)
 }
 
-func cmdEdit(ctx context.Context, e *env, args []string) error {
+func cmdEdit(ctx context.Context, e *env, args []string) (err error) {
 	var api apiFlags
 	var wf webhookFlags
 	fs := newFlagSet("edit")
@@ -153,6 +159,8 @@ func cmdEdit(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	ctx, finish := api.bound(ctx)
+	defer finish(&err)
 	if req.AuthHeaderValue != nil && req.AuthHeaderType == nil {
 		// A new value for the current type: basic wants user:pass encoded,
 		// so look the type up.
@@ -169,11 +177,13 @@ func cmdEdit(ctx context.Context, e *env, args []string) error {
 	return printResult(e.stdout, api.json(), "updated", res.Webhook)
 }
 
-func cmdRemove(ctx context.Context, e *env, args []string) error {
+func cmdRemove(ctx context.Context, e *env, args []string) (err error) {
 	c, id, api, err := parseIDCommand(e, "remove", args)
 	if err != nil {
 		return err
 	}
+	ctx, finish := api.bound(ctx)
+	defer finish(&err)
 	// webhook/remove's answer to an unknown ID is not documented; look first,
 	// so that a missing ID exits 3 like get and edit.
 	w, err := c.Webhooks.Get(ctx, id, &smtp2go.GetWebhookOptions{SubaccountID: api.subaccount})
@@ -190,7 +200,7 @@ func cmdEnsure(ctx context.Context, e *env, args []string) error {
 	return withDetailedExitCode(args, ensure(ctx, e, args))
 }
 
-func ensure(ctx context.Context, e *env, args []string) error {
+func ensure(ctx context.Context, e *env, args []string) (err error) {
 	ac := newAddCommand("ensure")
 	var pf planFlags
 	pf.register(ac.fs, &ac.api)
@@ -198,6 +208,8 @@ func ensure(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	ctx, finish := ac.api.bound(ctx)
+	defer finish(&err)
 	list, err := c.Webhooks.List(ctx, &smtp2go.ListWebhooksRequest{SubaccountID: w.req.SubaccountID})
 	if err != nil {
 		return err

@@ -581,3 +581,21 @@ func TestTimeoutBoundsTheCommand(t *testing.T) {
 	srv := smtp2gotest.NewServer(t)
 	wantCode(t, against(t, srv, "list", "--timeout", "0"), 0)
 }
+
+// TestServersSayTheyExit0WhenStopped: listen and fake exit 0 when stopped
+// (TestFakeCommandServesTheCLI and TestListenReceivesSendTestAndStopsOnCtrlC
+// check it), and their help and the exit codes' rule say so.
+func TestServersSayTheyExit0WhenStopped(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"listen", "fake"} {
+		r := cli(t, nil, "", name, "--help")
+		wantCode(t, r, 0)
+		if !strings.Contains(r.stdout, "Runs until Ctrl-C (or SIGTERM), then") || !strings.Contains(r.stdout, "exits 0") {
+			t.Errorf("%s --help does not say how it ends:\n%s", name, r.stdout)
+		}
+	}
+	r := cli(t, nil, "", "--help")
+	if !strings.Contains(r.stdout, "130 interrupted\n(listen and fake, which run until stopped, exit 0 when stopped).") {
+		t.Errorf("the exit codes' rule leaves out listen and fake:\n%s", r.stdout)
+	}
+}

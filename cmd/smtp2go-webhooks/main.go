@@ -18,8 +18,9 @@
 // stdout, and an error is {"error": {...}} on stderr. ensure and apply show
 // a plan before they act (--dry-run stops there). Exit codes: 0 success, 1
 // API or network error, 2 usage or validation error, 3 not found, 130
-// interrupted; with --detailed-exitcode, ensure and apply exit 0 when
-// nothing changed, 2 when something did (or would), 1 on any error.
+// interrupted (but listen and fake, which run until stopped, exit 0 when
+// stopped); with --detailed-exitcode, ensure and apply exit 0 when nothing
+// changed, 2 when something did (or would), 1 on any error.
 package main
 
 import (
@@ -89,16 +90,23 @@ func commands() []command {
 		{"remove", "delete a webhook", "ID [flags]", "smtp2go-webhooks remove 1001", cmdRemove, ""},
 		{"ensure", "create or update the webhook with a URL so it matches, showing the plan first (idempotent)", "--url URL [--dry-run] [--detailed-exitcode] [flags]", "smtp2go-webhooks ensure --url https://example.com/hook --events bounce,spam --dry-run", cmdEnsure, aboutEnsure},
 		{"apply", "make the account's webhooks match a file, showing the plan first", "-f FILE [--prune] [--dry-run] [--detailed-exitcode]", "smtp2go-webhooks apply -f webhooks.json --prune --dry-run", cmdApply, aboutApply},
-		{"listen", "receive deliveries and print each event", "[--addr HOST:PORT] [--path /webhook] [flags]", "HOOK_TOKEN=s3cret smtp2go-webhooks listen --addr 127.0.0.1:8080 --bearer-env HOOK_TOKEN", cmdListen, ""},
+		{"listen", "receive deliveries and print each event", "[--addr HOST:PORT] [--path /webhook] [flags]", "HOOK_TOKEN=s3cret smtp2go-webhooks listen --addr 127.0.0.1:8080 --bearer-env HOOK_TOKEN", cmdListen, aboutListen},
 		{"send-test", "post a realistic delivery to a URL, like the App's Test button", "--url URL --event TYPE [flags]", "smtp2go-webhooks send-test --url http://127.0.0.1:8080/webhook --event bounce --field bounce=soft", cmdSendTest, ""},
-		{"fake", "run a fake SMTP2GO API on this machine, for trying the CLI and testing", "[--addr HOST:PORT] [--api-key KEY]", "smtp2go-webhooks fake --addr 127.0.0.1:8025", cmdFake, ""},
+		{"fake", "run a fake SMTP2GO API on this machine, for trying the CLI and testing", "[--addr HOST:PORT] [--api-key KEY]", "smtp2go-webhooks fake --addr 127.0.0.1:8025", cmdFake, aboutFake},
 		{"demo", "run a full cycle against an in-process fake SMTP2GO (offline)", "", "smtp2go-webhooks demo", cmdDemo, ""},
 		{"version", "print the version", "", "smtp2go-webhooks version", cmdVersion, ""},
 	}
 }
 
-// The help of ensure and apply on what they do with auth.
+// The help of listen and fake on how they end, and of ensure and apply on
+// what they do with auth.
 const (
+	aboutListen = `Runs until Ctrl-C (or SIGTERM), then finishes the deliveries in progress and
+exits 0: a server that is stopped has done its job (other commands exit 130
+when interrupted). A second Ctrl-C ends it at once.`
+	aboutFake = `Runs until Ctrl-C (or SIGTERM), then exits 0: a server that is stopped has
+done its job (other commands exit 130 when interrupted). Its webhooks are kept
+in memory, and go with it.`
 	aboutEnsure = `Leaving out --auth and the auth value keeps the webhook's auth, but only when
 SMTP2GO shows its value: ensure writes back the value it saw when it made the
 plan (a change made to it since is undone). When SMTP2GO does not show the
@@ -223,7 +231,8 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "\nThe API key is read from %s or --api-key-file; %s and %s\n", envAPIKey, envRegion, envBaseURL)
 	fmt.Fprintln(w, "(or --region and --base-url, either of which replaces both variables) say where the API is.")
 	fmt.Fprintln(w, "Every command takes --output json; those that call the API, --timeout (default 1m, 0 for none).")
-	fmt.Fprintln(w, "Exit codes: 0 success, 1 API or network error, 2 usage or validation error, 3 not found, 130 interrupted.")
+	fmt.Fprintln(w, "Exit codes: 0 success, 1 API or network error, 2 usage or validation error, 3 not found, 130 interrupted")
+	fmt.Fprintln(w, "(listen and fake, which run until stopped, exit 0 when stopped).")
 	fmt.Fprintln(w, "Run 'smtp2go-webhooks COMMAND --help' for a command's flags; --version prints the version.")
 }
 

@@ -107,7 +107,15 @@ when interrupted). A second Ctrl-C ends it at once.`
 	aboutFake = `Runs until Ctrl-C (or SIGTERM), then exits 0: a server that is stopped has
 done its job (other commands exit 130 when interrupted). Its webhooks are kept
 in memory, and go with it.`
-	aboutEnsure = `Leaving out --auth and the auth value keeps the webhook's auth, but only when
+	aboutEnsure = `ensure acts as soon as it has shown the plan, without asking: scripts and CI
+run it. --dry-run shows the plan and stops there.
+
+The flags (and --from-json) are the whole webhook wanted, not changes to it:
+a setting left out is reset, so leaving out --format sets form, and leaving
+out --events, --sms-events, --headers or --usernames empties them (edit
+changes only the fields given). Auth is the exception:
+
+Leaving out --auth and the auth value keeps the webhook's auth, but only when
 SMTP2GO shows its value: ensure writes back the value it saw when it made the
 plan (a change made to it since is undone). When SMTP2GO does not show the
 value, ensure refuses and asks for the auth (--auth none removes it).
@@ -116,7 +124,15 @@ An auth value given (--auth-value-env or --auth-value-file) is sent even
 when SMTP2GO does not show the webhook's current value, since the two cannot
 be compared: the plan then shows "auth_header_value: (not shown) -> [redacted]",
 on every run.`
-	aboutApply = `An entry without auth_header_type and auth_header_value keeps the webhook's
+	aboutApply = `apply acts as soon as it has shown the plan, without asking: scripts and CI
+run it. --dry-run shows the plan and stops there.
+
+Each entry is the whole webhook wanted, not changes to it: a key left out is
+reset, so an entry without output_format sets form, and one without events,
+sms_events, headers or usernames empties them. With --prune, the webhooks
+whose URL is in no entry are removed. Auth is the exception:
+
+An entry without auth_header_type and auth_header_value keeps the webhook's
 auth, but only when SMTP2GO shows its value: apply writes back the value it
 saw when it made the plan (a change made to it since is undone). When SMTP2GO
 does not show the value, apply refuses and asks for the auth

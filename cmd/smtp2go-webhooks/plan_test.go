@@ -383,3 +383,33 @@ func TestApplyReportsWhatWasDoneWhenAChangeFails(t *testing.T) {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 	}
 }
+
+// TestEnsureAndApplyActAtOnceOnTheWholeWebhook: what their help and the
+// README say, that they act right after the plan, asking nothing, and that
+// a setting left out is reset (auth aside).
+func TestEnsureAndApplyActAtOnceOnTheWholeWebhook(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t)
+	addWebhooks(t, srv, smtp2go.AddWebhookRequest{URL: "https://example.com/whole", Events: events(smtp2go.EventBounce),
+		Headers: []string{"X-Customer-Id"}, OutputFormat: smtp2go.OutputJSON})
+	r := against(t, srv, "ensure", "--url", "https://example.com/whole", "--events", "bounce") // stdin is empty: nothing to answer a prompt
+	wantCode(t, r, 0)
+	want := "  ~ update 1001 https://example.com/whole\n      headers:       X-Customer-Id -> (none)\n      output_format: json -> form\n\n" +
+		"Plan: 0 to add, 1 to change, 0 to remove.\n\nupdated webhook 1001\n\nApply complete: 0 added, 1 changed, 0 removed.\n"
+	if r.stdout != want {
+		t.Errorf("ensure printed:\n%s\nwant:\n%s", r.stdout, want)
+	}
+	if w := srv.Webhooks()[0]; w.OutputFormat != smtp2go.OutputForm || len(w.Headers) != 0 {
+		t.Errorf("after ensure: %+v", w)
+	}
+
+	for _, name := range []string{"ensure", "apply"} {
+		r := cli(t, nil, "", name, "--help")
+		for _, says := range []string{name + " acts as soon as it has shown the plan, without asking", "--dry-run shows the plan and stops there",
+			"the whole webhook wanted, not changes to it", "sets form"} {
+			if !strings.Contains(strings.ReplaceAll(r.stdout, "\n", " "), says) {
+				t.Errorf("%s --help does not say %q", name, says)
+			}
+		}
+	}
+}

@@ -29,6 +29,10 @@ func TestReadmeWalkthrough(t *testing.T) {
 	if !ok {
 		t.Fatal("README.md has no Command line section")
 	}
+	// The commands run only once installed: the walkthrough says how first.
+	if before, _, _ := strings.Cut(section, "```console"); !strings.Contains(before, "go install ./cmd/smtp2go-webhooks") {
+		t.Error("the walkthrough does not say how to install smtp2go-webhooks before its first command")
+	}
 	steps := consoleSteps(section)
 	if len(steps) < 10 {
 		t.Fatalf("found %d commands in the walkthrough", len(steps))

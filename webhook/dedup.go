@@ -138,23 +138,17 @@ var errNoToken = errors.New("webhook: claim without a token")
 // zero or less is [DefaultLease]. It fails only on a nil
 // *MemoryDeduplicator, an empty token or a cancelled ctx.
 func (d *MemoryDeduplicator) Claim(ctx context.Context, key, token string, lease time.Duration) (ClaimState, error) {
-	if d == nil {
-		return 0, errNilDeduplicator
-	}
-	if err := ctx.Err(); err != nil {
+	now, err := d.lock(ctx)
+	if err != nil {
 		return 0, err
 	}
+	defer d.mu.Unlock()
 	if token == "" {
 		return 0, errNoToken
 	}
 	if lease <= 0 {
 		lease = DefaultLease
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.init()
-	now := d.now()
-	d.dropExpired(now)
 	if e := d.live(key, now); e != nil {
 		switch e.token {
 		case "":
@@ -171,17 +165,11 @@ func (d *MemoryDeduplicator) Claim(ctx context.Context, key, token string, lease
 // Complete marks key Done for the TTL, whoever holds it. It fails only on a
 // nil *MemoryDeduplicator or a cancelled ctx.
 func (d *MemoryDeduplicator) Complete(ctx context.Context, key, _ string) error {
-	if d == nil {
-		return errNilDeduplicator
-	}
-	if err := ctx.Err(); err != nil {
+	now, err := d.lock(ctx)
+	if err != nil {
 		return err
 	}
-	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.init()
-	now := d.now()
-	d.dropExpired(now)
 	d.put(key, "", now.Add(d.ttl))
 	return nil
 }
@@ -189,19 +177,30 @@ func (d *MemoryDeduplicator) Complete(ctx context.Context, key, _ string) error 
 // Release drops key's claim if token holds it. It fails only on a nil
 // *MemoryDeduplicator or a cancelled ctx.
 func (d *MemoryDeduplicator) Release(ctx context.Context, key, token string) error {
-	if d == nil {
-		return errNilDeduplicator
-	}
-	if err := ctx.Err(); err != nil {
+	if _, err := d.lock(ctx); err != nil {
 		return err
 	}
-	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.init()
 	if el, ok := d.keys[key]; ok && token != "" && el.Value.(*memoryEntry).token == token {
 		d.remove(el)
 	}
 	return nil
+}
+
+// lock starts a call: it refuses a nil d or an ended ctx, then locks d
+// (the caller unlocks), drops a few expired entries and returns the time.
+func (d *MemoryDeduplicator) lock(ctx context.Context) (time.Time, error) {
+	if d == nil {
+		return time.Time{}, errNilDeduplicator
+	}
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
+	d.mu.Lock()
+	d.init()
+	now := d.now()
+	d.dropExpired(now)
+	return now, nil
 }
 
 func (d *MemoryDeduplicator) init() {

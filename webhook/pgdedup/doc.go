@@ -45,8 +45,13 @@
 // SMTP2GO delivers them again later; a callback that finished just as it went
 // away is answered 200 without Done recorded (the handler logs it), so a
 // repeat of its event after the lease is processed again. A statement that
-// fails without an answer from the database, as every pooled connection does
-// once after the database restarts, is sent again, twice at most. A crash of
+// fails for want of a connection is sent again, twice at most: one whose
+// connection broke without an answer, as every pooled connection does once
+// after the database restarts, or one whose connection PostgreSQL itself
+// ended or refused (pg_terminate_backend, a fast shutdown, a crash of another
+// backend, a server still starting: SQLSTATE 57P01, 57P02, 57P03, 57P05).
+// Every statement is safe to send twice; any other answer of the database is
+// final. A crash of
 // the database loses nothing it committed; a failover to a standby that had
 // not received the latest commits (asynchronous replication) can forget
 // recent completions, and events that SMTP2GO then delivers again may be

@@ -196,7 +196,7 @@ func (s *Store) CreateTable(ctx context.Context) error {
 // statement: it inserts the claim, or takes over a row whose claim or Done
 // has expired, and otherwise reads what holds the key. Like Complete and
 // Release, it is sent again, twice at most, when it fails for want of a
-// connection. A lease of zero or
+// connection (one that broke, or that PostgreSQL ended). A lease of zero or
 // less is [webhook.DefaultLease]. A claim already held by token is answered
 // Claimed again.
 func (s *Store) Claim(ctx context.Context, key, token string, lease time.Duration) (webhook.ClaimState, error) {
@@ -256,27 +256,35 @@ func (s *Store) Release(ctx context.Context, key, token string) error {
 }
 
 // retryWaits are the waits before a statement is sent again after it failed
-// without an answer from PostgreSQL (a broken or refused connection): after
-// PostgreSQL restarts, or a failover, every connection a pool holds is
-// broken, and each would otherwise fail one delivery. Every statement of a
-// delivery may be sent twice: Complete and Release do the same again, and a
-// Claim sent again with its token is answered Claimed, also when the first
-// was carried out before its connection broke (the conflict check, unlike
-// the statement's snapshot, sees that row).
+// for want of a connection: without an answer from PostgreSQL (a broken or
+// refused connection), or with PostgreSQL's own word that it ended or
+// refused the connection (see [connectionEnded]). After PostgreSQL restarts,
+// or a failover, or pg_terminate_backend, every connection a pool holds is
+// dead, and each would otherwise fail one delivery.
+//
+// Every statement of a delivery is safe to send twice, also when the first
+// was carried out before its connection died and its answer was lost:
+// Complete writes the same Done row again; Release deletes nothing more,
+// since the row it looks for is gone or belongs to another token; a Claim
+// sent again with its token is answered Claimed, because the conflict check,
+// unlike the statement's snapshot, sees the row the first one wrote and
+// takes it again for the same token.
 var retryWaits = []time.Duration{25 * time.Millisecond, 100 * time.Millisecond}
 
-// retry runs statement, again after each of retryWaits while it fails
-// without an answer from PostgreSQL and ctx has not ended, and wraps its
-// last error. An answer, even an error, is final: the statements expect READ
-// COMMITTED, PostgreSQL's default, under which they never fail to serialize.
+// retry runs statement, again after each of retryWaits while it fails for
+// want of a connection and ctx has not ended, and wraps its last error. Any
+// other answer of PostgreSQL, even an error, is final: the statements expect
+// READ COMMITTED, PostgreSQL's default, under which they never fail to
+// serialize.
 func (s *Store) retry(ctx context.Context, op string, statement func() error) error {
 	for i := 0; ; i++ {
 		err := statement()
-		var pgErr *pgconn.PgError
 		if err == nil {
 			return nil
 		}
-		if i == len(retryWaits) || errors.As(err, &pgErr) || ctx.Err() != nil {
+		var pgErr *pgconn.PgError
+		answered := errors.As(err, &pgErr) && !connectionEnded(pgErr.Code)
+		if i == len(retryWaits) || answered || ctx.Err() != nil {
 			return s.fail(op, err) // the database answered, or time is up
 		}
 		select {
@@ -285,6 +293,22 @@ func (s *Store) retry(ctx context.Context, op string, statement func() error) er
 			return s.fail(op, err)
 		}
 	}
+}
+
+// connectionEnded reports whether code is PostgreSQL's report that it ended
+// a connection, or would not take one, for reasons of its own rather than
+// the statement's: a new connection may well work, and the statement is
+// sent again as after a broken connection. 57P04 (the database was dropped)
+// is not among them: no new connection can help.
+func connectionEnded(code string) bool {
+	switch code {
+	case "57P01", // admin_shutdown: pg_terminate_backend, or a fast or smart shutdown
+		"57P02", // crash_shutdown: another backend crashed and the server restarts
+		"57P03", // cannot_connect_now: the server is starting up or shutting down
+		"57P05": // idle_session_timeout: the connection sat idle too long
+		return true
+	}
+	return false
 }
 
 // DeleteExpired deletes the rows whose claim or Done has expired, in batches

@@ -2,7 +2,10 @@ package pgdedup_test
 
 import (
 	"context"
+	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -477,4 +480,161 @@ func BenchmarkHandlerPostgres(b *testing.B) {
 
 func BenchmarkHandlerPostgresBaseline(b *testing.B) {
 	storetest.BenchmarkHandler(b, webhook.NewMemoryDeduplicator(0, 0), nil)
+}
+
+// terminablePool is a pool of one connection, named for t alone so that its
+// backend can be found and ended, which never pings a connection before
+// handing it out: a connection PostgreSQL ended is used, as a pool does with
+// one it used within the last second.
+func terminablePool(t testing.TB) (*pgxpool.Pool, string) {
+	t.Helper()
+	app := storetest.RandomName("smtp2go-test-")
+	pool := newPool(t, func(c *pgxpool.Config) {
+		c.MaxConns = 1
+		c.HealthCheckPeriod = time.Hour
+		c.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
+		c.ConnConfig.RuntimeParams["application_name"] = app
+	})
+	return pool, app
+}
+
+// terminate ends every backend of application app from another connection,
+// as pg_ctl restart -m fast does to all of them, and waits until they are
+// gone. It fails t unless it ended at least one.
+func terminate(t testing.TB, app string) {
+	t.Helper()
+	var ended int
+	// With a timeout, pg_terminate_backend waits until the backend is gone.
+	if err := sharedPool(t).QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000))
+		FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&ended); err != nil {
+		t.Fatalf("terminating the pool's connections: %v", err)
+	}
+	if ended == 0 {
+		t.Fatal("the pool had no connection to terminate")
+	}
+}
+
+// TestTerminatedConnectionsRetried: PostgreSQL ends the pool's connection
+// between two calls (it answers the next statement with SQLSTATE 57P01);
+// each Claim, Complete and Release goes on with a new connection, and does
+// its work, rather than failing.
+func TestTerminatedConnectionsRetried(t *testing.T) {
+	t.Parallel()
+	pool, app := terminablePool(t)
+	store, _ := newStore(t, pool)
+	ctx := context.Background()
+	claim := func(key, token string, want webhook.ClaimState) {
+		t.Helper()
+		if s, err := store.Claim(ctx, key, token, time.Minute); err != nil || s != want {
+			t.Fatalf("Claim(%s, %s) = %v, %v; want %v", key, token, s, err, want)
+		}
+	}
+	claim("completed", "t", webhook.Claimed)
+	claim("released", "t", webhook.Claimed)
+
+	terminate(t, app)
+	claim("claimed", "t", webhook.Claimed)
+	terminate(t, app)
+	if err := store.Complete(ctx, "completed", "t"); err != nil {
+		t.Errorf("Complete after the connection was terminated: %v", err)
+	}
+	terminate(t, app)
+	if err := store.Release(ctx, "released", "t"); err != nil {
+		t.Errorf("Release after the connection was terminated: %v", err)
+	}
+	claim("claimed", "other", webhook.InProgress)
+	claim("completed", "other", webhook.Done)
+	claim("released", "other", webhook.Claimed)
+}
+
+// terminating is a store whose every call first has PostgreSQL end the
+// pool's connection, and records each call's error.
+type terminating struct {
+	t     *testing.T
+	app   string
+	store *pgdedup.Store
+
+	mu   sync.Mutex
+	errs map[string][]error // by call
+}
+
+func (d *terminating) record(call string, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.errs[call] = append(d.errs[call], err)
+}
+
+func (d *terminating) Claim(ctx context.Context, key, token string, lease time.Duration) (webhook.ClaimState, error) {
+	terminate(d.t, d.app)
+	s, err := d.store.Claim(ctx, key, token, lease)
+	d.record("claim", err)
+	return s, err
+}
+
+func (d *terminating) Complete(ctx context.Context, key, token string) error {
+	terminate(d.t, d.app)
+	err := d.store.Complete(ctx, key, token)
+	d.record("complete", err)
+	return err
+}
+
+func (d *terminating) Release(ctx context.Context, key, token string) error {
+	terminate(d.t, d.app)
+	err := d.store.Release(ctx, key, token)
+	d.record("release", err)
+	return err
+}
+
+// TestTerminatedConnectionsUnderHandler: with the pool's connection ended
+// before every store call, the real handler answers an event's first
+// delivery 200 with its callback run once, a callback's failure 500 with the
+// claim released (so that the next delivery is processed at once), and a
+// repeat of a processed event 200 without running the callback.
+func TestTerminatedConnectionsUnderHandler(t *testing.T) {
+	t.Parallel()
+	pool, app := terminablePool(t)
+	store, _ := newStore(t, pool)
+	if _, err := store.Claim(context.Background(), "warm", "t", time.Minute); err != nil {
+		t.Fatal(err) // a connection in the pool, for the first call to find ended
+	}
+	d := &terminating{t: t, app: app, store: store, errs: map[string][]error{}}
+	var mu sync.Mutex
+	runs := map[string]int{}
+	h := webhook.NewHandler(func(_ context.Context, ev *webhook.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		runs[ev.ID]++
+		if ev.ID == "fails-once" && runs[ev.ID] == 1 {
+			return errors.New("the callback failed")
+		}
+		return nil
+	}, webhook.WithDeduplicator(d))
+	deliver := func(id string, want int) {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("event=delivered&id="+id))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		h.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("delivery of %s answered %d, want %d", id, rec.Code, want)
+		}
+	}
+	deliver("ok", http.StatusOK)
+	deliver("ok", http.StatusOK)
+	deliver("fails-once", http.StatusInternalServerError)
+	deliver("fails-once", http.StatusOK)
+	if runs["ok"] != 1 || runs["fails-once"] != 2 {
+		t.Errorf("callback runs %v, want ok once and fails-once twice (a failure, then its redelivery)", runs)
+	}
+	want := map[string]int{"claim": 4, "complete": 2, "release": 1}
+	for call, errs := range d.errs {
+		if len(errs) != want[call] {
+			t.Errorf("%d calls of %s, want %d", len(errs), call, want[call])
+		}
+		for _, err := range errs {
+			if err != nil {
+				t.Errorf("%s after the connection was terminated: %v", call, err)
+			}
+		}
+	}
 }

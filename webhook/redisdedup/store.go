@@ -127,7 +127,7 @@ func (s *Store) Claim(ctx context.Context, key, token string, lease time.Duratio
 	}
 	n, err := claimScript.Run(ctx, s.rdb, []string{s.prefix + key}, claimPrefix+token, milliseconds(lease)).Int()
 	if err != nil {
-		return 0, fmt.Errorf("redisdedup: claim: %w", err)
+		return 0, s.fail(ctx, "claim", err)
 	}
 	switch n {
 	case 0:
@@ -148,7 +148,7 @@ func (s *Store) Complete(ctx context.Context, key, _ string) error {
 		return err
 	}
 	if err := s.rdb.Set(ctx, s.prefix+key, doneValue, time.Duration(milliseconds(s.ttl))*time.Millisecond).Err(); err != nil {
-		return fmt.Errorf("redisdedup: complete: %w", err)
+		return s.fail(ctx, "complete", err)
 	}
 	return nil
 }
@@ -163,9 +163,41 @@ func (s *Store) Release(ctx context.Context, key, token string) error {
 		return nil // no claim is held by no token
 	}
 	if err := releaseScript.Run(ctx, s.rdb, []string{s.prefix + key}, claimPrefix+token).Err(); err != nil {
-		return fmt.Errorf("redisdedup: release: %w", err)
+		return s.fail(ctx, "release", err)
 	}
 	return nil
+}
+
+// stateReloader is what a Redis Cluster client has, [*redis.ClusterClient]
+// (also as made by redis.NewUniversalClient, or by NewFailoverClusterClient
+// for Sentinel): a way to have it read the cluster's slots again.
+type stateReloader interface {
+	ReloadState(ctx context.Context)
+}
+
+// fail wraps err, the failure of call op. On a cluster client, a failure
+// that is no answer from Redis (a refused or broken connection, a timeout)
+// also has the client read the cluster's slots again: go-redis reloads them
+// by itself only on a redirect, which a dead master never sends, or every
+// ClusterStateReloadInterval (60 seconds by default), and until then sends
+// every call for the dead master's slots to it, although the cluster has
+// long promoted a replica. go-redis runs one reload at a time, in the
+// background, and folds the requests made meanwhile into the next, so
+// asking on every failure costs at most a CLUSTER SLOTS every few hundred
+// milliseconds while Redis is away. A caller that left (a cancelled
+// context) says nothing of the cluster, and asks for nothing.
+func (s *Store) fail(ctx context.Context, op string, err error) error {
+	if r, ok := s.rdb.(stateReloader); ok && !isReply(err) && !errors.Is(err, context.Canceled) && !errors.Is(err, redis.ErrClosed) {
+		r.ReloadState(context.WithoutCancel(ctx))
+	}
+	return fmt.Errorf("redisdedup: %s: %w", op, err)
+}
+
+// isReply reports whether err is an answer of a Redis server, such as
+// CLUSTERDOWN or NOSCRIPT, rather than a failure to reach one.
+func isReply(err error) bool {
+	var reply redis.Error
+	return errors.As(err, &reply)
 }
 
 // check refuses a call that cannot reach Redis: a nil Store or client, or a

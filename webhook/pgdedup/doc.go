@@ -50,8 +50,10 @@
 // after the database restarts, or one whose connection PostgreSQL itself
 // ended or refused (pg_terminate_backend, a fast shutdown, a crash of another
 // backend, a server still starting: SQLSTATE 57P01, 57P02, 57P03, 57P05).
-// Every statement is safe to send twice; any other answer of the database is
-// final. A crash of
+// Since such an event ends every connection at once, a [*pgxpool.Pool] is
+// also told to close its idle ones (Reset), so that the statement sent again
+// gets a new connection. Every statement is safe to send twice; any other
+// answer of the database is final. A crash of
 // the database loses nothing it committed; a failover to a standby that had
 // not received the latest commits (asynchronous replication) can forget
 // recent completions, and events that SMTP2GO then delivers again may be

@@ -287,11 +287,26 @@ func (s *Store) retry(ctx context.Context, op string, statement func() error) er
 		if i == len(retryWaits) || answered || ctx.Err() != nil {
 			return s.fail(op, err) // the database answered, or time is up
 		}
+		s.dropIdle(err)
 		select {
 		case <-time.After(retryWaits[i]):
 		case <-ctx.Done():
 			return s.fail(op, err)
 		}
+	}
+}
+
+// dropIdle has a pool close the connections it holds idle when err says that
+// a connection died (it broke, or PostgreSQL ended it), rather than that
+// none could be made. A restart, a failover or a network fault ends them
+// all at once, and a pool hands out a connection it used within the last
+// second without checking it: a statement sent again would find another
+// dead one, and each dead connection would fail a delivery. This is what
+// pgxpool's Reset is for; connections in use are closed as they come back.
+func (s *Store) dropIdle(err error) {
+	var connectErr *pgconn.ConnectError
+	if pool, ok := s.db.(*pgxpool.Pool); ok && !errors.As(err, &connectErr) {
+		pool.Reset()
 	}
 }
 

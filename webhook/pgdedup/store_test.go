@@ -415,8 +415,8 @@ func TestStalledServerBoundedByContext(t *testing.T) {
 }
 
 // TestBrokenConnectionsRetried: after PostgreSQL restarts, every connection
-// in the pool is broken; each call goes on with a new connection rather
-// than failing.
+// in the pool is broken, and there are more of them than a statement is sent
+// times; each call goes on with a new connection rather than failing.
 func TestBrokenConnectionsRetried(t *testing.T) {
 	t.Parallel()
 	pool, proxy := proxied(t)
@@ -427,9 +427,7 @@ func TestBrokenConnectionsRetried(t *testing.T) {
 		func() error { return store.Complete(ctx, "k", "t") },
 		func() error { return store.Release(ctx, "k", "t") },
 	} {
-		if _, err := store.Claim(ctx, "warm-"+strconv.Itoa(i), "t", time.Minute); err != nil {
-			t.Fatal(err) // a connection in the pool
-		}
+		fill(t, pool, 4) // more connections than a statement is sent times
 		proxy.Cut()
 		proxy.Restore()
 		if err := call(); err != nil {
@@ -482,15 +480,15 @@ func BenchmarkHandlerPostgresBaseline(b *testing.B) {
 	storetest.BenchmarkHandler(b, webhook.NewMemoryDeduplicator(0, 0), nil)
 }
 
-// terminablePool is a pool of one connection, named for t alone so that its
-// backend can be found and ended, which never pings a connection before
-// handing it out: a connection PostgreSQL ended is used, as a pool does with
-// one it used within the last second.
-func terminablePool(t testing.TB) (*pgxpool.Pool, string) {
+// terminablePool is a pool of at most conns connections, named for t alone
+// so that its backends can be found and ended, which never pings a
+// connection before handing it out: a connection PostgreSQL ended is used,
+// as a pool does with one it used within the last second.
+func terminablePool(t testing.TB, conns int32) (*pgxpool.Pool, string) {
 	t.Helper()
 	app := storetest.RandomName("smtp2go-test-")
 	pool := newPool(t, func(c *pgxpool.Config) {
-		c.MaxConns = 1
+		c.MaxConns = conns
 		c.HealthCheckPeriod = time.Hour
 		c.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
 		c.ConnConfig.RuntimeParams["application_name"] = app
@@ -520,7 +518,7 @@ func terminate(t testing.TB, app string) {
 // its work, rather than failing.
 func TestTerminatedConnectionsRetried(t *testing.T) {
 	t.Parallel()
-	pool, app := terminablePool(t)
+	pool, app := terminablePool(t, 1)
 	store, _ := newStore(t, pool)
 	ctx := context.Background()
 	claim := func(key, token string, want webhook.ClaimState) {
@@ -592,7 +590,7 @@ func (d *terminating) Release(ctx context.Context, key, token string) error {
 // repeat of a processed event 200 without running the callback.
 func TestTerminatedConnectionsUnderHandler(t *testing.T) {
 	t.Parallel()
-	pool, app := terminablePool(t)
+	pool, app := terminablePool(t, 1)
 	store, _ := newStore(t, pool)
 	if _, err := store.Claim(context.Background(), "warm", "t", time.Minute); err != nil {
 		t.Fatal(err) // a connection in the pool, for the first call to find ended
@@ -636,5 +634,40 @@ func TestTerminatedConnectionsUnderHandler(t *testing.T) {
 				t.Errorf("%s after the connection was terminated: %v", call, err)
 			}
 		}
+	}
+}
+
+// TestEveryConnectionTerminated: PostgreSQL ends every connection of a pool
+// that holds more of them than a statement is sent times, as a restart does;
+// each of the calls that follow succeeds.
+func TestEveryConnectionTerminated(t *testing.T) {
+	t.Parallel()
+	const conns = 6
+	pool, app := terminablePool(t, conns)
+	store, _ := newStore(t, pool)
+	ctx := context.Background()
+	fill(t, pool, conns)
+	terminate(t, app)
+	for i := range conns {
+		key := "k" + strconv.Itoa(i)
+		if s, err := store.Claim(ctx, key, "t", time.Minute); err != nil || s != webhook.Claimed {
+			t.Errorf("Claim %d after every connection was terminated: %v, %v", i, s, err)
+		}
+	}
+}
+
+// fill opens n connections in pool and leaves them idle in it.
+func fill(t testing.TB, pool *pgxpool.Pool, n int) {
+	t.Helper()
+	held := make([]*pgxpool.Conn, n)
+	for i := range held {
+		c, err := pool.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held[i] = c
+	}
+	for _, c := range held {
+		c.Release()
 	}
 }

@@ -173,7 +173,7 @@ func Outage(t *testing.T, store webhook.Deduplicator, p *Proxy) {
 			for i := range queue {
 				for time.Now().Before(deadline) {
 					start := time.Now()
-					status := post(client, srv.URL, "event=delivered&id="+strconv.Itoa(i))
+					status := Post(client, srv.URL, "event=delivered&id="+strconv.Itoa(i))
 					mu.Lock()
 					a := answer{start, time.Now(), status}
 					answers = append(answers, a)

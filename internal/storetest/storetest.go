@@ -106,9 +106,10 @@ func BenchmarkHandler(b *testing.B, store webhook.Deduplicator, roundTrips func(
 	}
 }
 
-// post delivers a form body as SMTP2GO does and returns the status, or 0 if
-// no answer came.
-func post(client *http.Client, url, body string) int {
+// Post delivers a form body to url as SMTP2GO does, with the basic
+// credentials of internal/deliverbench, and returns the status, or 0 if no
+// answer came.
+func Post(client *http.Client, url, body string) int {
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		return 0

@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/relaykit/smtp2go/internal/deliverbench"
 	"github.com/relaykit/smtp2go/internal/storetest"
 	"github.com/relaykit/smtp2go/webhook"
 	"github.com/relaykit/smtp2go/webhook/deduptest"
@@ -27,7 +28,7 @@ import (
 // nodeTimeout is the cluster's cluster-node-timeout: how long a master may
 // be silent before the others count it failed and its replica takes over.
 // Production clusters use 15 seconds; a short one keeps the test quick.
-const nodeTimeout = time.Second
+const nodeTimeout = 2 * time.Second
 
 // redisNode is one redis-server process of a test's cluster.
 type redisNode struct {
@@ -225,7 +226,7 @@ func failover(t *testing.T, nodes []*redisNode, rdb *redis.ClusterClient, victim
 		n, _ := processed.LoadOrStore(ev.ID, new(atomic.Int32))
 		n.(*atomic.Int32).Add(1)
 		return nil
-	}, webhook.WithDeduplicator(store), webhook.WithLease(time.Second))
+	}, webhook.WithBasicAuth(deliverbench.User, deliverbench.Pass), webhook.WithDeduplicator(store), webhook.WithLease(time.Second))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	client := &http.Client{Timeout: 30 * time.Second}
@@ -256,7 +257,7 @@ func failover(t *testing.T, nodes []*redisNode, rdb *redis.ClusterClient, victim
 				id := strconv.FormatInt(events.Add(1), 10)
 				for time.Now().UnixNano() < deadline.Load() {
 					start := time.Now()
-					status := post(client, srv.URL, "event=delivered&id="+id)
+					status := storetest.Post(client, srv.URL, "event=delivered&id="+id)
 					mu.Lock()
 					answers = append(answers, answer{start, time.Now(), status})
 					mu.Unlock()
@@ -409,17 +410,6 @@ func freePort(t testing.TB) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// post delivers a form body as SMTP2GO does and returns the status, or 0 if
-// no answer came.
-func post(client *http.Client, url, body string) int {
-	resp, err := client.Post(url, "application/x-www-form-urlencoded", strings.NewReader(body))
-	if err != nil {
-		return 0
-	}
-	resp.Body.Close()
-	return resp.StatusCode
 }
 
 func lastLines(s string, n int) string {

@@ -13,6 +13,24 @@
 // [redis.UniversalClient] works: a single server, Sentinel, or Cluster,
 // where one key per event needs no hash tags.
 //
+// On Redis Cluster, build the client with the cluster's addresses and the
+// same setting, nothing more:
+//
+//	rdb := redis.NewClusterClient(&redis.ClusterOptions{
+//		Addrs:                 []string{"redis-0:6379", "redis-1:6379", "redis-2:6379"},
+//		ContextTimeoutEnabled: true,
+//	})
+//
+// When a master dies, the cluster promotes one of its replicas once its
+// cluster-node-timeout has passed. A dead master sends no redirect, so
+// go-redis alone would go on sending it the calls for its slots until its
+// next periodic reload (ClusterStateReloadInterval, 60 seconds by default),
+// and every delivery of an event on those slots would be answered 500 until
+// then. The Store therefore asks a cluster client to reload the cluster's
+// slots ([redis.ClusterClient.ReloadState]) whenever a call fails without an
+// answer from Redis: deliveries reach the promoted replica within moments
+// of the failover.
+//
 // What it guarantees is what [webhook.Deduplicator] says, as long as Redis
 // keeps what it acknowledged: no event is lost, and none is processed twice
 // unless its holder died or outran its lease after its side effects, or

@@ -75,8 +75,17 @@ func startCluster(t *testing.T) []*redisNode {
 	}
 	dir := t.TempDir()
 	nodes := make([]*redisNode, 6)
+	taken := map[int]bool{}
+	freshPort := func() int { // a free port, none twice
+		for {
+			if p := freePort(t); !taken[p] {
+				taken[p] = true
+				return p
+			}
+		}
+	}
 	for i := range nodes {
-		port, busPort := freePort(t), freePort(t)
+		port, busPort := freshPort(), freshPort()
 		n := &redisNode{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), exited: make(chan struct{})}
 		p := strconv.Itoa(port)
 		n.cmd = exec.Command(server,
@@ -273,8 +282,9 @@ func failover(t *testing.T, nodes []*redisNode, rdb *redis.ClusterClient, victim
 			}
 		}()
 	}
-	defer func() {
+	defer func() { // also when t fails early
 		stop.Store(true)
+		deadline.Store(time.Now().UnixNano())
 		wg.Wait()
 	}()
 

@@ -117,8 +117,8 @@ func newReceiver(d *db, pool *pgxpool.Pool, work webhook.EventFunc) (http.Handle
 // sender delivers events as SMTP2GO does: a POST per delivery, again after
 // any answer but 2xx and after a timeout, with growing waits between.
 type sender struct {
-	urls    []string
-	client  *http.Client
+	urls     []string
+	client   *http.Client
 	mu       sync.Mutex
 	answers  []answer
 	onAnswer func(answer) // if not nil, called with mu held

@@ -1,0 +1,91 @@
+package riverqueue_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/relaykit/smtp2go/webhook/riverqueue"
+)
+
+func TestEnqueueOptions(t *testing.T) {
+	t.Parallel()
+	d := newDB(t)
+	client := d.client(d.admin, nil, nil)
+	enqueue := riverqueue.Enqueue(client, riverqueue.WithQueue("smtp2go"), riverqueue.WithPriority(3),
+		riverqueue.WithMaxAttempts(7), riverqueue.WithUniquePeriod(24*time.Hour), nil)
+	ev := testEvent(t, 4)
+	for range 2 {
+		if err := enqueue(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobs := d.jobs()
+	if len(jobs) != 1 {
+		t.Fatalf("%d jobs for one event delivered twice, want 1", len(jobs))
+	}
+	job := jobs[0]
+	if job.Kind != riverqueue.Kind || job.Queue != "smtp2go" || job.Priority != 3 || job.MaxAttempts != 7 || len(job.UniqueKey) == 0 {
+		t.Errorf("job kind %q, queue %q, priority %d, max attempts %d, unique key %x; want %s, smtp2go, 3, 7 and a key",
+			job.Kind, job.Queue, job.Priority, job.MaxAttempts, job.UniqueKey, riverqueue.Kind)
+	}
+	if len(job.UniqueStates) != len(rivertype.JobStates()) {
+		t.Errorf("unique in states %v, want every state", job.UniqueStates)
+	}
+}
+
+// TestEventArgsUniqueWithoutEnqueue: EventArgs inserted straight through a
+// River client are unique by key too.
+func TestEventArgsUniqueWithoutEnqueue(t *testing.T) {
+	t.Parallel()
+	d := newDB(t)
+	client := d.client(d.admin, nil, nil)
+	ev := testEvent(t, 5)
+	args := riverqueue.EventArgs{Key: ev.DedupKey(), Event: *ev}
+	for i, want := range []bool{false, true} {
+		res, err := client.Insert(context.Background(), args, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.UniqueSkippedAsDuplicate != want {
+			t.Errorf("insert %d: skipped as duplicate %t, want %t", i+1, res.UniqueSkippedAsDuplicate, want)
+		}
+	}
+}
+
+func TestEnqueueRefusals(t *testing.T) {
+	t.Parallel()
+	if err := riverqueue.Enqueue(nil)(context.Background(), testEvent(t, 6)); !errors.Is(err, riverqueue.ErrNilClient) {
+		t.Errorf("nil client: %v, want ErrNilClient", err)
+	}
+	d := newDB(t)
+	enqueue := riverqueue.Enqueue(d.client(d.admin, nil, nil))
+	if err := enqueue(context.Background(), nil); err == nil {
+		t.Error("nil event: no error")
+	}
+	// River checks the options: a bad one fails every insert, naming it.
+	bad := riverqueue.Enqueue(d.client(d.admin, nil, nil), riverqueue.WithPriority(9))
+	if err := bad(context.Background(), testEvent(t, 7)); err == nil {
+		t.Error("priority 9: no error")
+	}
+	if jobs := d.jobs(); len(jobs) != 0 {
+		t.Errorf("%d jobs inserted by refused calls", len(jobs))
+	}
+}
+
+func TestEventArgsDecodeErrors(t *testing.T) {
+	t.Parallel()
+	for name, raw := range map[string]string{
+		"not JSON":            `{"key":`,
+		"exact_event not b64": `{"key":"k","event":{},"exact_event":{"Subject":"%%%"}}`,
+	} {
+		var args riverqueue.EventArgs
+		if err := json.Unmarshal([]byte(raw), &args); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/relaykit/smtp2go v0.0.0-00010101000000-000000000000
+	github.com/relaykit/smtp2go/webhook/pgdedup v0.0.0-00010101000000-000000000000
 	github.com/riverqueue/river v0.51.2
 	github.com/riverqueue/river/riverdriver/riverpgxv5 v0.51.2
 	github.com/riverqueue/river/rivertype v0.51.2
@@ -28,3 +29,5 @@ require (
 )
 
 replace github.com/relaykit/smtp2go => ../..
+
+replace github.com/relaykit/smtp2go/webhook/pgdedup => ../pgdedup

@@ -78,16 +78,26 @@ func (d *db) drop() {
 // the proxy at addr if it is not empty, and closes when the test ends.
 func (d *db) pool(maxConns int32, addr string) *pgxpool.Pool {
 	d.t.Helper()
-	cfg := d.base.Copy()
-	cfg.MaxConns = maxConns
-	cfg.ConnConfig.RuntimeParams["search_path"] = d.schema
-	if addr != "" {
+	return d.poolWith(func(cfg *pgxpool.Config) {
+		cfg.MaxConns = maxConns
+		if addr == "" {
+			return
+		}
 		host, port, _ := net.SplitHostPort(addr)
 		p, _ := strconv.Atoi(port)
 		cfg.ConnConfig.Host, cfg.ConnConfig.Port = host, uint16(p)
 		cfg.ConnConfig.Fallbacks = nil
 		cfg.ConnConfig.ConnectTimeout = 2 * time.Second
-	}
+	})
+}
+
+// poolWith connects to the schema with a pool config changed by edit, and
+// closes when the test ends.
+func (d *db) poolWith(edit func(*pgxpool.Config)) *pgxpool.Pool {
+	d.t.Helper()
+	cfg := d.base.Copy()
+	cfg.ConnConfig.RuntimeParams["search_path"] = d.schema
+	edit(cfg)
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		d.t.Fatalf("connecting to %s: %v", urlEnv, err)

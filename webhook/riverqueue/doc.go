@@ -53,6 +53,10 @@
 // committed. An insert that fails (the database away, say) is answered 500,
 // and SMTP2GO delivers the event again later.
 //
+// Deliveries that arrive while an insert is under way share the next one
+// (River's InsertMany, one transaction): under load, one commit answers
+// many deliveries, and a delivery arriving alone is inserted at once.
+//
 // So the handler needs no deduplication store of its own: configure it with
 // [webhook.WithoutDeduplication]. The job table is the store, and the insert
 // is the whole of what the handler does, so there is nothing that a claim

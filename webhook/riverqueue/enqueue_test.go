@@ -89,3 +89,78 @@ func TestEventArgsDecodeErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEnqueueBatches: deliveries that arrive while an insert is held up go
+// into the next insert together, repeats of one event among them, and each
+// is answered once that insert has committed.
+func TestEnqueueBatches(t *testing.T) {
+	t.Parallel()
+	d := newDB(t)
+	proxy := d.proxy()
+	enqueue := riverqueue.Enqueue(d.client(d.pool(4, proxy.Addr()), nil, nil))
+	const events, repeats = 20, 10
+	proxy.Stall()
+	errs := make(chan error, events*repeats)
+	for i := range events * repeats {
+		go func() { errs <- enqueue(context.Background(), testEvent(t, 100+i%events)) }()
+	}
+	select {
+	case err := <-errs:
+		t.Fatalf("an insert returned while the database was stalled: %v", err)
+	default:
+	}
+	proxy.Restore()
+	for range events * repeats {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("inserts still waiting 30s after the database came back")
+		}
+	}
+	if jobs := d.jobs(); len(jobs) != events {
+		t.Errorf("%d jobs for %d events, want one each", len(jobs), events)
+	}
+}
+
+// TestEnqueueDeliveryGoesAway: a delivery whose context ends returns at
+// once, and does not fail the insert of the others waiting with it.
+func TestEnqueueDeliveryGoesAway(t *testing.T) {
+	t.Parallel()
+	d := newDB(t)
+	proxy := d.proxy()
+	enqueue := riverqueue.Enqueue(d.client(d.pool(4, proxy.Addr()), nil, nil))
+	proxy.Stall()
+	ctx, cancel := context.WithCancel(context.Background())
+	gone := make(chan error, 1)
+	go func() { gone <- enqueue(ctx, testEvent(t, 200)) }()
+	stayed := make(chan error, 1)
+	go func() { stayed <- enqueue(context.Background(), testEvent(t, 201)) }()
+	cancel()
+	select {
+	case err := <-gone:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the delivery that went away: %v, want context.Canceled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the delivery that went away still waits after 30s")
+	}
+	proxy.Restore()
+	select {
+	case err := <-stayed:
+		if err != nil {
+			t.Errorf("the delivery that stayed: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the delivery that stayed still waits 30s after the database came back")
+	}
+	keys := map[string]bool{}
+	for _, job := range d.jobs() {
+		keys[argsOf(t, job).Key] = true
+	}
+	if !keys[testEvent(t, 201).DedupKey()] {
+		t.Error("no job for the delivery that stayed")
+	}
+}

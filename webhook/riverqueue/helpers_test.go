@@ -187,15 +187,3 @@ func argsOf(t testing.TB, job *rivertype.JobRow) riverqueue.EventArgs {
 	}
 	return args
 }
-
-// waitFor polls cond until it holds, failing t with what after the bound.
-func waitFor(t testing.TB, bound time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(bound)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", bound, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}

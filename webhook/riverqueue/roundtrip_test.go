@@ -60,6 +60,7 @@ func fixtureSamples(t *testing.T) []sample {
 		"form with bytes that are not UTF-8": "event=open&id=0a&subject=a%FFb&x%FE=%C3&rcpt=r%80",
 		"form with NUL bytes":                "event=bounce&id=0b&message=a%00b&x%00=%00&Subject=%E2%82%AC",
 		"form with a backslash before ufffd": "event=click&id=0c&url=%5Cufffd%5Cu0000",
+		"form with times beyond year 9999":   "event=open&id=0e&time=9999-12-31T23%3A59%3A59-05%3A00&sendtime=0000-01-01T00%3A00%3A00%2B01%3A00&opened-at=2026-03-24T08%3A23%3A19Z",
 	} {
 		ev, err := webhook.ParseBody("application/x-www-form-urlencoded", []byte(body))
 		if err != nil {

@@ -79,6 +79,13 @@ func TestWorkerRetriesUntilSuccess(t *testing.T) {
 	if n := calls.Load(); n != 3 {
 		t.Errorf("fn ran %d times, want 3", n)
 	}
+	// A repeat after the job completed inserts nothing.
+	if err := riverqueue.Enqueue(client)(context.Background(), testEvent(t, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if jobs := d.jobs(); len(jobs) != 1 || jobs[0].State != rivertype.JobStateCompleted {
+		t.Errorf("after a repeat of a completed event: %d jobs, want the completed one only", len(jobs))
+	}
 }
 
 // TestWorkerDiscardsAndRetries: a job whose fn always fails (or panics) is

@@ -56,28 +56,24 @@ func (EventArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: uniqueOpts(0)}
 }
 
-// uniqueStates are the job states in which a job blocks another of the same
-// key: every state. A completed job is the event processed; a discarded one
+// uniqueOpts is uniqueness by Key, within period if it is not zero, in
+// every job state. A completed job is the event processed; a discarded one
 // is the dead letter, to be retried with Client.JobRetry rather than
 // replaced by a redelivery; a cancelled one was cancelled on purpose.
-var uniqueStates = []rivertype.JobState{
-	rivertype.JobStateAvailable,
-	rivertype.JobStateCancelled,
-	rivertype.JobStateCompleted,
-	rivertype.JobStateDiscarded,
-	rivertype.JobStatePending,
-	rivertype.JobStateRetryable,
-	rivertype.JobStateRunning,
-	rivertype.JobStateScheduled,
-}
-
-// uniqueOpts is uniqueness by Key in every state, within period if it is
-// not zero.
 func uniqueOpts(period time.Duration) river.UniqueOpts {
 	return river.UniqueOpts{
 		ByArgs:   true,
 		ByPeriod: period,
-		ByState:  append([]rivertype.JobState(nil), uniqueStates...),
+		ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable,
+			rivertype.JobStateCancelled,
+			rivertype.JobStateCompleted,
+			rivertype.JobStateDiscarded,
+			rivertype.JobStatePending,
+			rivertype.JobStateRetryable,
+			rivertype.JobStateRunning,
+			rivertype.JobStateScheduled,
+		},
 	}
 }
 

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"crypto/sha256"
 	"log/slog"
 	"strings"
@@ -22,6 +23,7 @@ type config struct {
 	dedup        Deduplicator // nil: no deduplication
 	lease        time.Duration
 	logger       *slog.Logger
+	observer     func(context.Context, Delivery)
 }
 
 // Credentials are kept as SHA-256 digests, so that comparing them takes the
@@ -143,4 +145,16 @@ func WithLease(d time.Duration) Option {
 // contents are never logged. Without this option the handler logs nothing.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
+}
+
+// WithObserver calls fn once for every request the handler answers, after the
+// answer is written, in the request's goroutine, with the request's context:
+// a span the request carries is the one to annotate, and fn should be quick,
+// since the request waits for it. A panic in fn does not change the answer;
+// it is logged (see [WithLogger]). Package
+// github.com/relaykit/smtp2go/webhook/otelwebhook makes an observer that
+// records OpenTelemetry metrics and span attributes. Without this option, or
+// with a nil fn, nothing is observed, at no cost.
+func WithObserver(fn func(ctx context.Context, d Delivery)) Option {
+	return func(c *config) { c.observer = fn }
 }

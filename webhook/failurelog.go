@@ -58,7 +58,7 @@ func (k failureKind) call() storeCall {
 //
 // The zero value is ready to use.
 type failureLog struct {
-	now     func() time.Time         // the clock; nil is time.Now, tests set it
+	now     func() time.Time        // the clock; nil is time.Now, tests set it
 	pending [storeCalls]atomic.Bool // some failure of this call is counted and not logged
 	mu      sync.Mutex
 	runs    [failureKinds]failureRun

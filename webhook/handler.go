@@ -349,7 +349,9 @@ func (h *handler) answerCallback(ctx context.Context, w http.ResponseWriter, ev 
 // callbackPanic is the error of a callback that panicked.
 type callbackPanic struct{ value any }
 
-func (p *callbackPanic) Error() string { return fmt.Sprintf("webhook: event handler panicked: %v", p.value) }
+func (p *callbackPanic) Error() string {
+	return fmt.Sprintf("webhook: event handler panicked: %v", p.value)
+}
 
 // call runs the callback, turning a panic into a *callbackPanic.
 func (h *handler) call(ctx context.Context, ev *Event) (err error) {

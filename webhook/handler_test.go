@@ -19,7 +19,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
 )
 
 // Test credentials. They are fake, but tests treat them as secrets all the

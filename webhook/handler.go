@@ -180,11 +180,10 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) Delivery {
 	}
 
 	key := ev.DedupKey()
-	unlock, err := h.locks.Lock(ctx, key, h.onWait)
-	if err != nil {
+	if err := h.locks.Acquire(ctx, key, h.onWait); err != nil {
 		return answer(w, Delivery{Outcome: OutcomeInProgress, Status: http.StatusServiceUnavailable, Event: ev}, "delivery of this event in progress")
 	}
-	defer unlock()
+	defer h.locks.Release(key)
 	c := &claim{key: key, token: h.tokens.next(), expires: time.Now().Add(h.cfg.lease)}
 	// The claim and the callback share one context, which ends with the
 	// lease, or when SMTP2GO goes away.
@@ -279,8 +278,16 @@ func unreached(err error) bool {
 // readBody reads r's body within the size and time limits.
 func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	// A ResponseWriter without a connection (httptest.ResponseRecorder) has
-	// no deadline to set.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.cfg.readTimeout))
+	// no deadline to set. The server's own writer is asked directly, which
+	// spares the controller's error for those that have none; a wrapper
+	// (middleware) is searched by the controller.
+	deadline := time.Now().Add(h.cfg.readTimeout)
+	switch rw := w.(type) {
+	case interface{ SetReadDeadline(time.Time) error }:
+		_ = rw.SetReadDeadline(deadline)
+	case interface{ Unwrap() http.ResponseWriter }:
+		_ = http.NewResponseController(w).SetReadDeadline(deadline)
+	}
 	return readRequestBody(w, r, h.cfg.maxBodyBytes)
 }
 
@@ -300,9 +307,7 @@ func (h *handler) process(w http.ResponseWriter, r *http.Request, ev *Event, c *
 		}
 		return h.answerCallback(ctx, w, ev, err)
 	}
-	sctx, cancel := outcomeContext(ctx)
-	defer cancel()
-	if cerr := h.cfg.dedup.Complete(sctx, c.key, c.token); cerr != nil {
+	if cerr := h.complete(ctx, c); cerr != nil {
 		// The work is done: answering 500 would only make SMTP2GO deliver it again.
 		h.failures.log(ctx, h.cfg.logger, completeFailed, slog.LevelError, "smtp2go webhook: deduplication store could not mark an event processed; a redelivery after the lease may run the callback again",
 			slog.String("event", string(ev.Type)), slog.String("id", ev.ID), slog.Any("error", cerr))
@@ -312,12 +317,28 @@ func (h *handler) process(w http.ResponseWriter, r *http.Request, ev *Event, c *
 	return h.answerCallback(ctx, w, ev, nil)
 }
 
+// complete marks c's event processed.
+func (h *handler) complete(ctx context.Context, c *claim) error {
+	if m, ok := h.cfg.dedup.(*MemoryDeduplicator); ok {
+		// The default store: memory, which cannot hang, needs no bound.
+		return m.Complete(context.WithoutCancel(ctx), c.key, c.token)
+	}
+	sctx, cancel := outcomeContext(ctx)
+	defer cancel()
+	return h.cfg.dedup.Complete(sctx, c.key, c.token)
+}
+
 // releaseClaim drops c, so that the redelivery of its event is processed; if
 // the store fails, the claim holds until its lease ends.
 func (h *handler) releaseClaim(ctx context.Context, c *claim) error {
-	sctx, cancel := outcomeContext(ctx)
-	defer cancel()
-	err := h.cfg.dedup.Release(sctx, c.key, c.token)
+	var err error
+	if m, ok := h.cfg.dedup.(*MemoryDeduplicator); ok {
+		err = m.Release(context.WithoutCancel(ctx), c.key, c.token)
+	} else {
+		sctx, cancel := outcomeContext(ctx)
+		err = h.cfg.dedup.Release(sctx, c.key, c.token)
+		cancel()
+	}
 	if err == nil {
 		h.failures.answered(ctx, h.cfg.logger, callRelease)
 	}

@@ -187,9 +187,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) Delivery {
 	c := &claim{key: key, token: h.tokens.next(), expires: time.Now().Add(h.cfg.lease)}
 	// The claim and the callback share one context, which ends with the
 	// lease, or when SMTP2GO goes away.
-	var cancel context.CancelFunc
-	c.ctx, cancel = context.WithDeadline(ctx, c.expires)
-	defer cancel()
+	c.lease.start(ctx, c.expires)
+	c.ctx = &c.lease
+	defer c.lease.end()
 	state, err := h.cfg.dedup.Claim(c.ctx, c.key, c.token, h.cfg.lease)
 	if err == nil && state == Claimed && c.ctx.Err() != nil {
 		err = fmt.Errorf("claim answered after the lease or the request ended: %w", c.ctx.Err())
@@ -213,7 +213,8 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) Delivery {
 type claim struct {
 	key, token string
 	expires    time.Time       // no later than the store's lease ends
-	ctx        context.Context // ends at expires, or with the request
+	ctx        context.Context // ends at expires, or with the request: &lease
+	lease      leaseContext
 }
 
 // tokenSource makes the tokens of claims: a random prefix drawn once per

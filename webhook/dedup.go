@@ -107,7 +107,7 @@ type MemoryDeduplicator struct {
 	mu      sync.Mutex
 	ttl     time.Duration
 	maxKeys int
-	now     func() time.Time // the clock; tests replace it
+	now     func() time.Time // the clock, if not time.Now; tests set it
 	start   time.Time        // expiries count from here, on the clock's monotonic reading
 	keys    map[memoryKey]int32
 	// entries holds every key's state, linked least recently written first.
@@ -176,7 +176,14 @@ var errNoToken = errors.New("webhook: claim without a token")
 // zero or less is [DefaultLease]. It fails only on a nil
 // *MemoryDeduplicator, an empty token or a cancelled ctx.
 func (d *MemoryDeduplicator) Claim(ctx context.Context, key, token string, lease time.Duration) (ClaimState, error) {
-	now, err := d.lock(ctx)
+	return d.claim(ctx, time.Time{}, key, token, lease)
+}
+
+// claim is Claim at the time t, which the handler has read already (the
+// clock costs as much as the rest of a claim on some machines); zero reads
+// the clock.
+func (d *MemoryDeduplicator) claim(ctx context.Context, t time.Time, key, token string, lease time.Duration) (ClaimState, error) {
+	now, err := d.lock(ctx, t)
 	if err != nil {
 		return 0, err
 	}
@@ -204,7 +211,7 @@ func (d *MemoryDeduplicator) Claim(ctx context.Context, key, token string, lease
 // Complete marks key Done for the TTL, whoever holds it. It fails only on a
 // nil *MemoryDeduplicator or a cancelled ctx.
 func (d *MemoryDeduplicator) Complete(ctx context.Context, key, _ string) error {
-	now, err := d.lock(ctx)
+	now, err := d.lock(ctx, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -216,7 +223,7 @@ func (d *MemoryDeduplicator) Complete(ctx context.Context, key, _ string) error 
 // Release drops key's claim if token holds it. It fails only on a nil
 // *MemoryDeduplicator or a cancelled ctx.
 func (d *MemoryDeduplicator) Release(ctx context.Context, key, token string) error {
-	if _, err := d.lock(ctx); err != nil {
+	if _, err := d.lock(ctx, time.Time{}); err != nil {
 		return err
 	}
 	defer d.mu.Unlock()
@@ -227,8 +234,9 @@ func (d *MemoryDeduplicator) Release(ctx context.Context, key, token string) err
 }
 
 // lock starts a call: it refuses a nil d or an ended ctx, then locks d
-// (the caller unlocks), drops a few expired entries and returns the time.
-func (d *MemoryDeduplicator) lock(ctx context.Context) (time.Duration, error) {
+// (the caller unlocks), drops a few expired entries and returns the time:
+// t, unless it is zero or d has a clock of its own.
+func (d *MemoryDeduplicator) lock(ctx context.Context, t time.Time) (time.Duration, error) {
 	if d == nil {
 		return 0, errNilDeduplicator
 	}
@@ -237,7 +245,10 @@ func (d *MemoryDeduplicator) lock(ctx context.Context) (time.Duration, error) {
 	}
 	d.mu.Lock()
 	d.init()
-	now := d.now().Sub(d.start)
+	if t.IsZero() || d.now != nil {
+		t = d.clock()
+	}
+	now := t.Sub(d.start)
 	d.dropExpired(now)
 	return now, nil
 }
@@ -253,13 +264,17 @@ func (d *MemoryDeduplicator) init() {
 		d.maxKeys = DefaultDedupMaxKeys
 	}
 	d.maxKeys = min(d.maxKeys, math.MaxInt32) // slots are numbered in int32
-	if d.now == nil {
-		d.now = time.Now
-	}
-	d.start = d.now()
+	d.start = d.clock()
 	d.keys = make(map[memoryKey]int32)
 	d.tokens = make(map[int32]string)
 	d.head, d.tail, d.free = noEntry, noEntry, noEntry
+}
+
+func (d *MemoryDeduplicator) clock() time.Time {
+	if d.now != nil {
+		return d.now()
+	}
+	return time.Now()
 }
 
 // live returns key's slot, unless it has none that has not expired.

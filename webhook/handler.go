@@ -184,16 +184,28 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) Delivery {
 		return answer(w, Delivery{Outcome: OutcomeInProgress, Status: http.StatusServiceUnavailable, Event: ev}, "delivery of this event in progress")
 	}
 	defer h.locks.Release(key)
-	c := &claim{key: key, token: h.tokens.next(), expires: time.Now().Add(h.cfg.lease)}
+	now := time.Now()
+	c := &claim{key: key, token: h.tokens.next(), expires: now.Add(h.cfg.lease)}
 	// The claim and the callback share one context, which ends with the
 	// lease, or when SMTP2GO goes away.
 	c.lease.start(ctx, c.expires)
 	c.ctx = &c.lease
 	defer c.lease.end()
-	state, err := h.cfg.dedup.Claim(c.ctx, c.key, c.token, h.cfg.lease)
-	if err == nil && state == Claimed && c.ctx.Err() != nil {
-		err = fmt.Errorf("claim answered after the lease or the request ended: %w", c.ctx.Err())
-		return h.claimFailed(w, r, ev, c, err, true)
+	var state ClaimState
+	if m, ok := h.cfg.dedup.(*MemoryDeduplicator); ok {
+		// The default store answers at once, at the time the lease starts,
+		// so the lease cannot have passed: only the request can have ended.
+		state, err = m.claim(ctx, now, c.key, c.token, h.cfg.lease)
+		if err == nil && state == Claimed && ctx.Err() != nil {
+			err = fmt.Errorf("claim answered after the request ended: %w", ctx.Err())
+			return h.claimFailed(w, r, ev, c, err, true)
+		}
+	} else {
+		state, err = h.cfg.dedup.Claim(c.ctx, c.key, c.token, h.cfg.lease)
+		if err == nil && state == Claimed && c.ctx.Err() != nil {
+			err = fmt.Errorf("claim answered after the lease or the request ended: %w", c.ctx.Err())
+			return h.claimFailed(w, r, ev, c, err, true)
+		}
 	}
 	if err != nil {
 		return h.claimFailed(w, r, ev, c, err, false)
@@ -282,12 +294,11 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 	// no deadline to set. The server's own writer is asked directly, which
 	// spares the controller's error for those that have none; a wrapper
 	// (middleware) is searched by the controller.
-	deadline := time.Now().Add(h.cfg.readTimeout)
 	switch rw := w.(type) {
 	case interface{ SetReadDeadline(time.Time) error }:
-		_ = rw.SetReadDeadline(deadline)
+		_ = rw.SetReadDeadline(time.Now().Add(h.cfg.readTimeout))
 	case interface{ Unwrap() http.ResponseWriter }:
-		_ = http.NewResponseController(w).SetReadDeadline(deadline)
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.cfg.readTimeout))
 	}
 	return readRequestBody(w, r, h.cfg.maxBodyBytes)
 }

@@ -896,12 +896,21 @@ func TestHandlerLoggingOtherErrors(t *testing.T) {
 	serveOnce(NewHandler(func(context.Context, *Event) error { return nil }, WithLogger(logger), WithDeduplicator(&storeFaults{claim: true})), delivery(deliveredForm))
 	serveOnce(NewHandler(func(context.Context, *Event) error { return errors.New("x") }, WithLogger(logger), WithDeduplicator(&storeFaults{release: true})), delivery(deliveredForm))
 	serveOnce(NewHandler(func(context.Context, *Event) error { return nil }, WithLogger(logger), WithDeduplicator(&storeFaults{complete: true})), delivery(deliveredForm))
+	rejecting := NewHandler(func(context.Context, *Event) error { return nil }, WithLogger(logger), WithMaxBodyBytes(64))
+	serveOnce(rejecting, httptest.NewRequest(http.MethodGet, "/", nil))
+	serveOnce(rejecting, delivery(deliveredForm+"&pad="+strings.Repeat("x", 64)))
+	serveOnce(rejecting, delivery("<event/>", func(r *http.Request) { r.Header.Set("Content-Type", "text/xml") }))
+	serveOnce(rejecting, delivery("event=delivered&rcpt=jane%zz"))
 	out := buf.String()
 	for _, want := range []string{
 		`level=ERROR msg="smtp2go webhook: no EventFunc configured; answering 500"`,
 		`level=ERROR msg="smtp2go webhook: deduplication store failed; answering 500 for a redelivery" event=delivered id=0f1e2d3c4b5a69788796a5b4c3d2e1f0 error="store unavailable"`,
 		`level=ERROR msg="smtp2go webhook: deduplication store could not release a failed event; its redelivery is processed once the lease expires"`,
 		`level=ERROR msg="smtp2go webhook: deduplication store could not mark an event processed; a redelivery after the lease may run the callback again"`,
+		`level=WARN msg="smtp2go webhook: delivery rejected" status=405 reason="method not allowed" remote_addr=192.0.2.1:1234`,
+		`level=WARN msg="smtp2go webhook: delivery rejected" status=413 reason="body too large"`,
+		`level=WARN msg="smtp2go webhook: delivery rejected" status=415 reason="webhook: unsupported content type: \"text/xml\""`,
+		`level=WARN msg="smtp2go webhook: delivery rejected" status=400 reason="webhook: malformed payload: form: invalid percent-escape in the value of \"rcpt\""`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q", want)
@@ -909,6 +918,9 @@ func TestHandlerLoggingOtherErrors(t *testing.T) {
 	}
 	if strings.Contains(out, "level=DEBUG") {
 		t.Error("debug lines logged at info level")
+	}
+	if strings.Contains(out, "jane") {
+		t.Error("a value of a rejected body was logged")
 	}
 }
 

@@ -156,7 +156,12 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) Delivery {
 	if r.ContentLength > h.cfg.maxBodyBytes {
 		return h.reject(w, r, http.StatusRequestEntityTooLarge, "body too large")
 	}
-	kind, boundary, err := mediaKind(r.Header.Get("Content-Type"))
+	kind, boundary, err := kindForm, "", error(nil)
+	// SMTP2GO's form deliveries name the media type exactly so, without
+	// parameters: that needs no parser.
+	if ct := r.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
+		kind, boundary, err = mediaKind(ct)
+	}
 	if err != nil {
 		return h.reject(w, r, http.StatusUnsupportedMediaType, err.Error())
 	}

@@ -20,7 +20,7 @@ const (
 	// a callback that finishes in time always completes within its lease.
 	DefaultLease = 60 * time.Second
 	// DefaultDedupMaxKeys bounds the memory of a [MemoryDeduplicator], at
-	// roughly 250 bytes a key.
+	// under 250 bytes a key.
 	DefaultDedupMaxKeys = 100_000
 )
 

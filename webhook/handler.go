@@ -59,14 +59,19 @@ const storeTimeout = 5 * time.Second
 //     SMTP2GO tries again later: if that replica fails or dies, the later
 //     delivery is processed;
 //   - 500 when fn returns an error or panics, or the deduplication store
-//     fails (a claim it may have taken is released), and SMTP2GO delivers
-//     the event again;
+//     fails, and SMTP2GO delivers the event again; a claim the store may
+//     have taken is released, unless the store was never reached (its
+//     connection refused or not made), when there is none to release;
 //   - 503 when the client went away while the delivery waited for another
 //     delivery of the same event in this process to finish;
 //   - 200 with an empty body when fn returns nil.
 //
 // Error answers never carry fn's error text. A nil fn answers 500 to every
 // authenticated delivery, so that a wiring mistake loses no events.
+//
+// [WithObserver] sees every answered request, as a [Delivery] with its
+// [Outcome]; [WithLogger] says what went wrong, in few lines however long
+// the store is down.
 //
 // SMTP2GO signs nothing: without [WithBasicAuth] or [WithBearerToken] the
 // handler accepts deliveries from anyone who finds the URL. Configure the

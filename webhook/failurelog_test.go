@@ -260,7 +260,7 @@ func TestFailureLogSummarisesByKind(t *testing.T) {
 	f.log(ctx, logger, completeFailed, slog.LevelError, "complete failed")
 	f.answered(ctx, logger, callRelease)
 	f.answered(ctx, logger, callRelease) // reported already
-	f.log(nil, nil, completeFailed, slog.LevelError, "no logger: nothing")
+	f.log(ctx, nil, completeFailed, slog.LevelError, "no logger: nothing")
 	want := strings.Join([]string{
 		`level=ERROR msg="complete failed"`,
 		`level=ERROR msg="release failed"`,

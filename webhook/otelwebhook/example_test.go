@@ -55,7 +55,7 @@ func ExampleNew() {
 	for _, s := range spans.Ended() {
 		for _, a := range s.Attributes() {
 			if strings.HasPrefix(string(a.Key), "smtp2go.") {
-				fmt.Println(a.Key, a.Value.Emit())
+				fmt.Println(a.Key, a.Value.String())
 			}
 		}
 	}

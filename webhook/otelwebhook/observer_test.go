@@ -239,7 +239,7 @@ func checkMetricAttrs(t *testing.T, set attribute.Set) {
 func checkNotPlanted(t *testing.T, where string, a attribute.KeyValue) {
 	t.Helper()
 	for _, p := range planted {
-		if strings.Contains(a.Value.Emit(), p) {
+		if strings.Contains(a.Value.String(), p) {
 			t.Errorf("%s %s carries a planted value", where, a.Key)
 		}
 	}
@@ -248,7 +248,7 @@ func checkNotPlanted(t *testing.T, where string, a attribute.KeyValue) {
 func attrMap(kvs []attribute.KeyValue) map[attribute.Key]string {
 	m := make(map[attribute.Key]string, len(kvs))
 	for _, kv := range kvs {
-		m[kv.Key] = kv.Value.Emit()
+		m[kv.Key] = kv.Value.String()
 	}
 	return m
 }

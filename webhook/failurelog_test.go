@@ -223,6 +223,26 @@ func TestHandlerClaimFailureLogsOneLine(t *testing.T) {
 	})
 }
 
+// TestHandlerSenderLeftBeforeTheDefaultStore: with the default store too, a
+// request whose sender has gone is logged as such, and its event is not held.
+func TestHandlerSenderLeftBeforeTheDefaultStore(t *testing.T) {
+	t.Parallel()
+	logs := &capturedLog{}
+	h := NewHandler(func(context.Context, *Event) error { return nil }, WithLogger(slogTo(logs)))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if rec := serveOnce(h, delivery(deliveredForm).WithContext(ctx)); rec.Code != 500 {
+		t.Errorf("status %d, want 500", rec.Code)
+	}
+	out := logs.String()
+	if strings.Contains(out, "level=ERROR") || !strings.Contains(out, `level=WARN msg="smtp2go webhook: the sender went away`) {
+		t.Errorf("log:\n%s", out)
+	}
+	if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 200 {
+		t.Errorf("redelivery: status %d, want 200", rec.Code)
+	}
+}
+
 // cancellingClaims is a store whose Claim sees its caller go away.
 type cancellingClaims struct {
 	MemoryDeduplicator

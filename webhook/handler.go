@@ -270,7 +270,7 @@ func (h *handler) claimFailed(w http.ResponseWriter, r *http.Request, ev *Event,
 	d := Delivery{Outcome: OutcomeStoreFailed, Status: http.StatusInternalServerError, Event: ev, Err: err}
 	attrs := []slog.Attr{slog.String("event", string(ev.Type)), slog.String("id", ev.ID), slog.Any("error", err)}
 	switch {
-	case !taken && ctx.Err() != nil:
+	case ctx.Err() != nil:
 		// Nobody receives this answer: SMTP2GO gave up on the delivery.
 		if rerr := h.releaseClaim(ctx, c); rerr != nil {
 			attrs = append(attrs, slog.String("claim", "not released, so it holds until the lease ends: "+rerr.Error()))

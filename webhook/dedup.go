@@ -1,9 +1,10 @@
 package webhook
 
 import (
-	"container/list"
 	"context"
+	"crypto/sha256"
 	"errors"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -19,7 +20,7 @@ const (
 	// a callback that finishes in time always completes within its lease.
 	DefaultLease = 60 * time.Second
 	// DefaultDedupMaxKeys bounds the memory of a [MemoryDeduplicator], at
-	// roughly 250 bytes a key.
+	// under 250 bytes a key.
 	DefaultDedupMaxKeys = 100_000
 )
 
@@ -106,16 +107,53 @@ type MemoryDeduplicator struct {
 	mu      sync.Mutex
 	ttl     time.Duration
 	maxKeys int
-	now     func() time.Time // the clock; tests replace it
-	keys    map[string]*list.Element
-	order   list.List // of *memoryEntry, least recently written first
+	now     func() time.Time // the clock, if not time.Now; tests set it
+	start   time.Time        // expiries count from here, on the clock's monotonic reading
+	keys    map[memoryKey]int32
+	// entries holds every key's state, linked least recently written first.
+	// Neither it nor keys holds a pointer, so that the garbage collector
+	// never scans the up to maxKeys entries it keeps for days, and a key
+	// written costs no allocation.
+	entries    []memoryEntry
+	tokens     map[int32]string // the holders of the claims in entries, by slot
+	head, tail int32            // the least and the most recently written, or noEntry
+	free       int32            // the first free slot, linked through next, or noEntry
+}
+
+// memoryKey is a key held inline: as it is when it fits (every key that
+// [Event.DedupKey] makes does), or else as its SHA-256.
+type memoryKey struct {
+	n uint8 // the length of the key in b, or digestKey
+	b [maxInlineKey]byte
+}
+
+const (
+	maxInlineKey = 66
+	digestKey    = 255
+)
+
+func newMemoryKey(key string) memoryKey {
+	var k memoryKey
+	if len(key) <= maxInlineKey {
+		k.n = uint8(len(key))
+		copy(k.b[:], key)
+		return k
+	}
+	sum := sha256.Sum256([]byte(key))
+	k.n = digestKey
+	copy(k.b[:], sum[:])
+	return k
 }
 
 type memoryEntry struct {
-	key     string
-	token   string // the holder of a claim; "" once Done
-	expires time.Time
+	key        memoryKey
+	claimed    bool          // a claim, whose token is in tokens; else Done
+	expires    time.Duration // since start
+	prev, next int32
 }
+
+// noEntry ends the lists of entries.
+const noEntry = -1
 
 // NewMemoryDeduplicator returns a MemoryDeduplicator that remembers a
 // processed event for ttl and at most maxKeys keys. A ttl or maxKeys of zero
@@ -138,7 +176,14 @@ var errNoToken = errors.New("webhook: claim without a token")
 // zero or less is [DefaultLease]. It fails only on a nil
 // *MemoryDeduplicator, an empty token or a cancelled ctx.
 func (d *MemoryDeduplicator) Claim(ctx context.Context, key, token string, lease time.Duration) (ClaimState, error) {
-	now, err := d.lock(ctx)
+	return d.claim(ctx, time.Time{}, key, token, lease)
+}
+
+// claim is Claim at the time t, which the handler has read already (the
+// clock costs as much as the rest of a claim on some machines); zero reads
+// the clock.
+func (d *MemoryDeduplicator) claim(ctx context.Context, t time.Time, key, token string, lease time.Duration) (ClaimState, error) {
+	now, err := d.lock(ctx, t)
 	if err != nil {
 		return 0, err
 	}
@@ -149,56 +194,61 @@ func (d *MemoryDeduplicator) Claim(ctx context.Context, key, token string, lease
 	if lease <= 0 {
 		lease = DefaultLease
 	}
-	if e := d.live(key, now); e != nil {
-		switch e.token {
-		case "":
+	k := newMemoryKey(key)
+	if i, ok := d.live(k, now); ok {
+		switch {
+		case !d.entries[i].claimed:
 			return Done, nil
-		case token: // the holder again: a Claim sent again after its answer was lost
+		case d.tokens[i] == token: // the holder again: a Claim sent again after its answer was lost
 			return Claimed, nil
 		}
 		return InProgress, nil
 	}
-	d.put(key, token, now.Add(lease))
+	d.put(k, token, now+lease)
 	return Claimed, nil
 }
 
 // Complete marks key Done for the TTL, whoever holds it. It fails only on a
 // nil *MemoryDeduplicator or a cancelled ctx.
 func (d *MemoryDeduplicator) Complete(ctx context.Context, key, _ string) error {
-	now, err := d.lock(ctx)
+	now, err := d.lock(ctx, time.Time{})
 	if err != nil {
 		return err
 	}
 	defer d.mu.Unlock()
-	d.put(key, "", now.Add(d.ttl))
+	d.put(newMemoryKey(key), "", now+d.ttl)
 	return nil
 }
 
 // Release drops key's claim if token holds it. It fails only on a nil
 // *MemoryDeduplicator or a cancelled ctx.
 func (d *MemoryDeduplicator) Release(ctx context.Context, key, token string) error {
-	if _, err := d.lock(ctx); err != nil {
+	if _, err := d.lock(ctx, time.Time{}); err != nil {
 		return err
 	}
 	defer d.mu.Unlock()
-	if el, ok := d.keys[key]; ok && token != "" && el.Value.(*memoryEntry).token == token {
-		d.remove(el)
+	if i, ok := d.keys[newMemoryKey(key)]; ok && token != "" && d.entries[i].claimed && d.tokens[i] == token {
+		d.remove(i)
 	}
 	return nil
 }
 
 // lock starts a call: it refuses a nil d or an ended ctx, then locks d
-// (the caller unlocks), drops a few expired entries and returns the time.
-func (d *MemoryDeduplicator) lock(ctx context.Context) (time.Time, error) {
+// (the caller unlocks), drops a few expired entries and returns the time:
+// t, unless it is zero or d has a clock of its own.
+func (d *MemoryDeduplicator) lock(ctx context.Context, t time.Time) (time.Duration, error) {
 	if d == nil {
-		return time.Time{}, errNilDeduplicator
+		return 0, errNilDeduplicator
 	}
 	if err := ctx.Err(); err != nil {
-		return time.Time{}, err
+		return 0, err
 	}
 	d.mu.Lock()
 	d.init()
-	now := d.now()
+	if t.IsZero() || d.now != nil {
+		t = d.clock()
+	}
+	now := t.Sub(d.start)
 	d.dropExpired(now)
 	return now, nil
 }
@@ -213,56 +263,110 @@ func (d *MemoryDeduplicator) init() {
 	if d.maxKeys <= 0 {
 		d.maxKeys = DefaultDedupMaxKeys
 	}
-	if d.now == nil {
-		d.now = time.Now
-	}
-	d.keys = make(map[string]*list.Element)
+	d.maxKeys = min(d.maxKeys, math.MaxInt32) // slots are numbered in int32
+	d.start = d.clock()
+	d.keys = make(map[memoryKey]int32)
+	d.tokens = make(map[int32]string)
+	d.head, d.tail, d.free = noEntry, noEntry, noEntry
 }
 
-// live returns key's entry, or nil if it has none that has not expired.
-func (d *MemoryDeduplicator) live(key string, now time.Time) *memoryEntry {
-	el, ok := d.keys[key]
+func (d *MemoryDeduplicator) clock() time.Time {
+	if d.now != nil {
+		return d.now()
+	}
+	return time.Now()
+}
+
+// live returns key's slot, unless it has none that has not expired.
+func (d *MemoryDeduplicator) live(key memoryKey, now time.Duration) (int32, bool) {
+	i, ok := d.keys[key]
 	if !ok {
-		return nil
+		return 0, false
 	}
-	if e := el.Value.(*memoryEntry); now.Before(e.expires) {
-		return e
+	if now < d.entries[i].expires {
+		return i, true
 	}
-	d.remove(el)
-	return nil
+	d.remove(i)
+	return 0, false
 }
 
-// put writes key's entry and makes it the most recently written.
-func (d *MemoryDeduplicator) put(key, token string, expires time.Time) {
-	if el, ok := d.keys[key]; ok {
-		e := el.Value.(*memoryEntry)
-		e.token, e.expires = token, expires
-		d.order.MoveToBack(el)
-		return
+// put writes key's entry, a claim of token or Done if token is "", and
+// makes it the most recently written.
+func (d *MemoryDeduplicator) put(key memoryKey, token string, expires time.Duration) {
+	i, ok := d.keys[key]
+	if ok {
+		d.unlink(i)
+	} else {
+		if len(d.keys) >= d.maxKeys {
+			d.remove(d.head)
+		}
+		i = d.free
+		if i == noEntry {
+			d.entries = append(d.entries, memoryEntry{})
+			i = int32(len(d.entries) - 1)
+		} else {
+			d.free = d.entries[i].next
+		}
+		d.keys[key] = i
 	}
-	if len(d.keys) >= d.maxKeys {
-		d.remove(d.order.Front())
+	d.entries[i] = memoryEntry{key: key, claimed: token != "", expires: expires}
+	if token != "" {
+		d.tokens[i] = token
+	} else {
+		delete(d.tokens, i)
 	}
-	d.keys[key] = d.order.PushBack(&memoryEntry{key: key, token: token, expires: expires})
+	d.link(i)
 }
 
 // dropExpired drops a few expired entries from the front of the list. Claims
 // and completions expire at different distances, so an expired entry may sit
 // behind a live one; live drops those when their key comes again, and the
 // bound on keys holds either way.
-func (d *MemoryDeduplicator) dropExpired(now time.Time) {
+func (d *MemoryDeduplicator) dropExpired(now time.Duration) {
 	for range maxExpiredPerCall {
-		front := d.order.Front()
-		if front == nil || now.Before(front.Value.(*memoryEntry).expires) {
+		if d.head == noEntry || now < d.entries[d.head].expires {
 			return
 		}
-		d.remove(front)
+		d.remove(d.head)
 	}
 }
 
-func (d *MemoryDeduplicator) remove(el *list.Element) {
-	delete(d.keys, el.Value.(*memoryEntry).key)
-	d.order.Remove(el)
+// remove drops entry i and frees its slot.
+func (d *MemoryDeduplicator) remove(i int32) {
+	d.unlink(i)
+	delete(d.keys, d.entries[i].key)
+	if d.entries[i].claimed {
+		delete(d.tokens, i)
+	}
+	d.entries[i] = memoryEntry{next: d.free}
+	d.free = i
+}
+
+// link makes entry i the most recently written.
+func (d *MemoryDeduplicator) link(i int32) {
+	e := &d.entries[i]
+	e.prev, e.next = d.tail, noEntry
+	if d.tail == noEntry {
+		d.head = i
+	} else {
+		d.entries[d.tail].next = i
+	}
+	d.tail = i
+}
+
+// unlink takes entry i out of the list.
+func (d *MemoryDeduplicator) unlink(i int32) {
+	e := &d.entries[i]
+	if e.prev == noEntry {
+		d.head = e.next
+	} else {
+		d.entries[e.prev].next = e.next
+	}
+	if e.next == noEntry {
+		d.tail = e.prev
+	} else {
+		d.entries[e.next].prev = e.prev
+	}
 }
 
 // errNilStore answers every call of the store that WithDeduplicator(nil)

@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -224,5 +225,34 @@ func TestMemoryDeduplicatorConcurrentClaims(t *testing.T) {
 	wg.Wait()
 	if n := claimed.Load(); n != 1 {
 		t.Errorf("%d goroutines hold the claim, want 1", n)
+	}
+}
+
+// TestMemoryDeduplicatorLongKeys: a key longer than any that Event.DedupKey
+// makes is held too, apart from every other.
+func TestMemoryDeduplicatorLongKeys(t *testing.T) {
+	t.Parallel()
+	d, _ := newTestDedup(time.Hour, 10)
+	long := strings.Repeat("k", 200)
+	if s := mustClaim(t, d, long+"a", "t", time.Minute); s != Claimed {
+		t.Fatalf("long key: %v", s)
+	}
+	if s := mustClaim(t, d, long+"b", "u", time.Minute); s != Claimed {
+		t.Errorf("another long key with the same start: %v", s)
+	}
+	if s := mustClaim(t, d, long+"a", "u", time.Minute); s != InProgress {
+		t.Errorf("the long key again: %v", s)
+	}
+	mustRelease(t, d, long+"a", "t")
+	mustComplete(t, d, long+"b", "u")
+	if s := mustClaim(t, d, long+"a", "u", time.Minute); s != Claimed {
+		t.Errorf("released long key: %v", s)
+	}
+	if s := mustClaim(t, d, long+"b", "v", time.Minute); s != Done {
+		t.Errorf("completed long key: %v", s)
+	}
+	// A short key never matches a long one's digest.
+	if s := mustClaim(t, d, long[:maxInlineKey], "w", time.Minute); s != Claimed {
+		t.Errorf("short key: %v", s)
 	}
 }

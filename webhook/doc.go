@@ -33,6 +33,15 @@
 // [github.com/relaykit/smtp2go/webhook/deduptest] checks a store of your own
 // against the contract.
 //
+// # Seeing what it does
+//
+// [WithObserver] is called for every request answered, with a [Delivery]:
+// its [Outcome], status, event, duration and error. Package
+// [github.com/relaykit/smtp2go/webhook/otelwebhook], a module of its own,
+// makes an observer that records OpenTelemetry metrics and span attributes.
+// [WithLogger] logs rejections at WARN with their reason, failures at ERROR
+// (a store's outage summarised in a few lines), and each delivery at DEBUG.
+//
 // Managing the webhooks themselves is the job of the root package,
 // [github.com/relaykit/smtp2go]; [github.com/relaykit/smtp2go/smtp2gotest]
 // delivers realistic events to a handler in tests.

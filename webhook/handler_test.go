@@ -19,8 +19,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/relaykit/smtp2go/internal/deliverbench"
 )
 
 // Test credentials. They are fake, but tests treat them as secrets all the
@@ -876,7 +874,7 @@ func TestHandlerLogging(t *testing.T) {
 		`error="insert failed"`,
 		`level=ERROR msg="smtp2go webhook: event handler panicked; answering 500 for a redelivery" event=delivered id=2222`,
 		`panic=kaboom stack=`,
-		`status=500 outcome="handler failed"`,
+		`status=500 outcome=failed`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q", want)
@@ -898,12 +896,21 @@ func TestHandlerLoggingOtherErrors(t *testing.T) {
 	serveOnce(NewHandler(func(context.Context, *Event) error { return nil }, WithLogger(logger), WithDeduplicator(&storeFaults{claim: true})), delivery(deliveredForm))
 	serveOnce(NewHandler(func(context.Context, *Event) error { return errors.New("x") }, WithLogger(logger), WithDeduplicator(&storeFaults{release: true})), delivery(deliveredForm))
 	serveOnce(NewHandler(func(context.Context, *Event) error { return nil }, WithLogger(logger), WithDeduplicator(&storeFaults{complete: true})), delivery(deliveredForm))
+	rejecting := NewHandler(func(context.Context, *Event) error { return nil }, WithLogger(logger), WithMaxBodyBytes(64))
+	serveOnce(rejecting, httptest.NewRequest(http.MethodGet, "/", nil))
+	serveOnce(rejecting, delivery(deliveredForm+"&pad="+strings.Repeat("x", 64)))
+	serveOnce(rejecting, delivery("<event/>", func(r *http.Request) { r.Header.Set("Content-Type", "text/xml") }))
+	serveOnce(rejecting, delivery("event=delivered&rcpt=jane%zz"))
 	out := buf.String()
 	for _, want := range []string{
 		`level=ERROR msg="smtp2go webhook: no EventFunc configured; answering 500"`,
 		`level=ERROR msg="smtp2go webhook: deduplication store failed; answering 500 for a redelivery" event=delivered id=0f1e2d3c4b5a69788796a5b4c3d2e1f0 error="store unavailable"`,
 		`level=ERROR msg="smtp2go webhook: deduplication store could not release a failed event; its redelivery is processed once the lease expires"`,
 		`level=ERROR msg="smtp2go webhook: deduplication store could not mark an event processed; a redelivery after the lease may run the callback again"`,
+		`level=WARN msg="smtp2go webhook: delivery rejected" status=405 reason="method not allowed" remote_addr=192.0.2.1:1234`,
+		`level=WARN msg="smtp2go webhook: delivery rejected" status=413 reason="body too large"`,
+		`level=WARN msg="smtp2go webhook: delivery rejected" status=415 reason="webhook: unsupported content type: \"text/xml\""`,
+		`level=WARN msg="smtp2go webhook: delivery rejected" status=400 reason="webhook: malformed payload: form: invalid percent-escape in the value of \"rcpt\""`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q", want)
@@ -911,6 +918,9 @@ func TestHandlerLoggingOtherErrors(t *testing.T) {
 	}
 	if strings.Contains(out, "level=DEBUG") {
 		t.Error("debug lines logged at info level")
+	}
+	if strings.Contains(out, "jane") {
+		t.Error("a value of a rejected body was logged")
 	}
 }
 
@@ -940,29 +950,6 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
-}
-
-// benchSenders is how many deliveries the handler benchmarks keep in flight.
-const benchSenders = 16
-
-// BenchmarkHandler is the handler as deployed: basic auth, the default
-// deduplicator, a fresh event each time, over loopback HTTP.
-func BenchmarkHandler(b *testing.B) {
-	h := NewHandler(func(context.Context, *Event) error { return nil }, WithBasicAuth(deliverbench.User, deliverbench.Pass))
-	deliverbench.Run(b, h, benchSenders)
-}
-
-// BenchmarkHandlerBaseline is a bare handler that reads the body and answers
-// 200, driven the same way.
-func BenchmarkHandlerBaseline(b *testing.B) {
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := io.ReadAll(r.Body); err != nil {
-			w.WriteHeader(500)
-			return
-		}
-		w.WriteHeader(200)
-	})
-	deliverbench.Run(b, h, benchSenders)
 }
 
 // TestHandlerHostileBodies sends hostile bodies, and every seed of the fuzz

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"crypto/sha256"
 	"log/slog"
 	"strings"
@@ -22,6 +23,7 @@ type config struct {
 	dedup        Deduplicator // nil: no deduplication
 	lease        time.Duration
 	logger       *slog.Logger
+	observer     func(context.Context, Delivery)
 }
 
 // Credentials are kept as SHA-256 digests, so that comparing them takes the
@@ -137,10 +139,33 @@ func WithLease(d time.Duration) Option {
 }
 
 // WithLogger makes the handler log: one debug line per delivery (event type
-// and ID, status, outcome, duration), a warning on failed authentication, and
-// an error when the callback fails or panics (with the stack) or the
-// deduplication store fails. Credentials, the Authorization header and event
-// contents are never logged. Without this option the handler logs nothing.
+// and ID, status, outcome, duration); a warning on failed authentication and
+// on every other rejected delivery, with its reason (a proxy that mangles
+// bodies shows at the default level); an error when the callback fails or
+// panics (with the stack) or the deduplication store fails; and a warning
+// when SMTP2GO went away while the event was being claimed.
+//
+// The store's failures are summarised, so that an outage under load stays
+// readable: the first of a kind (a refused connection, another failed claim,
+// a failed completion or release) is logged in full, the others within 10
+// seconds only counted, and the count goes with the next line of that kind
+// (repeats_not_logged), or with an info line saying the store answers that
+// call again. An observer ([WithObserver]) still sees every delivery.
+//
+// Credentials, the Authorization header and the body's values are never
+// logged. Without this option the handler logs nothing.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
+}
+
+// WithObserver calls fn once for every request the handler answers, after the
+// answer is written, in the request's goroutine, with the request's context:
+// a span the request carries is the one to annotate, and fn should be quick,
+// since the request waits for it. A panic in fn does not change the answer;
+// it is logged (see [WithLogger]). Package
+// github.com/relaykit/smtp2go/webhook/otelwebhook makes an observer that
+// records OpenTelemetry metrics and span attributes. Without this option, or
+// with a nil fn, nothing is observed, at no cost.
+func WithObserver(fn func(ctx context.Context, d Delivery)) Option {
+	return func(c *config) { c.observer = fn }
 }

@@ -9,14 +9,14 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/relaykit/smtp2go/internal/leakcheck"
+	"go.uber.org/goleak"
 )
 
 // TestHandlerLeavesNoGoroutines drives the handler through success,
 // duplicates waiting while the first is in its callback, failures and panics,
 // then closes the server and checks that nothing is left running.
 func TestHandlerLeavesNoGoroutines(t *testing.T) {
-	leakcheck.Check(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	release, entered := make(chan struct{}), make(chan struct{})
 	var calls atomic.Int32
 	h := NewHandler(func(_ context.Context, ev *Event) error {

@@ -554,7 +554,9 @@ func TestRedeliveryAfterFailures(t *testing.T) {
 
 func TestRedeliveryAfterTimeout(t *testing.T) {
 	t.Parallel()
-	srv := smtp2gotest.NewServer(t, smtp2gotest.WithDeliveryTimeout(20*time.Millisecond))
+	// Long enough that a loaded machine answers the second attempt in time.
+	const timeout = 250 * time.Millisecond
+	srv := smtp2gotest.NewServer(t, smtp2gotest.WithDeliveryTimeout(timeout))
 	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == 1 {
 			<-r.Context().Done() // hang until the fake gives up
@@ -568,8 +570,8 @@ func TestRedeliveryAfterTimeout(t *testing.T) {
 		t.Fatalf("Emit = %+v, Deliveries = %+v: want a timeout then a success", ds, all)
 	}
 	first := all[0]
-	if first.Status != 0 || !errors.Is(first.Err, context.DeadlineExceeded) || first.Latency < 20*time.Millisecond {
-		t.Errorf("first attempt = %+v, want a timeout after 20ms", first)
+	if first.Status != 0 || !errors.Is(first.Err, context.DeadlineExceeded) || first.Latency < timeout {
+		t.Errorf("first attempt = %+v, want a timeout after %v", first, timeout)
 	}
 	if first.EventID != all[1].EventID {
 		t.Errorf("ids %q then %q, want the same", first.EventID, all[1].EventID)

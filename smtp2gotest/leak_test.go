@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/relaykit/smtp2go"
+	"github.com/relaykit/smtp2go/internal/testwait"
 	"github.com/relaykit/smtp2go/smtp2gotest"
 	"go.uber.org/goleak"
 )
@@ -41,7 +42,7 @@ func TestDeliveriesLeaveNoGoroutines(t *testing.T) {
 		defer close(done)
 		_, _ = srv.Emit(context.Background(), smtp2gotest.SampleEvent(smtp2go.EventClick))
 	}()
-	<-arrived
+	testwait.Receive(t, arrived, "the hanging delivery")
 	srv.Close()
-	<-done
+	testwait.Receive(t, done, "Emit to return after Close")
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/relaykit/smtp2go/webhook"
 
 	"github.com/relaykit/smtp2go"
+	"github.com/relaykit/smtp2go/internal/testwait"
 	"github.com/relaykit/smtp2go/smtp2gotest"
 )
 
@@ -107,13 +108,8 @@ func TestSampleEventCustomHeader(t *testing.T) {
 	if ds := emit(t, srv, ev); len(ds) != 1 || !ds[0].OK() {
 		t.Fatalf("deliveries = %+v, want one that succeeded", ds)
 	}
-	select {
-	case v := <-got:
-		if v != "C-42" {
-			t.Errorf(`Header("X-Customer-Id") = %q, want "C-42"`, v)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the handler did not receive the event within 10s")
+	if v := testwait.Receive(t, got, "the handler to receive the event"); v != "C-42" {
+		t.Errorf(`Header("X-Customer-Id") = %q, want "C-42"`, v)
 	}
 }
 

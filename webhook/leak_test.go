@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/relaykit/smtp2go/internal/testwait"
 	"go.uber.org/goleak"
 )
 
@@ -52,16 +53,16 @@ func TestHandlerLeavesNoGoroutines(t *testing.T) {
 	}
 	statuses := make(chan int, 4)
 	go func() { statuses <- post("held") }()
-	<-entered
+	testwait.Receive(t, entered, "the first delivery's callback")
 	for range 3 {
 		go func() { statuses <- post("held") }()
 	}
 	for range 3 {
-		<-waiting // every duplicate is waiting for the first
+		testwait.Receive(t, waiting, "a duplicate to wait for the first")
 	}
 	close(release)
 	for range 4 {
-		if s := <-statuses; s != http.StatusOK {
+		if s := testwait.Receive(t, statuses, "an answer"); s != http.StatusOK {
 			t.Errorf("held delivery or duplicate answered %d", s)
 		}
 	}

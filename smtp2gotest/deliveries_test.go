@@ -33,7 +33,7 @@ var (
 )
 
 // documentedFields is every top-level field name SMTP2GO documents or has
-// been seen to send (SMTP2GO-API.md §4), spelt as sent.
+// been seen to send, spelt as sent.
 var documentedFields = map[string]bool{
 	"event": true, "time": true, "sendtime": true, "sender": true, "from": true, "from_address": true,
 	"from_name": true, "rcpt": true, "recipients": true, "auth": true, "host": true, "message": true,

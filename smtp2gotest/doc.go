@@ -88,8 +88,9 @@
 // [Server.Emit] plays SMTP2GO's side of a webhook: it POSTs an event to every
 // webhook registered on the fake that subscribes to it, waits until each
 // delivery has succeeded or run out of redeliveries, and reports each
-// attempt. No subscribed webhook means no delivery, and no error. Point a webhook at the endpoint under test and emit realistic
-// events from [SampleEvent]:
+// attempt. No subscribed webhook means no delivery, and no error. Point a
+// webhook at the endpoint under test and emit realistic events from
+// [SampleEvent]:
 //
 //	func TestReceive(t *testing.T) {
 //		srv := smtp2gotest.NewServer(t)

@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relaykit/smtp2go/internal/leakcheck"
+	"go.uber.org/goleak"
 )
 
 // TestClientLeavesNoGoroutines drives the retry paths (503s, 429s, timeouts,
 // cancellation during backoff, Add's reconciliation) against a real loopback
 // server, then checks that nothing the client started is still running.
 func TestClientLeavesNoGoroutines(t *testing.T) {
-	leakcheck.Check(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	var calls atomic.Int32
 	hang := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

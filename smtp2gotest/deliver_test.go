@@ -13,6 +13,7 @@ import (
 	"github.com/relaykit/smtp2go/webhook"
 
 	"github.com/relaykit/smtp2go"
+	"github.com/relaykit/smtp2go/internal/testwait"
 	"github.com/relaykit/smtp2go/smtp2gotest"
 )
 
@@ -168,7 +169,7 @@ func TestDeliverWithHTTPClient(t *testing.T) {
 	if err != nil || !d.OK() {
 		t.Fatalf("Deliver over TLS = %+v, %v", d, err)
 	}
-	if ct := <-got; ct != "application/json" {
+	if ct := testwait.Receive(t, got, "the request"); ct != "application/json" {
 		t.Errorf("Content-Type = %q", ct)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/relaykit/smtp2go/webhook"
 
 	"github.com/relaykit/smtp2go"
+	"github.com/relaykit/smtp2go/internal/testwait"
 	"github.com/relaykit/smtp2go/smtp2gotest"
 )
 
@@ -32,7 +33,7 @@ var (
 )
 
 // documentedFields is every top-level field name SMTP2GO documents or has
-// been seen to send (SMTP2GO-API.md §4), spelt as sent.
+// been seen to send, spelt as sent.
 var documentedFields = map[string]bool{
 	"event": true, "time": true, "sendtime": true, "sender": true, "from": true, "from_address": true,
 	"from_name": true, "rcpt": true, "recipients": true, "auth": true, "host": true, "message": true,
@@ -554,7 +555,9 @@ func TestRedeliveryAfterFailures(t *testing.T) {
 
 func TestRedeliveryAfterTimeout(t *testing.T) {
 	t.Parallel()
-	srv := smtp2gotest.NewServer(t, smtp2gotest.WithDeliveryTimeout(20*time.Millisecond))
+	// Long enough that a loaded machine answers the second attempt in time.
+	const timeout = 250 * time.Millisecond
+	srv := smtp2gotest.NewServer(t, smtp2gotest.WithDeliveryTimeout(timeout))
 	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == 1 {
 			<-r.Context().Done() // hang until the fake gives up
@@ -568,8 +571,8 @@ func TestRedeliveryAfterTimeout(t *testing.T) {
 		t.Fatalf("Emit = %+v, Deliveries = %+v: want a timeout then a success", ds, all)
 	}
 	first := all[0]
-	if first.Status != 0 || !errors.Is(first.Err, context.DeadlineExceeded) || first.Latency < 20*time.Millisecond {
-		t.Errorf("first attempt = %+v, want a timeout after 20ms", first)
+	if first.Status != 0 || !errors.Is(first.Err, context.DeadlineExceeded) || first.Latency < timeout {
+		t.Errorf("first attempt = %+v, want a timeout after %v", first, timeout)
 	}
 	if first.EventID != all[1].EventID {
 		t.Errorf("ids %q then %q, want the same", first.EventID, all[1].EventID)
@@ -645,20 +648,25 @@ func TestEmitErrors(t *testing.T) {
 }
 
 // hanging returns a receiver that signals each request on arrived and then
-// hangs until the client goes away.
+// hangs until the client goes away, or the test ends: so a test that fails
+// while a request hangs still ends.
 func hanging(t *testing.T) (*receiver, chan struct{}) {
-	arrived := make(chan struct{}, 16)
+	arrived, ended := make(chan struct{}, 16), make(chan struct{})
 	rc := newReceiver(t, func(_ int, _ http.ResponseWriter, r *http.Request) {
 		arrived <- struct{}{}
-		<-r.Context().Done()
+		select {
+		case <-r.Context().Done():
+		case <-ended:
+		}
 	})
+	t.Cleanup(func() { close(ended) }) // before rc.Close, which waits for the handler
 	return rc, arrived
 }
 
 func TestCloseStopsAHangingDelivery(t *testing.T) {
 	t.Parallel()
-	// An hour-long delivery timeout: if Close waited for it, the test would
-	// hang, which needs no clock to notice.
+	// An hour-long delivery timeout: if Close waited for it, Emit would not
+	// return within testwait's bound.
 	srv := smtp2gotest.NewServer(nil, smtp2gotest.WithDeliveryTimeout(time.Hour))
 	rc, arrived := hanging(t)
 	addWebhook(t, srv, smtp2go.AddWebhookRequest{URL: rc.URL, Events: []smtp2go.EventType{smtp2go.EventDelivered}})
@@ -672,9 +680,9 @@ func TestCloseStopsAHangingDelivery(t *testing.T) {
 		ds, err := srv.Emit(context.Background(), smtp2gotest.SampleEvent(smtp2go.EventDelivered))
 		done <- result{ds, err}
 	}()
-	<-arrived
+	testwait.Receive(t, arrived, "the delivery")
 	srv.Close()
-	res := <-done // Close waited for Emit: it has returned
+	res := testwait.Receive(t, done, "Emit to return after Close")
 	if !errors.Is(res.err, http.ErrServerClosed) {
 		t.Errorf("Emit error = %v, want http.ErrServerClosed", res.err)
 	}
@@ -701,11 +709,11 @@ func TestCloseStopsARedeliveryWait(t *testing.T) {
 		_, err := srv.Emit(context.Background(), smtp2gotest.SampleEvent(smtp2go.EventDelivered))
 		done <- err
 	}()
-	<-answered
+	testwait.Receive(t, answered, "the delivery")
 	// Emit reads the 500 and waits an hour, or Close cuts the reading short:
 	// either way Close ends it at once.
 	srv.Close()
-	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+	if err := testwait.Receive(t, done, "Emit to return after Close"); !errors.Is(err, http.ErrServerClosed) {
 		t.Errorf("Emit error = %v, want http.ErrServerClosed", err)
 	}
 	if ds := srv.Deliveries(); len(ds) != 1 {
@@ -742,9 +750,9 @@ func TestEmitContextCancelled(t *testing.T) {
 		_, err := srv.Emit(ctx, smtp2gotest.SampleEvent(smtp2go.EventOpen))
 		done <- err
 	}()
-	<-arrived
+	testwait.Receive(t, arrived, "the delivery")
 	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
+	if err := testwait.Receive(t, done, "Emit to return after cancel"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Emit error = %v, want context.Canceled", err)
 	}
 }

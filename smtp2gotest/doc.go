@@ -30,40 +30,46 @@
 // from one counter, starting at 1001. Each account may have 10 webhooks
 // ([WithWebhookLimit]).
 //
-// Validation: a missing url (add) or id (edit, remove) answers 400 with
-// E_ApiResponseCodes.NON_VALIDATING_IN_PAYLOAD; a bad value (an id that is
-// not a JSON integer, an unknown event name, output_format other than form or
-// json, auth_header_type other than bearer, basic or "", a bearer or basic
-// type without a value, an unknown id) answers 400 with
-// E_ApiResponseCodes.INVALID_IN_PAYLOAD. A body that is not a JSON object
-// answers 400 with NON_VALIDATING_IN_PAYLOAD. Unknown members are ignored.
+// Validation is what SMTP2GO documents: a missing url (add) or id (edit,
+// remove) answers 400 with E_ApiResponseCodes.NON_VALIDATING_IN_PAYLOAD; a
+// member of the wrong JSON type (an id that is not an integer, a list that is
+// not an array of strings), an empty url, output_format other than form or
+// json, auth_header_type other than bearer, basic or "", or an unknown id
+// answers 400 with E_ApiResponseCodes.INVALID_IN_PAYLOAD. A body that is not
+// a JSON object answers 400 with NON_VALIDATING_IN_PAYLOAD. Unknown members
+// are ignored, and unknown event names dropped, as SMTP2GO reportedly does.
+// Anything else is stored as sent, such as a URL that is not http or a
+// bearer type without a value: checking it is the client's job.
 //
 // # Where it has to guess
 //
 // SMTP2GO leaves some behaviour undocumented; the fake's choices are:
 //
-//   - webhook/edit keeps the stored value of every field it is not sent (or
-//     sent as null); a new auth_header_type without an auth_header_value
-//     clears the old value.
+//   - webhook/edit sets every field it is not sent (or sent as null), the url
+//     aside, back to what webhook/add stores without it, as another of
+//     SMTP2GO's edit endpoints does with lists; [WithEditKeepingOmitted]
+//     keeps them instead.
 //   - webhook/remove answers the removed webhook, as the reference documents
 //     (a live client has seen no data).
-//   - auth_header_value is stored and answered in clear.
+//   - auth_header_value is stored and answered in clear;
+//     [WithMaskedAuthValues] answers it masked.
 //   - Exceeding the webhook limit answers 400 with
 //     E_ApiResponseCodes.API_EXCEPTION.
-//   - Unknown event names are rejected (SMTP2GO reportedly ignores them), so
-//     that client bugs show.
 //   - Bodies over 1 MB answer 413 (SMTP2GO documents the limit, not its
 //     status). 401, 404 and 405 answers carry an error but no error_code.
 //
-// The documented and live variants of responses can be chosen with
-// [WithViewShape] and [WithStringLists], so that a client can be tested
-// against each.
+// SMTP2GO's documented and live variants are options, so that a client can
+// be tested against each: the three shapes of webhook/view ([WithViewShape]),
+// lists answered as strings ([WithStringLists]), masked auth values
+// ([WithMaskedAuthValues]) and the plans' webhook limits
+// ([WithWebhookLimit]).
 //
 // The fake keeps its own model of SMTP2GO's wire format, written from
-// SMTP2GO's documentation: it stores and validates webhooks as the JSON
-// members and values the API documents, not as smtp2go.Webhook values, so
-// that a test of the SDK against it can catch a mismatch between the SDK and
-// the wire. [Server.Webhooks] converts them for assertions.
+// SMTP2GO's documentation: it stores webhooks as the JSON members and values
+// the API documents, not as smtp2go.Webhook values, and applies none of the
+// SDK's rules, so that a test of the SDK against it shows what the SDK sends
+// and how it reads the answers. [Server.Webhooks] converts them for
+// assertions.
 //
 // The same fake runs outside Go tests as "smtp2go-webhooks fake", for
 // trying the command line and for tests written in other languages.
@@ -82,8 +88,9 @@
 // [Server.Emit] plays SMTP2GO's side of a webhook: it POSTs an event to every
 // webhook registered on the fake that subscribes to it, waits until each
 // delivery has succeeded or run out of redeliveries, and reports each
-// attempt. No subscribed webhook means no delivery, and no error. Point a webhook at the endpoint under test and emit realistic
-// events from [SampleEvent]:
+// attempt. No subscribed webhook means no delivery, and no error. Point a
+// webhook at the endpoint under test and emit realistic events from
+// [SampleEvent]:
 //
 //	func TestReceive(t *testing.T) {
 //		srv := smtp2gotest.NewServer(t)

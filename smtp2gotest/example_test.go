@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"net/url"
 
 	"github.com/relaykit/smtp2go/webhook"
 
@@ -112,7 +111,7 @@ func ExampleDeliver() {
 	// What the App's Test button sends: one delivery, custom headers
 	// "Headers Unavailable" unless the event carries them.
 	ev := smtp2gotest.SampleEvent(smtp2go.EventDelivered)
-	ev.Fields = url.Values{"X-Customer-Id": {"C-42"}}
+	ev.Fields.Set("X-Customer-Id", "C-42")
 	d, err := smtp2gotest.Deliver(context.Background(), endpoint.URL, ev,
 		smtp2gotest.WithBasicAuth("smtp2go", "hook-pass"),
 		smtp2gotest.WithHeaders("X-Customer-Id"))

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relaykit/smtp2go/internal/testwait"
 	"github.com/relaykit/smtp2go/smtp2gotest"
 )
 
@@ -187,7 +188,7 @@ func TestFaultDelayPastClientTimeout(t *testing.T) {
 func TestCloseEndsDelay(t *testing.T) {
 	t.Parallel()
 	srv := smtp2gotest.NewServer(nil)
-	srv.Fail("", smtp2gotest.Fault{Delay: time.Hour}) // a Close that waited for it would hang the test
+	srv.Fail("", smtp2gotest.Fault{Delay: time.Hour}) // a Close that waited for it would not return in time
 	wrote := make(chan struct{})
 	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { close(wrote) }}
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"webhook/view", strings.NewReader(`{}`))
@@ -200,9 +201,9 @@ func TestCloseEndsDelay(t *testing.T) {
 		}
 		done <- err
 	}()
-	<-wrote
+	testwait.Receive(t, wrote, "the request to be sent")
 	srv.Close()
-	if err := <-done; err == nil {
+	if err := testwait.Receive(t, done, "the request to end after Close"); err == nil {
 		t.Error("the delayed request got an answer after Close")
 	}
 }

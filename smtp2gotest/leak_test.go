@@ -6,9 +6,14 @@ import (
 	"testing"
 
 	"github.com/relaykit/smtp2go"
-	"github.com/relaykit/smtp2go/internal/leakcheck"
+	"github.com/relaykit/smtp2go/internal/testwait"
 	"github.com/relaykit/smtp2go/smtp2gotest"
+	"go.uber.org/goleak"
 )
+
+// TestMain fails the package's run if any test leaves a goroutine behind
+// once every test and its cleanups have returned.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // TestDeliveriesLeaveNoGoroutines runs redeliveries, a Close during a hanging
 // delivery and Deliver, closes the fake (but not the receivers, which outlive
@@ -21,7 +26,8 @@ func TestDeliveriesLeaveNoGoroutines(t *testing.T) {
 		}
 	})
 	hung, arrived := hanging(t)
-	leakcheck.Check(t) // after the receivers, which outlive the fake
+	// The receivers outlive the fake: their goroutines are ignored.
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv := smtp2gotest.NewServer(nil)
 	defer srv.Close()
 	addWebhook(t, srv, smtp2go.AddWebhookRequest{URL: failing.URL, Events: []smtp2go.EventType{smtp2go.EventOpen}})
@@ -36,7 +42,7 @@ func TestDeliveriesLeaveNoGoroutines(t *testing.T) {
 		defer close(done)
 		_, _ = srv.Emit(context.Background(), smtp2gotest.SampleEvent(smtp2go.EventClick))
 	}()
-	<-arrived
+	testwait.Receive(t, arrived, "the hanging delivery")
 	srv.Close()
-	<-done
+	testwait.Receive(t, done, "Emit to return after Close")
 }

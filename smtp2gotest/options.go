@@ -69,6 +69,25 @@ func WithStringLists() Option {
 	return func(c *config) { c.StringLists = true }
 }
 
+// WithMaskedAuthValues makes every response answer a webhook's
+// auth_header_value, when it is set, as "********" instead of in clear; the
+// server keeps the value sent, and [Server.Webhooks] reports it. Whether
+// SMTP2GO masks the value, and how, is not documented: use it to test a
+// client that must not send a mask back as the secret.
+func WithMaskedAuthValues() Option {
+	return func(c *config) { c.MaskAuthValues = true }
+}
+
+// WithEditKeepingOmitted makes webhook/edit keep the stored value of every
+// field it is not sent (or sent as null). By default edit sets those fields
+// back to what webhook/add stores without them: no events, SMS events,
+// headers or usernames, form, no auth; the url is kept. SMTP2GO does not
+// document which it does; another of its edit endpoints resets the lists it
+// is not sent. Test a client against both.
+func WithEditKeepingOmitted() Option {
+	return func(c *config) { c.EditKeepsOmitted = true }
+}
+
 // WithWebhookLimit sets how many webhooks each account (the main account and
 // each subaccount) may have: [DefaultWebhookLimit] by default, 1 like a free
 // plan. n <= 0 removes the limit.

@@ -16,8 +16,11 @@ import (
 // addresses under example.com, .org and .net, IP addresses from the
 // documentation ranges and fixed times, so that tests are deterministic.
 //
-// Any other type gives an event with only that Type. The ID is never set: it
-// identifies one notification, and [Server.Emit] and [Deliver] give each a
-// fresh one unless it is set. Each call returns new slices and pointers, free
-// to change.
+// Any other type gives an event with only that Type (and empty Fields). The
+// ID is never set: it identifies one notification, and [Server.Emit] and
+// [Deliver] give each a fresh one unless it is set. Fields is empty, not nil:
+// set a custom header there, as ev.Fields.Set("X-Customer-Id", "C-42"), and
+// a webhook whose headers list names it gets it as a top-level field spelt
+// like the header, where SMTP2GO puts it. Each call returns new maps, slices
+// and pointers, free to change.
 func SampleEvent(t smtp2go.EventType) webhook.Event { return fakesmtp2go.SampleEvent(t) }

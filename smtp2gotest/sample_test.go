@@ -1,7 +1,10 @@
 package smtp2gotest_test
 
 import (
+	"context"
 	"net"
+	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"regexp"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	"github.com/relaykit/smtp2go/webhook"
 
 	"github.com/relaykit/smtp2go"
+	"github.com/relaykit/smtp2go/internal/testwait"
 	"github.com/relaykit/smtp2go/smtp2gotest"
 )
 
@@ -62,7 +66,7 @@ func TestSampleEventFields(t *testing.T) {
 	}
 	for _, tt := range tests {
 		ev := smtp2gotest.SampleEvent(tt.typ)
-		if ev.Type != tt.typ || ev.ID != "" || ev.SMS != nil || ev.Fields != nil {
+		if ev.Type != tt.typ || ev.ID != "" || ev.SMS != nil || ev.Fields == nil || len(ev.Fields) != 0 {
 			t.Errorf("%s: Type %q, ID %q, SMS %v, Fields %v", tt.typ, ev.Type, ev.ID, ev.SMS, ev.Fields)
 		}
 		if ev.EmailID == "" || !strings.HasSuffix(ev.MessageID, "@message-id.example>") || ev.Time.IsZero() ||
@@ -80,6 +84,32 @@ func TestSampleEventFields(t *testing.T) {
 				t.Errorf("%s: %s wrong in %+v", tt.typ, name, ev)
 			}
 		}
+	}
+}
+
+// TestSampleEventCustomHeader follows SampleEvent's doc: a custom header set
+// with ev.Fields.Set reaches a receiver as the top-level field the webhook's
+// headers list names, and the handler finds it with Header.
+func TestSampleEventCustomHeader(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 1)
+	endpoint := httptest.NewServer(webhook.NewHandler(func(_ context.Context, ev *webhook.Event) error {
+		got <- ev.Header("X-Customer-Id")
+		return nil
+	}))
+	t.Cleanup(endpoint.Close)
+	srv := smtp2gotest.NewServer(t)
+	addWebhook(t, srv, smtp2go.AddWebhookRequest{
+		URL: endpoint.URL, Events: []smtp2go.EventType{smtp2go.EventDelivered}, Headers: []string{"X-Customer-Id"},
+	})
+
+	ev := smtp2gotest.SampleEvent(smtp2go.EventDelivered)
+	ev.Fields.Set("X-Customer-Id", "C-42")
+	if ds := emit(t, srv, ev); len(ds) != 1 || !ds[0].OK() {
+		t.Fatalf("deliveries = %+v, want one that succeeded", ds)
+	}
+	if v := testwait.Receive(t, got, "the handler to receive the event"); v != "C-42" {
+		t.Errorf(`Header("X-Customer-Id") = %q, want "C-42"`, v)
 	}
 }
 
@@ -104,7 +134,7 @@ func TestSampleEventSMS(t *testing.T) {
 func TestSampleEventUnknownType(t *testing.T) {
 	t.Parallel()
 	for _, typ := range []smtp2go.EventType{"", "opened", "sms_opt_out", "something_new"} {
-		if got := smtp2gotest.SampleEvent(typ); !reflect.DeepEqual(got, webhook.Event{Type: typ}) {
+		if got := smtp2gotest.SampleEvent(typ); !reflect.DeepEqual(got, webhook.Event{Type: typ, Fields: url.Values{}}) {
 			t.Errorf("SampleEvent(%q) = %+v, want only the Type", typ, got)
 		}
 	}

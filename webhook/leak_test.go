@@ -9,14 +9,15 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/relaykit/smtp2go/internal/leakcheck"
+	"github.com/relaykit/smtp2go/internal/testwait"
+	"go.uber.org/goleak"
 )
 
 // TestHandlerLeavesNoGoroutines drives the handler through success,
 // duplicates waiting while the first is in its callback, failures and panics,
 // then closes the server and checks that nothing is left running.
 func TestHandlerLeavesNoGoroutines(t *testing.T) {
-	leakcheck.Check(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	release, entered := make(chan struct{}), make(chan struct{})
 	var calls atomic.Int32
 	h := NewHandler(func(_ context.Context, ev *Event) error {
@@ -52,16 +53,16 @@ func TestHandlerLeavesNoGoroutines(t *testing.T) {
 	}
 	statuses := make(chan int, 4)
 	go func() { statuses <- post("held") }()
-	<-entered
+	testwait.Receive(t, entered, "the first delivery's callback")
 	for range 3 {
 		go func() { statuses <- post("held") }()
 	}
 	for range 3 {
-		<-waiting // every duplicate is waiting for the first
+		testwait.Receive(t, waiting, "a duplicate to wait for the first")
 	}
 	close(release)
 	for range 4 {
-		if s := <-statuses; s != http.StatusOK {
+		if s := testwait.Receive(t, statuses, "an answer"); s != http.StatusOK {
 			t.Errorf("held delivery or duplicate answered %d", s)
 		}
 	}

@@ -20,9 +20,9 @@ import (
 	"strings"
 )
 
-// goals are the ratios the issues set, by benchmark: time, then allocations
-// (0: no goal).
-var goals = map[string][2]float64{
+// bounds are the ratios each benchmark must stay within against its
+// baseline: time, then allocations (0: no bound).
+var bounds = map[string][2]float64{
 	"WebhooksList":    {1.25, 2},
 	"WebhooksAdd":     {1.25, 2},
 	"ParseForm":       {1.5, 0},
@@ -129,7 +129,7 @@ func pairedRatio(x, base []float64) float64 {
 }
 
 func write(w io.Writer, samples map[string]*sample, order []string) {
-	fmt.Fprintln(w, "| benchmark | ns/op | B/op | allocs/op | baseline ns/op | baseline B/op | baseline allocs/op | time ratio | allocs ratio | goal |")
+	fmt.Fprintln(w, "| benchmark | ns/op | B/op | allocs/op | baseline ns/op | baseline B/op | baseline allocs/op | time ratio | allocs ratio | bound |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, name := range order {
 		baseName, ok := baselines[name]
@@ -144,16 +144,16 @@ func write(w io.Writer, samples map[string]*sample, order []string) {
 		t, b, a := median(s.ns), median(s.bytes), median(s.allocs)
 		bt, bb, ba := median(base.ns), median(base.bytes), median(base.allocs)
 		tr, ar := pairedRatio(s.ns, base.ns), a/ba
-		goal := "none set"
-		if g, ok := goals[name]; ok {
+		bound := "none set"
+		if g, ok := bounds[name]; ok {
 			met := tr <= g[0] && (g[1] == 0 || ar <= g[1])
-			goal = fmt.Sprintf("≤ %.2fx time", g[0])
+			bound = fmt.Sprintf("≤ %.2fx time", g[0])
 			if g[1] > 0 {
-				goal += fmt.Sprintf(", ≤ %.0fx allocs", g[1])
+				bound += fmt.Sprintf(", ≤ %.0fx allocs", g[1])
 			}
-			goal += map[bool]string{true: ": met", false: ": MISSED"}[met]
+			bound += map[bool]string{true: ": met", false: ": MISSED"}[met]
 		}
 		fmt.Fprintf(w, "| %s (n=%d) | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.2fx | %.2fx | %s |\n",
-			name, len(s.ns), t, b, a, bt, bb, ba, tr, ar, goal)
+			name, len(s.ns), t, b, a, bt, bb, ba, tr, ar, bound)
 	}
 }

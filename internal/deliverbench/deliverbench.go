@@ -60,8 +60,8 @@ func Run(b *testing.B, h http.Handler, senders int) {
 	})
 }
 
-// Body is a form delivery of a delivered event with ID n, shaped like the
-// live capture in SMTP2GO-API.md.
+// Body is a form delivery of a delivered event with ID n, shaped like a live
+// capture of one SMTP2GO sent.
 func Body(n int64) string {
 	return fmt.Sprintf("Message-Id=%%3CE1abc-0001%%40message-id.example%%3E&Subject=Order+4711+shipped&auth=api-EXAMPLE"+
 		"&email_id=1abc-0001&event=delivered&from=shop%%40example.com&from_address=shop%%40example.com&from_name="+

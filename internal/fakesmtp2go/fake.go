@@ -47,6 +47,12 @@ type Config struct {
 	// StringLists answers headers and usernames as strings, as the examples
 	// of SMTP2GO's add and edit references show.
 	StringLists bool
+	// MaskAuthValues answers every auth_header_value that is set as
+	// "********" instead of in clear; the stored value is kept.
+	MaskAuthValues bool
+	// EditKeepsOmitted makes webhook/edit keep every field it is not sent,
+	// instead of setting it back to what an add without it stores.
+	EditKeepsOmitted bool
 	// WebhookLimit is how many webhooks each account may have; <= 0: no limit.
 	WebhookLimit int
 	// DeliveryTimeout is how long a delivery waits for response headers.

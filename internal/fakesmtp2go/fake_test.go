@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/relaykit/smtp2go"
+	"github.com/relaykit/smtp2go/internal/testwait"
 )
 
 // capture is a receiver that keeps the last body it got.
@@ -43,7 +44,7 @@ func TestDeliverFieldsOverrideAndAdd(t *testing.T) {
 		if _, err := Deliver(t.Context(), srv.URL, ev, DeliverConfig{Fields: fields}); err != nil {
 			t.Fatal(err)
 		}
-		form, err := url.ParseQuery(string(<-bodies))
+		form, err := url.ParseQuery(string(testwait.Receive(t, bodies, "the delivery")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +68,7 @@ func TestDeliverFieldsOverrideAndAdd(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got map[string]any
-		if err := json.Unmarshal(<-bodies, &got); err != nil {
+		if err := json.Unmarshal(testwait.Receive(t, bodies, "the delivery"), &got); err != nil {
 			t.Fatal(err)
 		}
 		if got["read-secs"] != float64(30) || got["subject"] != "Overridden" || got["X-Tenant-Id"] != "tenant-7" || got["context"] != nil {
@@ -102,7 +103,7 @@ func TestOnRequestSeesEachAnswer(t *testing.T) {
 		if resp, err := srv.Client().Do(req); err == nil {
 			resp.Body.Close()
 		}
-		r := <-seen
+		r := testwait.Receive(t, seen, "OnRequest for "+path)
 		if r.Header.Get(apiKeyHeader) != redacted {
 			t.Errorf("%s: the key was not redacted", path)
 		}

@@ -1,6 +1,7 @@
 package fakesmtp2go
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -37,7 +38,7 @@ func sampleTime(day, hour, minute, sec, usec int) time.Time {
 // SampleEvent returns a realistic event of type t, as SMTP2GO would deliver
 // it, always the same for one type: smtp2gotest.SampleEvent documents it.
 func SampleEvent(t smtp2go.EventType) webhook.Event {
-	ev := webhook.Event{Type: t}
+	ev := webhook.Event{Type: t, Fields: url.Values{}}
 	if strings.HasPrefix(string(t), "sms_") {
 		sms, ok := sampleSMS(t)
 		if ok {

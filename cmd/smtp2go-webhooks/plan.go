@@ -1,14 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/relaykit/smtp2go"
 )
@@ -29,8 +31,9 @@ const (
 
 // Statuses of a change.
 const (
-	statusPlanned = "planned" // --dry-run, or not carried out yet
-	statusDone    = "done"
+	statusPlanned   = "planned" // --dry-run, or not carried out yet
+	statusUnchanged = "unchanged"
+	statusDone      = "done"
 	statusFailed  = "failed"
 	statusNotRun  = "not run" // an earlier change failed
 )
@@ -68,9 +71,31 @@ type change struct {
 // plan is the changes, in the order shown: the input's webhooks in its
 // order, each followed by its duplicates; then those to prune.
 type plan struct {
-	changes []*change
-	dryRun  bool
-	carried bool // carryOut has begun: only the changes done count
+	changes    []*change
+	subaccount string
+	dryRun     bool
+	carried    bool // carryOut has begun: only the changes done count
+	// ensure: the webhook kept, as listed before any change; nil for a
+	// create or for apply.
+	before *smtp2go.Webhook
+	ensure bool
+}
+
+// planEnsure lists the account's webhooks and plans what ensure does for w.
+func planEnsure(c *call, w wanted) (*plan, error) {
+	list, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: w.req.SubaccountID})
+	if err != nil {
+		return nil, err
+	}
+	p, err := makePlan([]wanted{w}, list.Webhooks, false)
+	if err != nil {
+		return nil, err
+	}
+	p.subaccount, p.ensure = w.req.SubaccountID, true
+	if i := slices.IndexFunc(list.Webhooks, func(h smtp2go.Webhook) bool { return h.ID == p.changes[0].id }); i >= 0 {
+		p.before = &list.Webhooks[i]
+	}
+	return p, nil
 }
 
 // makePlan compares the webhooks wanted with the account's.
@@ -143,8 +168,11 @@ func makePlan(want []wanted, current []smtp2go.Webhook, prune bool) (*plan, erro
 }
 
 func (p *plan) add(c *change) {
-	c.status = statusPlanned
 	c.isChange = c.action != actionUnchanged
+	c.status = statusUnchanged
+	if c.isChange {
+		c.status = statusPlanned
+	}
 	p.changes = append(p.changes, c)
 }
 
@@ -162,13 +190,13 @@ func settleAuth(w wanted, kept *smtp2go.Webhook) error {
 	w.req.AuthHeaderType = kept.AuthHeaderType
 	if w.valueGiven {
 		if kept.AuthHeaderType == smtp2go.AuthNone {
-			return inInput(w.where, usagef("an auth value, but webhook %d has no auth type to keep: say bearer or basic", kept.ID))
+			return inInput(w.where, invalidf("an auth value, but webhook %d has no auth type to keep: say bearer or basic", kept.ID))
 		}
 		w.req.AuthHeaderValue = basicValue(kept.AuthHeaderType, w.req.AuthHeaderValue)
 		return nil
 	}
 	if kept.AuthHeaderType != smtp2go.AuthNone && !kept.AuthValueShown() {
-		return inInput(w.where, usagef("webhook %d has %s auth whose value SMTP2GO does not show, so it cannot be kept as it is: give the auth it should have (or none)",
+		return inInput(w.where, invalidf("webhook %d has %s auth whose value SMTP2GO does not show, so it cannot be kept as it is: give the auth it should have (or none)",
 			kept.ID, kept.AuthHeaderType))
 	}
 	w.req.AuthHeaderValue = kept.AuthHeaderValue
@@ -183,11 +211,7 @@ func inInput(where string, err error) error {
 	if err == nil || where == "" {
 		return err
 	}
-	var ue *usageError
-	if errors.As(err, &ue) {
-		return usagef("%s: %s", where, ue.msg)
-	}
-	return fmt.Errorf("%s: %w", where, err)
+	return &cliError{msg: where + ": " + err.Error(), err: err}
 }
 
 func joinIDs(list []smtp2go.Webhook) string {
@@ -257,8 +281,7 @@ func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, subaccount strin
 				continue
 			}
 			if phase == actionUnchanged && !p.hasDuplicates(ch.id) {
-				ch.status = statusDone // nothing to do
-				continue
+				continue // nothing to do
 			}
 			res, err := c.Webhooks.Ensure(ctx, ch.req)
 			if err != nil {
@@ -299,7 +322,7 @@ func (p *plan) ensured(ch *change, res *smtp2go.EnsureWebhookResponse, say func(
 		}
 		say("updated webhook %d", ch.id)
 	default:
-		ch.action, ch.fields = actionUnchanged, nil
+		ch.action, ch.fields, ch.status = actionUnchanged, nil, statusUnchanged
 	}
 	ch.isChange = ch.action != actionUnchanged
 	for _, id := range res.Removed {
@@ -392,7 +415,7 @@ type changeOut struct {
 	URL     string      `json:"url"`
 	Fields  []fieldOut  `json:"fields"` // create: what it sets; update: old and new
 	Reason  string      `json:"reason,omitempty"`
-	Status  string      `json:"status"` // planned, done, failed or not run
+	Status  string      `json:"status"` // planned, unchanged, done, failed or not run
 	Error   string      `json:"error,omitempty"`
 	Webhook *webhookOut `json:"webhook,omitempty"` // done: the webhook as it now is
 }
@@ -431,76 +454,112 @@ func (p *plan) document() planOut {
 		out.Changes = append(out.Changes, co)
 	}
 	out.Summary.Add, out.Summary.Change, out.Summary.Remove = p.counts()
+	if p.ensure {
+		switch kept := p.changes[0]; {
+		case kept.webhook != nil:
+			wo := toOut(*kept.webhook)
+			out.Webhook = &wo
+		case p.before != nil:
+			wo := toOut(*p.before)
+			out.Webhook = &wo
+		}
+	}
 	return out
 }
 
-// report prints the plan, carries it out unless it is a dry run, and
-// prints what was done: the plan's document with --output json, else the
-// plan, a line for each change made, and the totals. With
-// --detailed-exitcode, a plan that changes (or changed) something exits 2.
-func (p *plan) report(ctx context.Context, e *env, pf *planFlags, c *smtp2go.Client, subaccount, noChanges string, ensured func(*planOut)) error {
+// report prints the plan, asks when it removes a webhook, carries it out
+// unless it is a dry run, and prints what was done: the plan's document
+// with --output json, else the plan, a line for each change made, and the
+// totals. With --detailed-exitcode, a plan that changes (or changed)
+// something exits 2.
+func (a *app) report(c *call, p *plan, pf *planFlags, noChanges string) error {
+	out := a.env.stdout
 	p.dryRun = pf.dryRun
-	if !pf.api.json() {
-		p.printPlan(e.stdout, noChanges)
+	if !a.jsonOut {
+		p.printPlan(out, noChanges)
 	}
 	var err error
-	if !p.dryRun && p.hasChanges() {
+	switch {
+	case p.dryRun && p.hasChanges() && !a.jsonOut:
+		fmt.Fprintln(out, "\nDry run: nothing was changed.")
+	case !p.dryRun && p.hasChanges():
+		if err := a.confirm(p, pf.yes, !a.jsonOut); err != nil {
+			return err
+		}
 		var progress io.Writer
-		if !pf.api.json() {
-			fmt.Fprintln(e.stdout)
-			progress = e.stdout
+		if !a.jsonOut {
+			fmt.Fprintln(out)
+			progress = out
 		}
-		if err = p.carryOut(ctx, c, subaccount, progress); err == nil && !pf.api.json() {
+		if err = p.carryOut(c.ctx, c.client, p.subaccount, progress); err == nil && !a.jsonOut {
 			add, change, remove := p.counts()
-			fmt.Fprintf(e.stdout, "\nApply complete: %d added, %d changed, %d removed.\n", add, change, remove)
+			fmt.Fprintf(out, "\nApply complete: %d added, %d changed, %d removed.\n", add, change, remove)
 		}
-	} else if p.dryRun && p.hasChanges() && !pf.api.json() {
-		fmt.Fprintln(e.stdout, "\nDry run: nothing was changed.")
 	}
-	if pf.api.json() {
-		doc := p.document()
-		if ensured != nil {
-			ensured(&doc)
-		}
+	if a.jsonOut {
 		// What was done is printed even when a change failed, so that a
 		// script can tell what changed.
-		if werr := writeJSON(e.stdout, doc); werr != nil && err == nil {
+		if werr := writeJSON(out, p.document()); werr != nil && err == nil {
 			err = werr
 		}
 	}
-	switch {
-	case err != nil && pf.detailedExitCode:
-		return &exitError{code: exitAPI, err: err}
-	case err != nil:
-		return err
-	case pf.detailedExitCode && p.hasChanges():
+	if err == nil && pf.detailedExitCode && p.hasChanges() {
 		return &exitError{code: exitChanges}
 	}
-	return nil
+	return err
 }
 
 // planFlags are the flags of the commands that plan: ensure and apply.
 type planFlags struct {
-	api              *apiFlags
 	dryRun           bool
 	detailedExitCode bool
+	yes              bool
 }
 
-func (pf *planFlags) register(fs *flag.FlagSet, api *apiFlags) {
-	pf.api = api
-	fs.BoolVar(&pf.dryRun, "dry-run", false, "show the plan and change nothing")
-	fs.BoolVar(&pf.detailedExitCode, "detailed-exitcode", false, "exit 0 when nothing changes (or would), 2 when something does, 1 on any error")
+func planFlagsOf(cmd *cobra.Command) *planFlags {
+	pf := &planFlags{}
+	cmd.Flags().BoolVar(&pf.dryRun, "dry-run", false, "show the plan and change nothing")
+	cmd.Flags().BoolVar(&pf.detailedExitCode, "detailed-exitcode", false, "exit 0 when nothing changes (or would), 2 when something does, 1 on any error")
+	cmd.Flags().BoolVarP(&pf.yes, "yes", "y", false, "remove webhooks without asking (alias --auto-approve); needed without a terminal")
+	return pf
 }
 
-// withDetailedExitCode makes every error of a command run with
-// --detailed-exitcode exit 1, so that 2 means only "changes".
-func withDetailedExitCode(args []string, err error) error {
+// exitCode makes every error of a command run with --detailed-exitcode
+// exit 1, so that 2 means only "changes".
+func (pf *planFlags) exitCode(err *error) {
 	var xe *exitError
-	if err == nil || errors.As(err, &xe) {
-		return err
+	if *err != nil && pf.detailedExitCode && !errors.As(*err, &xe) {
+		*err = &exitError{code: exitAPI, err: *err}
 	}
-	if boolFlag(args, "detailed-exitcode") {
-		return &exitError{code: exitAPI, err: err}
+}
+
+// yesFlag defines --yes (and its alias --auto-approve) on a command that
+// removes webhooks.
+func yesFlag(cmd *cobra.Command) *bool {
+	return cmd.Flags().BoolP("yes", "y", false, "remove without asking (alias --auto-approve); needed without a terminal")
+}
+
+// confirm lets a plan that removes webhooks go ahead: with --yes, or when
+// the person at the terminal answers yes, in Terraform's manner. Without a
+// terminal and --yes it is a usage error, and nothing is changed. shown
+// says whether the plan is on the screen already.
+func (a *app) confirm(p *plan, yes, shown bool) error {
+	_, _, remove := p.counts()
+	if yes || remove == 0 {
+		return nil
 	}
-	return err
+	if a.env.isTerminal == nil || !a.env.isTerminal() {
+		return withHint(usagef("the plan removes %d webhook(s), and there is no terminal to ask: nothing was changed", remove),
+			"Pass --yes (or --auto-approve) to remove without asking.")
+	}
+	w := a.env.stderr
+	if !shown {
+		p.printPlan(w, "")
+	}
+	fmt.Fprint(w, "\nDo you want to perform these actions? Only 'yes' will be accepted: ")
+	answer, _ := bufio.NewReader(a.env.stdin).ReadString('\n')
+	if strings.TrimSpace(answer) != "yes" {
+		return &cliError{kind: kindInterrupted, msg: "cancelled: nothing was changed"}
+	}
+	return nil
 }

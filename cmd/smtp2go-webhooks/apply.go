@@ -23,7 +23,6 @@ func (a *app) applyCommand() *cobra.Command {
 	file := cmd.Flags().StringP("file", "f", "", "the webhooks wanted: `FILE` holding a JSON array of webhook/add bodies (- for stdin)")
 	prune := cmd.Flags().Bool("prune", false, "also remove the webhooks whose URL is not in the file")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
-		defer pf.exitCode(&err)
 		if *file == "" {
 			return usagef("-f FILE is required: the JSON array of the webhooks wanted")
 		}

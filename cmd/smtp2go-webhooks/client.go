@@ -73,7 +73,7 @@ func (a *apiSettings) bound(ctx context.Context) (context.Context, func(*error))
 	ctx, cancel := context.WithTimeoutCause(ctx, d, errTimeout)
 	return ctx, func(err *error) {
 		if *err != nil && errors.Is(*err, context.DeadlineExceeded) && context.Cause(ctx) == errTimeout {
-			*err = &timeoutError{d: d, err: *err}
+			*err = withHint(&timeoutError{d: d, err: *err}, "Raise --timeout, or make it 0 for no limit.")
 		}
 		cancel()
 	}
@@ -193,7 +193,7 @@ func schemeMissing(base setting) error {
 		if ip := net.ParseIP(u.Hostname()); u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback()) {
 			scheme = "http"
 		}
-			return withHint(invalidf("%s", msg), fmt.Sprintf("Did you mean %q?", scheme+"://"+u.Host+u.EscapedPath()))
+		return withHint(invalidf("%s", msg), fmt.Sprintf("Did you mean %q?", scheme+"://"+u.Host+u.EscapedPath()))
 	}
 	return invalidf("%s", msg)
 }

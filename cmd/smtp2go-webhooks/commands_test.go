@@ -79,7 +79,7 @@ func TestListAddGetEditRemove(t *testing.T) {
 	}
 	noSecret(t, r, token)
 
-	r = against(t, srv, "remove", id, "--output", "json")
+	r = against(t, srv, "remove", id, "--yes", "--output", "json")
 	wantCode(t, r, 0)
 	if got := decodeJSON[resultOut](t, r.stdout); got.Action != "removed" || fmt.Sprint(got.Webhook.ID) != id || len(srv.Webhooks()) != 0 {
 		t.Errorf("remove printed %+v, %d left", got, len(srv.Webhooks()))
@@ -90,7 +90,7 @@ func TestListAddGetEditRemove(t *testing.T) {
 func TestNotFoundExitsThree(t *testing.T) {
 	t.Parallel()
 	srv := smtp2gotest.NewServer(t)
-	for _, args := range [][]string{{"get", "999"}, {"edit", "999", "--events", "bounce"}, {"remove", "999"}} {
+	for _, args := range [][]string{{"get", "999"}, {"edit", "999", "--events", "bounce"}, {"remove", "999", "--yes"}} {
 		r := against(t, srv, args...)
 		wantCode(t, r, exitNotFound)
 		if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "999") {
@@ -218,7 +218,7 @@ func TestCommandLineEdgeCases(t *testing.T) {
 
 	r = cli(t, nil, "", "help", "apply")
 	wantCode(t, r, 0)
-	if !strings.Contains(r.stdout, "Usage: smtp2go-webhooks apply") || !strings.Contains(r.stdout, "  -f, --file FILE") {
+	if !strings.Contains(r.stdout, "Usage:\n  smtp2go-webhooks apply -f FILE") || !strings.Contains(r.stdout, "  -f, --file FILE") {
 		t.Errorf("help apply:\n%s", r.stdout)
 	}
 }

@@ -32,7 +32,7 @@ func (a *app) demoCommand() *cobra.Command {
 		Short:   "Run a full cycle against an in-process fake SMTP2GO (offline)",
 		Example: "  smtp2go-webhooks demo",
 		Args:    noArgs,
-		RunE:    func(cmd *cobra.Command, _ []string) error { return demo(cmd.Context(), a.env, a.jsonOut) },
+		RunE:    func(cmd *cobra.Command, _ []string) error { return demo(cmd.Context(), a.env, a.json()) },
 	}
 }
 

@@ -105,7 +105,6 @@ func (en enum) parseList(where string, list []string) ([]string, error) {
 	return out, nil
 }
 
-
 // complete offers en's values to shell completion.
 func (en enum) complete(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	return en.values, cobra.ShellCompDirectiveNoFileComp

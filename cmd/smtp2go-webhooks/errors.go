@@ -142,6 +142,13 @@ func (a *app) fail(cmd *cobra.Command, err error) int {
 			return code // nothing to say: the output said it
 		}
 	}
+	if cmd != nil {
+		// With --detailed-exitcode, every error exits 1, so that 2 means
+		// only "changes", even one in the command line after the flag.
+		if f := cmd.Flags().Lookup("detailed-exitcode"); f != nil && f.Value.String() == "true" {
+			code = exitAPI
+		}
+	}
 	hint := ""
 	var ce *cliError
 	for e := err; errors.As(e, &ce) && hint == ""; e = ce.err {
@@ -150,7 +157,7 @@ func (a *app) fail(cmd *cobra.Command, err error) int {
 	if hint == "" && kind == kindUsage && cmd != nil {
 		hint = fmt.Sprintf("Run '%s --help' for usage.", cmd.CommandPath())
 	}
-	if a.jsonOut {
+	if a.json() {
 		_ = writeJSON(a.env.stderr, errorDocument(kind, hint, err))
 		return code
 	}

@@ -39,7 +39,7 @@ kept in memory, and go with it.`,
 	view := newEnumFlag(fs, "view-shape", "", viewEnum, fakesmtp2go.ViewArray, "`SHAPE` of webhook/view's data: array (as SMTP2GO answers), object (as it documents) or wrapped")
 	_ = cmd.RegisterFlagCompletionFunc("view-shape", viewEnum.complete)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		logger := newLogger(a.env.stderr, a.jsonOut)
+		logger := newLogger(a.env.stderr, a.json())
 		cfg := fakesmtp2go.DefaultConfig()
 		cfg.APIKey, cfg.WebhookLimit, cfg.ViewShape = *apiKey, *limit, view.value
 		cfg.OnRequest = func(r fakesmtp2go.Request) {
@@ -49,7 +49,7 @@ kept in memory, and go with it.`,
 		if err != nil {
 			return err
 		}
-		if err := printFakeBanner(a.env.stdout, a.jsonOut, api); err != nil {
+		if err := printFakeBanner(a.env.stdout, a.json(), api); err != nil {
 			api.close()
 			return err
 		}

@@ -76,10 +76,10 @@ func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string
 		}
 		opts = append(opts, webhook.WithBearerToken(token))
 	}
-	logger := newLogger(e.stderr, a.jsonOut)
+	logger := newLogger(e.stderr, a.json())
 	opts = append(opts, webhook.WithLogger(logger))
 
-	printer := &requestPrinter{w: e.stdout, json: a.jsonOut}
+	printer := &requestPrinter{w: e.stdout, json: a.json()}
 	hook := webhook.NewHandler(printer.event, opts...)
 	// The path is compared as it is, not used as a ServeMux pattern, in
 	// which braces and methods mean something.

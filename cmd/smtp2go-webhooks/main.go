@@ -81,8 +81,12 @@ type app struct {
 	env     *env
 	output  *enumFlag
 	global  apiSettings
-	jsonOut bool // --output json, once parsed
+	version bool
 }
+
+// json reports whether --output json is set: a result is then one JSON
+// document, and an error too, even one in the command line after it.
+func (a *app) json() bool { return a.output.value == "json" }
 
 // run executes one command line and returns the exit code.
 func run(ctx context.Context, e *env, args []string) int {
@@ -115,18 +119,19 @@ the API is. Every command takes --output json.
 Exit codes: 0 success, 1 API or network error, 2 usage or validation error,
 3 not found, 130 interrupted or declined (listen and fake, which run until
 stopped, exit 0 when stopped).`,
-		Version: smtp2go.Version,
 		// cobra sets it only for its own suggestions, not for SuggestionsFor.
 		SuggestionsMinimumDistance: 2,
 		Args:                       unknownCommand,
-		RunE:                       func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-		SilenceErrors:              true,
-		SilenceUsage:               true,
-		PersistentPreRun: func(*cobra.Command, []string) {
-			a.jsonOut = a.output.value == "json"
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if a.version {
+				return a.printVersion()
+			}
+			return cmd.Help()
 		},
+		SilenceErrors: true,
+		SilenceUsage:  true,
 	}
-	root.SetVersionTemplate("smtp2go-webhooks {{.Version}} (" + runtime.Version() + ")\n")
+	root.Flags().BoolVarP(&a.version, "version", "v", false, "print the version")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return flagError(cmd, err) })
 	// --auto-approve is Terraform's name for --yes.
 	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
@@ -175,15 +180,17 @@ func (a *app) versionCommand() *cobra.Command {
 		Use:   "version",
 		Short: "Print the version",
 		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if a.jsonOut {
-				return writeJSON(a.env.stdout, struct {
-					Version string `json:"version"`
-					Go      string `json:"go"`
-				}{smtp2go.Version, runtime.Version()})
-			}
-			_, err := fmt.Fprintf(a.env.stdout, "smtp2go-webhooks %s (%s)\n", smtp2go.Version, runtime.Version())
-			return err
-		},
+		RunE:  func(*cobra.Command, []string) error { return a.printVersion() },
 	}
+}
+
+func (a *app) printVersion() error {
+	if a.json() {
+		return writeJSON(a.env.stdout, struct {
+			Version string `json:"version"`
+			Go      string `json:"go"`
+		}{smtp2go.Version, runtime.Version()})
+	}
+	_, err := fmt.Fprintf(a.env.stdout, "smtp2go-webhooks %s (%s)\n", smtp2go.Version, runtime.Version())
+	return err
 }

@@ -57,6 +57,17 @@ func cli(t *testing.T, environ []string, stdin string, args ...string) result {
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 
+// onTerminal runs the command line in-process as cli does, as if a person
+// at a terminal typed stdin.
+func onTerminal(t *testing.T, environ []string, stdin string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	e := &env{stdin: strings.NewReader(stdin), stdout: &stdout, stderr: &stderr, getenv: getenvFrom(environ), apiOptions: fastRetries,
+		isTerminal: func() bool { return true }}
+	code := run(t.Context(), e, args)
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
 // against runs the CLI against the fake server, authenticated.
 func against(t *testing.T, srv *smtp2gotest.Server, args ...string) result {
 	t.Helper()
@@ -353,8 +364,9 @@ func TestListenReceivesSendTestAndStopsOnCtrlC(t *testing.T) {
 	if len(events) != 1 {
 		t.Fatalf("listen printed %d lines, want the one event:\n%s", len(events), stdout.String())
 	}
-	if ev := decodeJSON[eventOut](t, events[0]); ev.Type != "bounce" || ev.Bounce != "hard" || len(ev.ID) != 32 || ev.Fields["X-Customer-Id"] == nil {
-		t.Errorf("listen printed %+v", ev)
+	if line := decodeJSON[requestOut](t, events[0]); line.Status != 200 || line.Event == nil || line.Event.Type != "bounce" ||
+		line.Event.Bounce != "hard" || len(line.Event.ID) != 32 || line.Event.Fields["X-Customer-Id"] == nil {
+		t.Errorf("listen printed %+v", line)
 	}
 }
 

@@ -69,7 +69,7 @@ func (a *app) listCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return printWebhooks(a.env.stdout, a.jsonOut, res.Webhooks)
+		return printWebhooks(a.env.stdout, a.json(), res.Webhooks)
 	}
 	return cmd
 }
@@ -92,7 +92,7 @@ func (a *app) getCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return printResult(a.env.stdout, a.jsonOut, "", *w)
+		return printResult(a.env.stdout, a.json(), "", *w)
 	}
 	return cmd
 }
@@ -138,7 +138,7 @@ func (a *app) addCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return printResult(a.env.stdout, a.jsonOut, "created", res.Webhook)
+		return printResult(a.env.stdout, a.json(), "created", res.Webhook)
 	}
 	return cmd
 }
@@ -203,7 +203,7 @@ func (a *app) editCommand() *cobra.Command {
 		if err != nil {
 			return wf.explain(err)
 		}
-		return printResult(a.env.stdout, a.jsonOut, "updated", res.Webhook)
+		return printResult(a.env.stdout, a.json(), "updated", res.Webhook)
 	}
 	return cmd
 }
@@ -240,7 +240,7 @@ only 'yes' proceeds. Without a terminal it needs --yes (or --auto-approve).`,
 		if _, err := c.client.Webhooks.Remove(c.ctx, &smtp2go.RemoveWebhookRequest{ID: id, SubaccountID: *sub}); err != nil {
 			return err
 		}
-		return printResult(a.env.stdout, a.jsonOut, "removed", *w)
+		return printResult(a.env.stdout, a.json(), "removed", *w)
 	}
 	return cmd
 }
@@ -258,7 +258,6 @@ func (a *app) ensureCommand() *cobra.Command {
 	sub := subaccountFlag(cmd)
 	pf := planFlagsOf(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
-		defer pf.exitCode(&err)
 		w, err := wf.wanted(a.env, *sub)
 		if err != nil {
 			return err

@@ -34,8 +34,8 @@ const (
 	statusPlanned   = "planned" // --dry-run, or not carried out yet
 	statusUnchanged = "unchanged"
 	statusDone      = "done"
-	statusFailed  = "failed"
-	statusNotRun  = "not run" // an earlier change failed
+	statusFailed    = "failed"
+	statusNotRun    = "not run" // an earlier change failed
 )
 
 // wanted is one webhook as the input describes it: the request, and which
@@ -348,7 +348,7 @@ func (ch *change) fail(err error) error {
 		what = fmt.Sprintf("%s %d %s", ch.action, ch.id, ch.url)
 	}
 	if errors.Is(err, smtp2go.ErrOutcomeUnknown) {
-		err = fmt.Errorf("%w; running the command again settles it: it looks before it adds", err)
+		return withHint(&changeError{what: what, err: err}, "Running the command again settles it: it looks before it adds.")
 	}
 	return &changeError{what: what, err: err}
 }
@@ -475,28 +475,28 @@ func (p *plan) document() planOut {
 func (a *app) report(c *call, p *plan, pf *planFlags, noChanges string) error {
 	out := a.env.stdout
 	p.dryRun = pf.dryRun
-	if !a.jsonOut {
+	if !a.json() {
 		p.printPlan(out, noChanges)
 	}
 	var err error
 	switch {
-	case p.dryRun && p.hasChanges() && !a.jsonOut:
+	case p.dryRun && p.hasChanges() && !a.json():
 		fmt.Fprintln(out, "\nDry run: nothing was changed.")
 	case !p.dryRun && p.hasChanges():
-		if err := a.confirm(p, pf.yes, !a.jsonOut); err != nil {
+		if err := a.confirm(p, pf.yes, !a.json()); err != nil {
 			return err
 		}
 		var progress io.Writer
-		if !a.jsonOut {
+		if !a.json() {
 			fmt.Fprintln(out)
 			progress = out
 		}
-		if err = p.carryOut(c.ctx, c.client, p.subaccount, progress); err == nil && !a.jsonOut {
+		if err = p.carryOut(c.ctx, c.client, p.subaccount, progress); err == nil && !a.json() {
 			add, change, remove := p.counts()
 			fmt.Fprintf(out, "\nApply complete: %d added, %d changed, %d removed.\n", add, change, remove)
 		}
 	}
-	if a.jsonOut {
+	if a.json() {
 		// What was done is printed even when a change failed, so that a
 		// script can tell what changed.
 		if werr := writeJSON(out, p.document()); werr != nil && err == nil {
@@ -522,15 +522,6 @@ func planFlagsOf(cmd *cobra.Command) *planFlags {
 	cmd.Flags().BoolVar(&pf.detailedExitCode, "detailed-exitcode", false, "exit 0 when nothing changes (or would), 2 when something does, 1 on any error")
 	cmd.Flags().BoolVarP(&pf.yes, "yes", "y", false, "remove webhooks without asking (alias --auto-approve); needed without a terminal")
 	return pf
-}
-
-// exitCode makes every error of a command run with --detailed-exitcode
-// exit 1, so that 2 means only "changes".
-func (pf *planFlags) exitCode(err *error) {
-	var xe *exitError
-	if *err != nil && pf.detailedExitCode && !errors.As(*err, &xe) {
-		*err = &exitError{code: exitAPI, err: *err}
-	}
 }
 
 // yesFlag defines --yes (and its alias --auto-approve) on a command that

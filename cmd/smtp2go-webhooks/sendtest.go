@@ -97,7 +97,7 @@ func (a *app) sendTest(ctx context.Context, st *sendTest) error {
 	if err == nil && !d.OK() {
 		err = refused(d.Status, reason, auth.value)
 	}
-	if a.jsonOut {
+	if a.json() {
 		out := deliveryOut{URL: d.URL, Event: string(d.Type), ID: d.EventID, Format: string(d.Format), LatencyMS: float64(d.Latency.Microseconds()) / 1000}
 		if d.Status != 0 {
 			out.Status = &d.Status

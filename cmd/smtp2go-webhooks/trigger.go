@@ -107,7 +107,7 @@ func (a *app) printTrigger(event string, res *fakesmtp2go.TriggerResponse) error
 			failed++
 		}
 	}
-	if a.jsonOut {
+	if a.json() {
 		if err := writeJSON(a.env.stdout, struct {
 			Deliveries []fakesmtp2go.TriggerDelivery `json:"deliveries"`
 		}{res.Deliveries}); err != nil {

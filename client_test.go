@@ -86,7 +86,7 @@ func TestNewClientFromEnv(t *testing.T) {
 func TestBasicAuthValue(t *testing.T) {
 	t.Parallel()
 	got := smtp2go.BasicAuthValue("smtp2go", "pa:ss wörd")
-	raw, err := base64.StdEncoding.DecodeString(got)
+	raw, err := base64.StdEncoding.DecodeString(got.Reveal())
 	if err != nil || string(raw) != "smtp2go:pa:ss wörd" {
 		t.Errorf("BasicAuthValue = %q (%q, %v)", got, raw, err)
 	}

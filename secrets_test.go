@@ -66,7 +66,7 @@ func TestSecretsMatrix(t *testing.T) {
 	w := smtp2go.Webhook{ID: 4320, URL: matrixURL, Events: []smtp2go.EventType{smtp2go.EventBounce}, Usernames: []string{"shop", matrixAPIUser},
 		OutputFormat: smtp2go.OutputJSON, AuthHeaderType: smtp2go.AuthBearer, AuthHeaderValue: matrixAuth}
 	add := smtp2go.AddWebhookRequest{URL: matrixURL, Events: w.Events, Usernames: w.Usernames, AuthHeaderType: smtp2go.AuthBearer, AuthHeaderValue: matrixAuth, SubaccountID: "sa-1"}
-	edit := smtp2go.EditWebhookRequest{ID: 4320, URL: &matrixURL, Usernames: w.Usernames, AuthHeaderType: smtp2go.Ptr(smtp2go.AuthBearer), AuthHeaderValue: smtp2go.Ptr(matrixAuth)}
+	edit := smtp2go.EditWebhookRequest{ID: 4320, URL: &matrixURL, Usernames: w.Usernames, AuthHeaderType: smtp2go.Ptr(smtp2go.AuthBearer), AuthHeaderValue: smtp2go.Ptr(smtp2go.Secret(matrixAuth))}
 
 	// Values of every exported type, some from real calls.
 	okAPI := newMockAPI(t)
@@ -83,7 +83,7 @@ func TestSecretsMatrix(t *testing.T) {
 	}
 	values := map[string]any{
 		"Client": client, "WebhooksService": client.Webhooks,
-		"Webhook": w, "*Webhook": &w, "[]Webhook": []smtp2go.Webhook{w}, "WebhookList": smtp2go.WebhookList{w},
+		"Webhook": w, "*Webhook": &w, "[]Webhook": []smtp2go.Webhook{w},
 		"ListWebhooksResponse.Webhooks": listed.Webhooks,
 		"AddWebhookRequest":             add, "*AddWebhookRequest": &add,
 		"EditWebhookRequest": edit, "*EditWebhookRequest": &edit,

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -73,7 +72,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		Headers:         []string{"X-Customer-Id"},
 		OutputFormat:    smtp2go.OutputForm,
 		AuthHeaderType:  smtp2go.AuthBasic,
-		AuthHeaderValue: base64.StdEncoding.EncodeToString([]byte("smtp2go:" + password)),
+		AuthHeaderValue: smtp2go.BasicAuthValue("smtp2go", password),
 	})
 	if err != nil {
 		return err

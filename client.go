@@ -310,8 +310,8 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if errors.As(err, &undecodable) {
 		return false, nil // the whole body arrived, and it is not SMTP2GO's: asking again will not change it
 	}
-	if ctx.Err() != nil && err != nil {
-		return false, err // the attempt's own error, which says the context ended during it
+	if ctx.Err() != nil {
+		return false, err // the attempt's own failure, or its response, stands
 	}
 	retry, checkErr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	cl := callOf(ctx)
@@ -446,8 +446,8 @@ func readBody(resp *http.Response) ([]byte, error) {
 // than max. A min of 0 retries at once (but for a Retry-After).
 func backoff(min, max time.Duration, n int, resp *http.Response) time.Duration {
 	d := retryablehttp.DefaultBackoff(min, max, n, resp)
-	if d > 0 && (resp == nil || resp.Header.Get("Retry-After") == "") {
-		d += rand.N(d)
+	if d > 0 && d == retryablehttp.DefaultBackoff(min, max, n, nil) {
+		d += rand.N(d) // not a Retry-After
 	}
 	return clamp(d, min, max)
 }

@@ -55,7 +55,9 @@ func TestBackoff(t *testing.T) {
 
 func TestCheckRetryWaitMustFitTheContext(t *testing.T) {
 	t.Parallel()
-	resp := func() *http.Response { return &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"5"}}} }
+	resp := func() *http.Response {
+		return &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"5"}}}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	client := func(max time.Duration) *Client {
@@ -102,11 +104,12 @@ func TestLooksMasked(t *testing.T) {
 
 func TestTolerantWebhookDecoding(t *testing.T) {
 	t.Parallel()
-	var w Webhook
-	err := json.Unmarshal([]byte(`{"id":4320.0,"url":"https://x.example","events":["open",null],"headers":"X-A, X-B,","usernames":null,"output_format":"JSON","auth_header_type":" Bearer "}`), &w)
+	var raw wireWebhook
+	err := json.Unmarshal([]byte(`{"id":4320.0,"url":"https://x.example","events":["open",null],"headers":"X-A, X-B,","usernames":null,"output_format":"JSON","auth_header_type":" Bearer "}`), &raw)
 	if err != nil {
 		t.Fatal(err)
 	}
+	w := raw.webhook()
 	want := Webhook{ID: 4320, URL: "https://x.example", Events: []EventType{EventOpen}, Headers: []string{"X-A", "X-B"}, OutputFormat: OutputJSON, AuthHeaderType: AuthBearer}
 	if !reflect.DeepEqual(w, want) {
 		t.Errorf("decoded %+v\nwant    %+v", w, want)

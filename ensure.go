@@ -204,6 +204,11 @@ func (e *ensure) converge(ctx context.Context, list *ListWebhooksResponse) (*Ens
 		}
 		e.looksLeft--
 		if list, err = e.s.List(ctx, &ListWebhooksRequest{SubaccountID: e.req.SubaccountID}); err != nil {
+			if e.added != nil && len(e.res.Removed) == 0 {
+				// The add succeeded: the webhook it returned is the one.
+				e.res.RequestID, e.res.Webhook = e.added.RequestID, e.added.Webhook
+				return &e.res, nil
+			}
 			return nil, e.unsettled(ctx, err)
 		}
 	}

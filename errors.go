@@ -362,9 +362,9 @@ func (e *OutcomeUnknownError) Unwrap() []error {
 type failure int
 
 const (
-	failRefused  failure = iota // SMTP2GO answered, and did not carry it out (a 4xx)
-	failNotSent                 // it never reached SMTP2GO
-	failUnknown                 // SMTP2GO may have carried it out
+	failRefused failure = iota // SMTP2GO answered, and did not carry it out (a 4xx)
+	failNotSent                // it never reached SMTP2GO
+	failUnknown                // SMTP2GO may have carried it out
 )
 
 // classify says what err, the error of a call or of one attempt, proves.

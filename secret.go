@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -124,20 +125,14 @@ func redactAll(names []string) []string {
 }
 
 // secrets returns what must not appear in the error of a call that sends
-// w: the API key, w's auth value, the secrets of its URL, and its
-// usernames that are API keys; each in every form an echo of the request
-// can take.
+// w: the API key, w's auth value and the secrets of its URL, each in every
+// form an echo of the request can take. Usernames that are API keys, and
+// keys this client does not know, scrub masks by their shape.
 func (c *Client) secrets(w *Webhook) []string {
 	out := secretForms(c.apiKey.Reveal())
-	if w == nil {
-		return out
-	}
-	out = append(out, secretForms(w.AuthHeaderValue.Reveal())...)
-	out = append(out, urlSecrets(w.URL)...)
-	for _, n := range w.Usernames {
-		if isAPIKey(n) {
-			out = append(out, secretForms(n)...)
-		}
+	if w != nil {
+		out = append(out, secretForms(w.AuthHeaderValue.Reveal())...)
+		out = append(out, urlSecrets(w.URL)...)
 	}
 	return out
 }
@@ -146,18 +141,18 @@ func (c *Client) secrets(w *Webhook) []string {
 // ones are no secrets worth the name, and removing them would garble errors.
 const minSecretLen = 4
 
-// secretForms returns s as it is, as decoded JSON gives it back, and as the
-// request's JSON body carries it (with "<", ">" and "&" escaped, as
-// encoding/json writes them), which a proxy's error page may echo; also
-// with "/" written "\/", as PHP's json_encode writes it. None for a value
-// shorter than minSecretLen.
+// secretForms returns s as it is (as decoded JSON gives it back),
+// percent-encoded, and as the request's JSON body carries it (with "<",
+// ">" and "&" escaped, as encoding/json writes them), which a proxy's error
+// page may echo; also with "/" written "\/", as PHP's json_encode writes
+// it. None for a value shorter than minSecretLen.
 func secretForms(s string) []string {
 	if len(s) < minSecretLen {
 		return nil
 	}
 	j, _ := json.Marshal(s) // a string always marshals
 	escaped := string(j[1 : len(j)-1])
-	forms := []string{s, escaped, strings.ReplaceAll(escaped, "/", `\/`)}
+	forms := []string{s, url.QueryEscape(s), escaped, strings.ReplaceAll(escaped, "/", `\/`)}
 	slices.Sort(forms)
 	return slices.Compact(forms)
 }
@@ -196,15 +191,21 @@ func urlSecrets(raw string) []string {
 	return out
 }
 
+// apiKeyWord matches a word shaped like an SMTP2GO API key ("api-" and 32
+// letters and digits; test keys may be shorter): a username that is one,
+// or a key SMTP2GO echoes that this client does not know.
+var apiKeyWord = regexp.MustCompile(`api-[A-Za-z0-9]{16,}`)
+
 // scrub removes every secret in secrets from s, longest first, so that no
-// part of a longer one survives the removal of a shorter one.
+// part of a longer one survives the removal of a shorter one, and masks any
+// word shaped like an API key.
 func scrub(s string, secrets []string) string {
 	secrets = slices.Clone(secrets)
 	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	for _, secret := range secrets {
 		s = strings.ReplaceAll(s, secret, redacted)
 	}
-	return s
+	return apiKeyWord.ReplaceAllString(s, "api-"+redacted)
 }
 
 // maxExcerpt bounds APIError.Body.

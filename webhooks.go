@@ -422,9 +422,10 @@ func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest)
 		return nil, err
 	}
 	resp := &RemoveWebhookResponse{RequestID: requestID}
-	var removed Webhook
+	var removed wireWebhook
 	if data = bytes.TrimSpace(data); len(data) > 0 && data[0] == '{' && json.Unmarshal(data, &removed) == nil && (removed.ID != 0 || removed.URL != "") {
-		resp.Webhook = &removed
+		w := removed.webhook()
+		resp.Webhook = &w
 	}
 	return resp, nil
 }

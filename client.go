@@ -424,6 +424,9 @@ func (c *Client) do(ctx context.Context, endpoint string, in any, sent *Webhook,
 	// retryablehttp returns the context's error itself when it ended while
 	// waiting to retry, and only a webhook/add that created nothing waits.
 	netErr.unsent = err == ctx.Err() && endpoint == "webhook/add"
+	if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+		netErr.Err = cerr // not the *url.Error that says so with the URL
+	}
 	return "", cl.attempts, netErr
 }
 

@@ -76,7 +76,10 @@ func parseBody(where string, data []byte) (*body, error) {
 				f.AuthHeaderType = smtp2go.Ptr(authType(*v))
 			}
 		case "auth_header_value":
-			f.AuthHeaderValue, err = jsonString(member, raw) // the SDK refuses a masked value
+			var v *string
+			if v, err = jsonString(member, raw); v != nil {
+				f.AuthHeaderValue = smtp2go.Ptr(smtp2go.Secret(*v)) // the SDK refuses a masked value
+			}
 		case "subaccount_id":
 			var v *string
 			if v, err = jsonString(member, raw); v != nil {

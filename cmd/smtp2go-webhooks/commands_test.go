@@ -211,10 +211,10 @@ func TestCommandLineEdgeCases(t *testing.T) {
 	// without --auth.
 	r := cli(t, []string{key, "PASS=alice:pw2"}, "", "edit", id, "--auth-value-env", "PASS", "--base-url", srv.URL)
 	wantCode(t, r, 0)
-	if got := srv.Webhooks()[0].AuthHeaderValue; got != base64.StdEncoding.EncodeToString([]byte("alice:pw2")) {
+	if got := srv.Webhooks()[0].AuthHeaderValue; got.Reveal() != base64.StdEncoding.EncodeToString([]byte("alice:pw2")) {
 		t.Error("the basic value was not stored as base64 of user:pass")
 	}
-	noSecret(t, r, "alice:pw2", srv.Webhooks()[0].AuthHeaderValue)
+	noSecret(t, r, "alice:pw2", srv.Webhooks()[0].AuthHeaderValue.Reveal())
 
 	r = cli(t, nil, "", "help", "apply")
 	wantCode(t, r, 0)

@@ -262,6 +262,11 @@ func TestErrorsAsJSON(t *testing.T) {
 			r := cli(t, tt.env, "", args...)
 			if tt.stdin != "" {
 				r = onTerminal(t, tt.env, tt.stdin, args...)
+				question, doc, _ := strings.Cut(r.stderr, "{\n")
+				if !strings.Contains(question, "- remove 1001") || !strings.HasSuffix(question, "Do you want to perform these actions? Only 'yes' will be accepted: ") {
+					t.Errorf("asked:\n%s", question)
+				}
+				r.stderr = "{\n" + doc
 			}
 			wantCode(t, r, tt.code)
 			if r.stdout != "" {

@@ -32,17 +32,20 @@ type webhookOut struct {
 // toOut is w as the CLI prints it, its secrets redacted by the SDK's
 // Webhook.Redacted.
 func toOut(w smtp2go.Webhook) webhookOut {
-	r := w.Redacted()
+	users := []string{}
+	for _, u := range w.Usernames {
+		users = append(users, smtp2go.RedactURL(u))
+	}
 	return webhookOut{
-		ID:              r.ID,
-		URL:             r.URL,
-		Events:          names(r.Events),
-		SMSEvents:       names(r.SMSEvents),
-		Headers:         append([]string{}, r.Headers...),
-		Usernames:       append([]string{}, r.Usernames...),
-		OutputFormat:    string(r.OutputFormat),
-		AuthHeaderType:  string(r.AuthHeaderType),
-		AuthHeaderValue: r.AuthHeaderValue,
+		ID:              w.ID,
+		URL:             smtp2go.RedactURL(w.URL),
+		Events:          names(w.Events),
+		SMSEvents:       names(w.SMSEvents),
+		Headers:         append([]string{}, w.Headers...),
+		Usernames:       users,
+		OutputFormat:    string(w.OutputFormat),
+		AuthHeaderType:  string(w.AuthHeaderType),
+		AuthHeaderValue: w.AuthHeaderValue.String(),
 	}
 }
 

@@ -121,25 +121,25 @@ func makePlan(want []wanted, current []smtp2go.Webhook, prune bool) (*plan, erro
 		url := smtp2go.RedactURL(w.req.URL)
 		if kept == nil {
 			created := smtp2go.Webhook{URL: w.req.URL}
-			p.add(&change{action: actionCreate, url: url, fields: created.Changes(w.req), req: w.req})
+			p.add(&change{action: actionCreate, url: url, fields: changesFor(&created, w.req), req: w.req})
 			continue
 		}
 		dups := have[1:]
 		for _, d := range dups {
-			if !d.IsDuplicateOf(*kept) {
+			if !isDuplicateOf(d, *kept) {
 				return nil, fmt.Errorf("%w: %s has webhooks %s set up differently; remove all but one",
 					smtp2go.ErrDuplicateURL, url, joinIDs(have))
 			}
 		}
-		c := &change{action: actionUnchanged, id: kept.ID, url: url, fields: kept.Changes(w.req), req: w.req}
-		if w.valueGiven && !kept.AuthValueShown() && w.req.AuthHeaderValue != "" {
+		c := &change{action: actionUnchanged, id: kept.ID, url: url, fields: changesFor(kept, w.req), req: w.req}
+		if w.valueGiven && !authValueShown(kept) && w.req.AuthHeaderValue != "" {
 			// The value given may be the one SMTP2GO holds, or not: nothing
 			// tells, so it is sent rather than dropped.
 			old := ""
 			if kept.AuthHeaderType != smtp2go.AuthNone {
 				old = notShown
 			}
-			given := smtp2go.Webhook{AuthHeaderValue: w.req.AuthHeaderValue}.Redacted().AuthHeaderValue
+			given := w.req.AuthHeaderValue.String()
 			c.authSent = &smtp2go.FieldChange{Field: "auth_header_value", Old: old, New: given}
 			c.fields = append(c.fields, *c.authSent)
 		}
@@ -195,7 +195,7 @@ func settleAuth(w wanted, kept *smtp2go.Webhook) error {
 		w.req.AuthHeaderValue = basicValue(kept.AuthHeaderType, w.req.AuthHeaderValue)
 		return nil
 	}
-	if kept.AuthHeaderType != smtp2go.AuthNone && !kept.AuthValueShown() {
+	if kept.AuthHeaderType != smtp2go.AuthNone && !authValueShown(kept) {
 		return inInput(w.where, invalidf("webhook %d has %s auth whose value SMTP2GO does not show, so it cannot be kept as it is: give the auth it should have (or none)",
 			kept.ID, kept.AuthHeaderType))
 	}

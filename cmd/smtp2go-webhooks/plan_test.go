@@ -198,7 +198,7 @@ func TestAuthIsNeverDroppedByOmission(t *testing.T) {
 	environ := []string{"SMTP2GO_API_KEY=" + srv.APIKey, "SMTP2GO_BASE_URL=" + srv.URL, "NEW=" + rotated, "USERPASS=u:p2"}
 	auth := func(i int) string {
 		w := srv.Webhooks()[i]
-		return string(w.AuthHeaderType) + " " + w.AuthHeaderValue
+		return string(w.AuthHeaderType) + " " + w.AuthHeaderValue.Reveal()
 	}
 
 	// ensure without auth flags changes the events and keeps the auth.
@@ -215,10 +215,10 @@ func TestAuthIsNeverDroppedByOmission(t *testing.T) {
 	}
 	r = cli(t, environ, "", "ensure", "--url", "https://example.com/basic", "--events", "bounce", "--auth-value-env", "USERPASS")
 	wantCode(t, r, 0)
-	if auth(1) != "basic "+smtp2go.BasicAuthValue("u", "p2") {
+	if auth(1) != "basic "+smtp2go.BasicAuthValue("u", "p2").Reveal() {
 		t.Errorf("ensure with a new basic value: the webhook has %q", auth(1))
 	}
-	noSecret(t, r, "u:p2", smtp2go.BasicAuthValue("u", "p2"))
+	noSecret(t, r, "u:p2", smtp2go.BasicAuthValue("u", "p2").Reveal())
 	// An entry of apply without auth keeps it too; "none" removes it, and
 	// the plan says so.
 	r = cli(t, environ, `[{"url":"https://example.com/bearer","events":["bounce"]},{"url":"https://example.com/basic","events":["bounce"],"auth_header_type":"none"}]`, "apply", "-f", "-")
@@ -274,7 +274,7 @@ func TestAnAuthValueGivenIsSentWhenSMTP2GODoesNotShowTheCurrent(t *testing.T) {
 	srv.Fail("webhook/view", masked(`["bounce"]`))
 	const first, second, third = "tok-new-1", "tok-new-2", "tok-new-3"
 	environ := []string{"SMTP2GO_API_KEY=" + srv.APIKey, "SMTP2GO_BASE_URL=" + srv.URL, "FIRST=" + first, "SECOND=" + second}
-	value := func() string { return srv.Webhooks()[0].AuthHeaderValue }
+	value := func() string { return srv.Webhooks()[0].AuthHeaderValue.Reveal() }
 
 	args := []string{"ensure", "--url", "https://example.com/h", "--events", "bounce", "--auth-value-env", "FIRST"}
 	r := cli(t, environ, "", append(args, "--dry-run", "--detailed-exitcode")...)

@@ -191,7 +191,7 @@ func (w *webhookFlags) applyFlags(e *env, req *smtp2go.EditWebhookRequest) error
 		return err
 	}
 	if ok {
-		req.AuthHeaderValue = &value
+		req.AuthHeaderValue = smtp2go.Ptr(smtp2go.Secret(value))
 	}
 	return nil
 }
@@ -223,8 +223,8 @@ func typed[T ~string](in []string) []T {
 
 // basicValue turns "user:pass" into the base64 form the API wants for basic
 // auth. A base64 value never contains ':', so an encoded one is kept as is.
-func basicValue(typ smtp2go.AuthHeaderType, v string) string {
-	if user, pass, ok := strings.Cut(v, ":"); ok && typ == smtp2go.AuthBasic {
+func basicValue(typ smtp2go.AuthHeaderType, v smtp2go.Secret) smtp2go.Secret {
+	if user, pass, ok := strings.Cut(v.Reveal(), ":"); ok && typ == smtp2go.AuthBasic {
 		return smtp2go.BasicAuthValue(user, pass)
 	}
 	return v

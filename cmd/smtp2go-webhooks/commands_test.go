@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -264,4 +266,27 @@ func TestAddWhoseOutcomeIsUnknown(t *testing.T) {
 	if n := len(srv.Webhooks()); n != 1 || r.stdout != "No changes: webhook 1001 is set up as asked.\n" {
 		t.Errorf("%d webhooks; ensure printed %q", n, r.stdout)
 	}
+}
+
+// TestTriggerWorksOnlyAgainstTheFake: SMTP2GO, or anything but the fake,
+// has no trigger endpoint, and trigger says so; the fake with no webhook
+// subscribed delivers nothing and says that.
+func TestTriggerWorksOnlyAgainstTheFake(t *testing.T) {
+	t.Parallel()
+	notFake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"data":{"error":"no such endpoint"}}`, http.StatusNotFound)
+	}))
+	t.Cleanup(notFake.Close)
+	r := cli(t, []string{"SMTP2GO_API_KEY=api-x", "SMTP2GO_BASE_URL=" + notFake.URL}, "", "trigger", "bounce")
+	wantCode(t, r, exitAPI)
+	if !strings.Contains(r.stderr, "/v3/ is not the fake SMTP2GO (it answered 404 Not Found)\ntrigger works only against \"smtp2go-webhooks fake\"") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	srv := smtp2gotest.NewServer(t)
+	r = against(t, srv, "trigger", "spam")
+	wantCode(t, r, 0)
+	if r.stdout != "No webhook subscribes to spam: nothing was delivered.\n" {
+		t.Errorf("stdout: %q", r.stdout)
+	}
+	wantCode(t, against(t, srv, "trigger", "bounced"), exitUsage)
 }

@@ -137,8 +137,8 @@ func TestScrubLongestFirst(t *testing.T) {
 // body as sent shows an auth value as encoding/json escaped it.
 func TestScrubJSONEscapedSecret(t *testing.T) {
 	t.Parallel()
-	const token = `tok<"&>secret`
-	const escaped = `tok\u003c\"\u0026\u003esecret`
+	const token = `tok/<"&>secret`
+	const escaped = `tok/\u003c\"\u0026\u003esecret`
 	api := newMockAPI(t)
 	api.on("webhook/add", echoHTML(400))
 	_, err := api.client().Webhooks.Add(context.Background(), &smtp2go.AddWebhookRequest{URL: "https://example.com/h", AuthHeaderType: smtp2go.AuthBearer, AuthHeaderValue: token})

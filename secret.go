@@ -144,15 +144,14 @@ const minSecretLen = 4
 // secretForms returns s as it is (as decoded JSON gives it back),
 // percent-encoded, and as the request's JSON body carries it (with "<",
 // ">" and "&" escaped, as encoding/json writes them), which a proxy's error
-// page may echo; also with "/" written "\/", as PHP's json_encode writes
-// it. None for a value shorter than minSecretLen.
+// page may echo. None for a value shorter than minSecretLen.
 func secretForms(s string) []string {
 	if len(s) < minSecretLen {
 		return nil
 	}
 	j, _ := json.Marshal(s) // a string always marshals
 	escaped := string(j[1 : len(j)-1])
-	forms := []string{s, url.QueryEscape(s), escaped, strings.ReplaceAll(escaped, "/", `\/`)}
+	forms := []string{s, url.QueryEscape(s), escaped}
 	slices.Sort(forms)
 	return slices.Compact(forms)
 }

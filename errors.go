@@ -303,7 +303,7 @@ var ErrOutcomeUnknown = errors.New("smtp2go: outcome unknown")
 // may be the webhook it created, or all may have existed before; only a
 // list taken before the add can tell, which is why [WebhooksService.Ensure]
 // is the idempotent way to create a webhook. Ensure returns one too, with
-// no Candidates, when its retry budget or its context runs out before a
+// no Candidates, when its attempts at adding, or its context, run out before a
 // list settles an add of its own.
 //
 // It matches ErrOutcomeUnknown with errors.Is, and unwraps to the failure:

@@ -9,8 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Secret holds a credential: an auth header value. It prints, formats (%v
@@ -205,36 +203,4 @@ func scrub(s string, secrets []string) string {
 		s = strings.ReplaceAll(s, secret, redacted)
 	}
 	return apiKeyWord.ReplaceAllString(s, "api-"+redacted)
-}
-
-// maxExcerpt bounds APIError.Body.
-const maxExcerpt = 256
-
-// excerpt turns a body into a short printable snippet: secrets removed
-// (before anything is cut, so no part of one survives), whitespace runs
-// folded, control characters dropped, cut at maxExcerpt bytes.
-func excerpt(body []byte, secrets []string) string {
-	text := scrub(string(body), secrets)
-	var b strings.Builder
-	space := false
-	for i, r := range text {
-		if b.Len() >= maxExcerpt {
-			return b.String() + "…"
-		}
-		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(text[i:], "\uFFFD"):
-			continue
-		case unicode.IsSpace(r):
-			space = b.Len() > 0
-			continue
-		case !unicode.IsPrint(r):
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

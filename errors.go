@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Sentinel errors. An [*APIError] matches the one for its status code with
@@ -303,7 +305,7 @@ var ErrOutcomeUnknown = errors.New("smtp2go: outcome unknown")
 // may be the webhook it created, or all may have existed before; only a
 // list taken before the add can tell, which is why [WebhooksService.Ensure]
 // is the idempotent way to create a webhook. Ensure returns one too, with
-// no Candidates, when its retry budget or its context runs out before a
+// no Candidates, when its attempts at adding, or its context, run out before a
 // list settles an add of its own.
 //
 // It matches ErrOutcomeUnknown with errors.Is, and unwraps to the failure:
@@ -392,4 +394,36 @@ func classify(err error) failure {
 		return failNotSent
 	}
 	return failUnknown
+}
+
+// maxExcerpt bounds APIError.Body.
+const maxExcerpt = 256
+
+// excerpt turns a body into a short printable snippet: secrets removed
+// (before anything is cut, so no part of one survives), whitespace runs
+// folded, control characters dropped, cut at maxExcerpt bytes.
+func excerpt(body []byte, secrets []string) string {
+	text := scrub(string(body), secrets)
+	var b strings.Builder
+	space := false
+	for i, r := range text {
+		if b.Len() >= maxExcerpt {
+			return b.String() + "…"
+		}
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(text[i:], "\uFFFD"):
+			continue
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		case !unicode.IsPrint(r):
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -9,8 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Secret holds a credential: an auth header value. It prints, formats (%v
@@ -144,15 +142,14 @@ const minSecretLen = 4
 // secretForms returns s as it is (as decoded JSON gives it back),
 // percent-encoded, and as the request's JSON body carries it (with "<",
 // ">" and "&" escaped, as encoding/json writes them), which a proxy's error
-// page may echo; also with "/" written "\/", as PHP's json_encode writes
-// it. None for a value shorter than minSecretLen.
+// page may echo. None for a value shorter than minSecretLen.
 func secretForms(s string) []string {
 	if len(s) < minSecretLen {
 		return nil
 	}
 	j, _ := json.Marshal(s) // a string always marshals
 	escaped := string(j[1 : len(j)-1])
-	forms := []string{s, url.QueryEscape(s), escaped, strings.ReplaceAll(escaped, "/", `\/`)}
+	forms := []string{s, url.QueryEscape(s), escaped}
 	slices.Sort(forms)
 	return slices.Compact(forms)
 }
@@ -206,36 +203,4 @@ func scrub(s string, secrets []string) string {
 		s = strings.ReplaceAll(s, secret, redacted)
 	}
 	return apiKeyWord.ReplaceAllString(s, "api-"+redacted)
-}
-
-// maxExcerpt bounds APIError.Body.
-const maxExcerpt = 256
-
-// excerpt turns a body into a short printable snippet: secrets removed
-// (before anything is cut, so no part of one survives), whitespace runs
-// folded, control characters dropped, cut at maxExcerpt bytes.
-func excerpt(body []byte, secrets []string) string {
-	text := scrub(string(body), secrets)
-	var b strings.Builder
-	space := false
-	for i, r := range text {
-		if b.Len() >= maxExcerpt {
-			return b.String() + "…"
-		}
-		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(text[i:], "\uFFFD"):
-			continue
-		case unicode.IsSpace(r):
-			space = b.Len() > 0
-			continue
-		case !unicode.IsPrint(r):
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -281,16 +282,12 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 		*f = list
 		return nil
 	}
-	var list []*string
+	var list []string
 	if err := json.Unmarshal(b, &list); err != nil {
 		return errors.New("want a string or an array of strings") // no excerpt: it may be a secret
 	}
-	*f = make(flexStrings, 0, len(list))
-	for _, s := range list {
-		if s != nil { // a null element says nothing
-			*f = append(*f, *s)
-		}
-	}
+	// A null element, which decodes as "", says nothing; nor does "".
+	*f = slices.DeleteFunc(list, func(s string) bool { return s == "" })
 	return nil
 }
 

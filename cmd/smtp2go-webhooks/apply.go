@@ -35,11 +35,15 @@ func (a *app) applyCommand() *cobra.Command {
 			return err
 		}
 		defer c.finish(&err)
-		current, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: *sub})
-		if err != nil {
-			return err
+		var current []smtp2go.Webhook
+		if *prune {
+			list, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: *sub})
+			if err != nil {
+				return err
+			}
+			current = list.Webhooks
 		}
-		p, err := makePlan(want, current.Webhooks, *prune)
+		p, err := makePlan(c, want, current, *prune)
 		if err != nil {
 			return err
 		}

@@ -60,6 +60,7 @@ type change struct {
 	status   string
 	err      error
 	webhook  *smtp2go.Webhook // carried out: the webhook as it now is
+	before   *smtp2go.Webhook // the webhook kept, as it was when planned
 	isChange bool             // create, update or remove: counts in the plan
 	// authSent is, for an update, the auth value the input gives when
 	// SMTP2GO does not show the current one: Ensure cannot compare them and
@@ -81,74 +82,51 @@ type plan struct {
 	ensure bool
 }
 
-// planEnsure lists the account's webhooks and plans what ensure does for w.
+// planEnsure plans what ensure does for w.
 func planEnsure(c *call, w wanted) (*plan, error) {
-	list, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: w.req.SubaccountID})
+	p, err := makePlan(c, []wanted{w}, nil, false)
 	if err != nil {
 		return nil, err
 	}
-	p, err := makePlan([]wanted{w}, list.Webhooks, false)
-	if err != nil {
-		return nil, err
-	}
-	p.subaccount, p.ensure = w.req.SubaccountID, true
-	if i := slices.IndexFunc(list.Webhooks, func(h smtp2go.Webhook) bool { return h.ID == p.changes[0].id }); i >= 0 {
-		p.before = &list.Webhooks[i]
-	}
+	p.subaccount, p.ensure, p.before = w.req.SubaccountID, true, p.changes[0].before
 	return p, nil
 }
 
-// makePlan compares the webhooks wanted with the account's.
-func makePlan(want []wanted, current []smtp2go.Webhook, prune bool) (*plan, error) {
-	byURL := map[string][]smtp2go.Webhook{}
-	for _, w := range current {
-		byURL[w.URL] = append(byURL[w.URL], w)
-	}
+// makePlan asks the SDK's Plan what Ensure would do for each webhook
+// wanted, and, with prune, removes the account's webhooks (current) whose
+// URL is in no entry. The CLI compares nothing itself: it only fills in
+// the auth an entry leaves out from the webhook Plan says is kept.
+func makePlan(c *call, want []wanted, current []smtp2go.Webhook, prune bool) (*plan, error) {
 	p := &plan{}
 	for _, w := range want {
-		have := byURL[w.req.URL]
-		slices.SortFunc(have, func(a, b smtp2go.Webhook) int { return cmp.Compare(a.ID, b.ID) })
-		var kept *smtp2go.Webhook
-		if len(have) > 0 {
-			kept = &have[0]
-		}
-		if err := settleAuth(w, kept); err != nil {
+		ep, err := planOne(c, w)
+		if err != nil {
 			return nil, err
 		}
-		if err := w.req.Validate(); err != nil {
-			return nil, inInput(w.where, err)
-		}
 		url := smtp2go.RedactURL(w.req.URL)
-		if kept == nil {
-			created := smtp2go.Webhook{URL: w.req.URL}
-			p.add(&change{action: actionCreate, url: url, fields: changesFor(&created, w.req), req: w.req})
+		if ep.Webhook == nil {
+			p.add(&change{action: actionCreate, url: url, fields: ep.Changes, req: w.req})
 			continue
 		}
-		dups := have[1:]
-		for _, d := range dups {
-			if !isDuplicateOf(d, *kept) {
-				return nil, fmt.Errorf("%w: %s has webhooks %s set up differently; remove all but one",
-					smtp2go.ErrDuplicateURL, url, joinIDs(have))
-			}
-		}
-		c := &change{action: actionUnchanged, id: kept.ID, url: url, fields: changesFor(kept, w.req), req: w.req}
-		if w.valueGiven && !authValueShown(kept) && w.req.AuthHeaderValue != "" {
+		kept := ep.Webhook
+		ch := &change{action: actionUnchanged, id: kept.ID, url: url, fields: ep.Changes, req: w.req, before: kept}
+		if w.valueGiven && !authValueShown(kept) && w.req.AuthHeaderValue != "" &&
+			!slices.ContainsFunc(ep.Changes, func(f smtp2go.FieldChange) bool { return f.Field == "auth_header_value" }) {
 			// The value given may be the one SMTP2GO holds, or not: nothing
 			// tells, so it is sent rather than dropped.
 			old := ""
 			if kept.AuthHeaderType != smtp2go.AuthNone {
 				old = notShown
 			}
-			given := w.req.AuthHeaderValue.String()
-			c.authSent = &smtp2go.FieldChange{Field: "auth_header_value", Old: old, New: given}
-			c.fields = append(c.fields, *c.authSent)
+			ch.authSent = &smtp2go.FieldChange{Field: "auth_header_value", Old: old, New: w.req.AuthHeaderValue.String()}
+			ch.fields = append(slices.Clone(ch.fields), *ch.authSent)
 		}
-		if len(c.fields) > 0 {
-			c.action = actionUpdate
+		if len(ch.fields) > 0 {
+			ch.action = actionUpdate
 		}
-		p.add(c)
-		for _, d := range dups {
-			p.add(&change{action: actionRemove, id: d.ID, url: url, reason: fmt.Sprintf("duplicate of %d", kept.ID), dupOf: kept.ID})
+		p.add(ch)
+		for _, id := range ep.Remove {
+			p.add(&change{action: actionRemove, id: id, url: url, reason: fmt.Sprintf("duplicate of %d", kept.ID), dupOf: kept.ID})
 		}
 	}
 	if prune {
@@ -174,6 +152,28 @@ func (p *plan) add(c *change) {
 		c.status = statusPlanned
 	}
 	p.changes = append(p.changes, c)
+}
+
+// planOne is the SDK's plan for w: asked first with the auth w gives, or
+// none, to learn which webhook is kept, and again once the auth w leaves
+// out is taken from that webhook.
+func planOne(c *call, w wanted) (*smtp2go.EnsurePlan, error) {
+	probe := *w.req
+	if !w.typeGiven || !w.valueGiven {
+		probe.AuthHeaderType, probe.AuthHeaderValue = smtp2go.AuthNone, ""
+	}
+	ep, err := c.client.Webhooks.Plan(c.ctx, &probe)
+	if err != nil || (w.typeGiven && w.valueGiven) {
+		return ep, inInput(w.where, err)
+	}
+	if err := settleAuth(w, ep.Webhook); err != nil {
+		return nil, err
+	}
+	if w.req.AuthHeaderType == probe.AuthHeaderType && w.req.AuthHeaderValue == probe.AuthHeaderValue {
+		return ep, nil
+	}
+	ep, err = c.client.Webhooks.Plan(c.ctx, w.req)
+	return ep, inInput(w.where, err)
 }
 
 // settleAuth fills in the auth settings the input left out from the
@@ -212,14 +212,6 @@ func inInput(where string, err error) error {
 		return err
 	}
 	return &cliError{msg: where + ": " + err.Error(), err: err}
-}
-
-func joinIDs(list []smtp2go.Webhook) string {
-	ids := make([]string, len(list))
-	for i, w := range list {
-		ids[i] = fmt.Sprint(w.ID)
-	}
-	return strings.Join(ids, ", ")
 }
 
 // counts returns how many webhooks the plan adds, changes and removes; once

@@ -335,7 +335,7 @@ func TestPlansShowDuplicates(t *testing.T) {
 	addWebhooks(t, srv, smtp2go.AddWebhookRequest{URL: "https://example.com/dup", Events: events(smtp2go.EventBounce), Usernames: []string{"other"}})
 	r = cli(t, []string{"SMTP2GO_API_KEY=" + srv.APIKey, "SMTP2GO_BASE_URL=" + srv.URL}, `[{"url":"https://example.com/dup","events":["spam"]}]`, "apply", "-f", "-")
 	wantCode(t, r, exitAPI)
-	if !strings.Contains(r.stderr, "has webhooks 1001, 1004 set up differently") {
+	if !strings.Contains(r.stderr, "has ids 1001, 1004, set up differently") {
 		t.Errorf("stderr: %s", r.stderr)
 	}
 }

@@ -1,7 +1,6 @@
 package smtp2go
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -52,7 +50,7 @@ type Client struct {
 	// Webhooks manages the account's webhooks.
 	Webhooks *WebhooksService
 
-	apiKey       string
+	apiKey       *Secret  // a pointer, so that fmt prints its address, not the key
 	baseURL      *url.URL // where requests go: explicitBase, else region's
 	explicitBase *url.URL // from WithBaseURL
 	region       Region   // from WithRegion
@@ -63,7 +61,7 @@ type Client struct {
 	timeout      time.Duration
 	userAgent    string
 	logger       *slog.Logger
-	hc           *http.Client // sends each attempt: the caller's transport, the SDK's timeout, no redirects
+	rc           *retryablehttp.Client // sends every call, with retries
 }
 
 // NewClient returns a client that authenticates with apiKey, which is sent
@@ -136,7 +134,7 @@ func checkKey(field, key string) error {
 // replace the defaults that do.
 func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
 	c := &Client{
-		apiKey:       apiKey,
+		apiKey:       Ptr(Secret(apiKey)),
 		userHTTP:     http.DefaultClient,
 		retryMax:     DefaultRetryMax,
 		retryWaitMin: DefaultRetryWaitMin,
@@ -163,13 +161,22 @@ func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
 	if t := c.userHTTP.Timeout; t > 0 && t < timeout {
 		timeout = t
 	}
-	c.hc = &http.Client{
-		Transport: &attemptTransport{hc: c.userHTTP, logger: c.logger, base: c.baseURL.String()},
-		Timeout:   timeout,
-		// SMTP2GO's API does not redirect. Following one would send the
-		// API key header, and the body with its secrets, to wherever it
-		// points; a 3xx is answered as an *APIError instead.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	c.rc = &retryablehttp.Client{
+		HTTPClient: &http.Client{
+			Transport: &attemptTransport{hc: c.userHTTP, logger: c.logger, base: c.baseURL.String()},
+			Timeout:   timeout,
+			// SMTP2GO's API does not redirect. Following one would send the
+			// API key header, and the body with its secrets, to wherever it
+			// points; a 3xx is answered as an *APIError instead.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		RetryWaitMin:   c.retryWaitMin,
+		RetryWaitMax:   c.retryWaitMax,
+		RetryMax:       c.retryMax,
+		CheckRetry:     c.checkRetry,
+		Backoff:        backoff,
+		ErrorHandler:   retryablehttp.PassthroughErrorHandler, // the last response comes back, its body unread
+		RequestLogHook: countAttempt,
 	}
 	c.Webhooks = &WebhooksService{client: c}
 	return c, nil
@@ -185,34 +192,6 @@ func (c *Client) apply(opts []Option) error {
 		}
 	}
 	return nil
-}
-
-// retryingClient is go-retryablehttp used as designed: its loop and its
-// wait, the call's retry policy built on its own, and no logger of its own
-// (attemptTransport logs through slog, and only when asked to). It is made
-// for each call (connections are pooled in c.hc, which all calls share) so
-// that last, the call's own state, learns what every attempt got: the
-// request's response handler reads each response into it, and the policy
-// tells it of each attempt that got none. retryablehttp itself, when the
-// context ends while it waits to retry, returns the context's error alone.
-func (c *Client) retryingClient(policy retryPolicy, last *reply) *retryablehttp.Client {
-	check := c.retryIdempotentPolicy
-	if policy == retryUnsent {
-		check = c.retryUnsentPolicy
-	}
-	return &retryablehttp.Client{
-		HTTPClient:   c.hc,
-		RetryWaitMin: c.retryWaitMin,
-		RetryWaitMax: c.retryWaitMax,
-		RetryMax:     c.retryMax,
-		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
-			if resp == nil {
-				last.unanswered(err)
-			}
-			return check(ctx, resp, err)
-		},
-		Backoff: backoff,
-	}
 }
 
 // BaseURL returns the API base URL the client sends to, ending in "/". It is
@@ -270,99 +249,84 @@ func (t *attemptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// retryPolicy says which failures a call may retry.
-type retryPolicy int
+// call is one call of the SDK's request path, carried in its request's
+// context so that the Client's one retryablehttp.Client can tell calls
+// apart: the retry policy reads which endpoint it is, the request hook
+// writes how many attempts the library has made, and the response handler
+// decodes a 2xx body into out.
+type call struct {
+	endpoint  string
+	out       any
+	attempts  int // set from the library's attempt number before each attempt
+	requestID string
+}
 
-const (
-	// retryIdempotent retries 429, 5xx (but 501), transport errors a retry
-	// can fix, and a 2xx whose body was cut off: for webhook/view, edit
-	// and remove, which can be sent again safely.
-	retryIdempotent retryPolicy = iota
-	// retryUnsent retries only what provably created nothing: 429, and a
-	// connection that was never made. webhook/add uses it.
-	retryUnsent
-)
+type callKey struct{}
 
-// retryIdempotentPolicy is retryablehttp's DefaultRetryPolicy, which stops
-// when ctx is done and retries transport errors (but those a retry cannot
-// fix: bad certificates, schemes or headers), 429 and 5xx (but 501), and an
-// error of the response handler: a 2xx whose body was cut off. Every
-// response is first handed to the response handler, which reads it whole
-// (so that the call keeps the last one) and fails any status but 2xx; for
-// those the status alone decides. A 429 whose Retry-After would outlast ctx
-// is not retried, so that the caller gets the 429 rather than a bare
+func callOf(ctx context.Context) *call {
+	cl, _ := ctx.Value(callKey{}).(*call)
+	if cl == nil {
+		return &call{}
+	}
+	return cl
+}
+
+// countAttempt is the RequestLogHook: retryablehttp calls it before each
+// attempt with the number of the retry, 0 for the first attempt.
+func countAttempt(_ retryablehttp.Logger, r *http.Request, retry int) {
+	if cl, ok := r.Context().Value(callKey{}).(*call); ok {
+		cl.attempts = retry + 1
+	}
+}
+
+// readOK is the response handler, which retryablehttp runs on a response
+// its policy does not retry. It reads and decodes a 2xx body, so that one
+// cut off is an error that checkRetry retries like a failed attempt. Any
+// other status it leaves to do, which reads the body into an *APIError.
+func (cl *call) readOK(resp *http.Response) error {
+	if !success(resp.StatusCode) {
+		return nil
+	}
+	defer resp.Body.Close()
+	body, err := readBody(resp)
+	if err != nil {
+		return err
+	}
+	cl.requestID, err = decode(body, cl.out)
+	return err
+}
+
+// checkRetry is retryablehttp's DefaultRetryPolicy, which stops when ctx is
+// done and retries transport errors (but those a retry cannot fix: bad
+// certificates, schemes or headers), 429 and 5xx (but 501), and an error of
+// the response handler (a 2xx whose body was cut off); with two rules of
+// its own. webhook/add, which a second time could create a second webhook,
+// is retried only after a 429 or a failure that proves the request never
+// reached SMTP2GO. And no retry is made whose shortest wait outlasts the
+// context, so that the caller gets the last failure rather than a bare
 // deadline error.
-func (c *Client) retryIdempotentPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	var undecodable *undecodableError
-	switch {
-	case resp != nil && !success(resp.StatusCode) && err == nil:
-		return false, nil // not read yet: retryablehttp calls the response handler, then asks again
-	case resp != nil && !success(resp.StatusCode):
-		err = nil
-	case errors.As(err, &undecodable):
+	if errors.As(err, &undecodable) {
 		return false, nil // the whole body arrived, and it is not SMTP2GO's: asking again will not change it
 	}
+	if ctx.Err() != nil {
+		return false, err // the attempt's own failure, or its response, stands
+	}
 	retry, checkErr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
-	if retry && resp != nil && !waitFits(ctx, resp, c.retryWaitMin, c.retryWaitMax) {
-		retry = false
+	cl := callOf(ctx)
+	if retry && cl.endpoint == "webhook/add" {
+		if resp != nil {
+			retry = resp.StatusCode == http.StatusTooManyRequests
+		} else {
+			retry = classify(err) == failNotSent
+		}
+	}
+	if deadline, ok := ctx.Deadline(); retry && ok {
+		shortest := clamp(retryablehttp.DefaultBackoff(c.retryWaitMin, c.retryWaitMax, max(cl.attempts-1, 0), resp), c.retryWaitMin, c.retryWaitMax)
+		retry = time.Now().Add(shortest).Before(deadline)
 	}
 	return retry, checkErr
-}
-
-// retryUnsentPolicy narrows retryIdempotentPolicy to what provably created
-// nothing: a second webhook/add after a timeout, a reset, a 5xx or a 2xx
-// could create a second webhook.
-func (c *Client) retryUnsentPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	retry, checkErr := c.retryIdempotentPolicy(ctx, resp, err)
-	if resp != nil {
-		return retry && resp.StatusCode == http.StatusTooManyRequests, checkErr
-	}
-	return retry && notSent(err), checkErr
-}
-
-// reply is what one call knows of its attempts: how many were made, and
-// what the last one got. Its read method is the request's response handler:
-// it reads the body whole and decodes it into out, so that a body cut off,
-// or one that is not SMTP2GO's, fails the attempt like any other failure,
-// for the retry policy to judge.
-type reply struct {
-	out       any
-	attempts  int            // requests sent, retries included
-	resp      *http.Response // the last response read
-	body      []byte
-	requestID string
-	err       error // why the body could not be read whole, or decoded
-	sendErr   error // why the last attempt got no response; nil if it got one
-}
-
-// errNotOK is the response handler's answer to any status but 2xx, for the
-// retry policy to judge by the status.
-var errNotOK = errors.New("not a 2xx response")
-
-func (r *reply) read(resp *http.Response) error {
-	r.attempts++
-	r.resp, r.sendErr, r.requestID = resp, nil, ""
-	r.body, r.err = readBody(resp)
-	resp.Body.Close()
-	switch {
-	case r.err != nil:
-		return r.err
-	case !success(resp.StatusCode):
-		return errNotOK
-	}
-	r.requestID, r.err = decode(r.body, r.out)
-	return r.err
-}
-
-// unanswered notes an attempt that got no response, and why.
-func (r *reply) unanswered(err error) {
-	r.attempts++
-	r.sendErr = err
-}
-
-// ok reports whether the last attempt succeeded.
-func (r *reply) ok() bool {
-	return r.sendErr == nil && r.resp != nil && r.err == nil && success(r.resp.StatusCode)
 }
 
 // undecodableError is why a 2xx body could not be used: it was not JSON of
@@ -400,88 +364,75 @@ func decode(body []byte, out any) (requestID string, err error) {
 func success(status int) bool { return status >= 200 && status <= 299 }
 
 // do is the one request path of the SDK: encode in as JSON, POST it to
-// endpoint with retries, and decode the data member of the response into out
-// (which may be nil). It returns SMTP2GO's request ID and the attempts made.
-// Failures are *APIError or *NetworkError (one that unwraps to the
-// context's error if the context ended during an attempt); if the context
-// ended while waiting to retry, the last attempt's failure joined with the
-// context's error; or the context's error, if it ended before any attempt.
-func (c *Client) do(ctx context.Context, endpoint string, policy retryPolicy, in, out any) (requestID string, attempts int, err error) {
-	if c == nil || c.hc == nil {
+// endpoint through the Client's retryablehttp.Client, and decode the data
+// member of the response into out (which may be nil). It returns SMTP2GO's
+// request ID and the attempts made. sent is the webhook whose secrets in
+// carries (nil if none): no error holds them. Failures are *APIError or
+// *NetworkError (one that unwraps to the context's error if the context
+// ended during an attempt or while waiting to retry).
+func (c *Client) do(ctx context.Context, endpoint string, in any, sent *Webhook, out any) (requestID string, attempts int, err error) {
+	if c == nil || c.rc == nil {
 		return "", 0, errNoClient
 	}
 	if err := ctx.Err(); err != nil {
-		return "", 0, fmt.Errorf("smtp2go: %s: %w", endpoint, err)
+		return "", 0, &NetworkError{Endpoint: endpoint, Err: err}
 	}
 	payload, err := json.Marshal(in)
 	if err != nil {
 		return "", 0, fmt.Errorf("smtp2go: %s: encoding request: %w", endpoint, err)
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, c.baseURL.String()+endpoint, payload)
+	cl := &call{endpoint: endpoint, out: out}
+	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callKey{}, cl), http.MethodPost, c.baseURL.String()+endpoint, payload)
 	if err != nil {
 		return "", 0, fmt.Errorf("smtp2go: %s: %w", endpoint, err)
 	}
-	req.Header.Set(apiKeyHeader, c.apiKey)
+	req.Header.Set(apiKeyHeader, c.apiKey.Reveal())
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
-	last := reply{out: out}
-	req.SetResponseHandler(last.read)
+	req.SetResponseHandler(cl.readOK)
 
-	// Do's error tells, in retryablehttp's words, what last knows.
-	_, doErr := c.retryingClient(policy, &last).Do(req)
+	resp, err := c.rc.Do(req)
 	switch {
-	case last.ok():
-		return last.requestID, last.attempts, nil
-	case last.attempts == 0: // nothing was sent
-		return "", 0, fmt.Errorf("smtp2go: %s: %w", endpoint, doErr)
-	}
-	err = c.failure(endpoint, &last, in)
-	if cerr := ctx.Err(); cerr != nil {
-		if errors.Is(err, cerr) {
-			// It ended during the last attempt, which got no answer.
-			return "", last.attempts, &NetworkError{Endpoint: endpoint, Attempts: last.attempts, Err: cerr}
+	case err == nil && success(resp.StatusCode):
+		return cl.requestID, cl.attempts, nil
+	case err == nil:
+		// A status the policy did not retry, or the last of those it did:
+		// its body is unread.
+		defer resp.Body.Close()
+		body, readErr := readBody(resp)
+		if readErr != nil {
+			return "", cl.attempts, &NetworkError{Endpoint: endpoint, Attempts: cl.attempts, Err: readErr}
 		}
-		// It ended while waiting to retry: why the last attempt failed still holds.
-		return "", last.attempts, fmt.Errorf("%w (gave up: %w)", err, cerr)
-	}
-	return "", last.attempts, err
-}
-
-// failure is the error of a call whose last attempt failed, as last saw it.
-func (c *Client) failure(endpoint string, last *reply, in any) error {
-	switch {
-	case last.sendErr != nil:
-		return &NetworkError{Endpoint: endpoint, Attempts: last.attempts, Err: last.sendErr}
-	case !success(last.resp.StatusCode):
-		apiErr := newAPIError(endpoint, last.resp.StatusCode, last.body, c.secrets(in))
-		apiErr.Attempts = last.attempts
-		apiErr.RetryAfter, _ = retryAfter(last.resp.Header)
-		return apiErr
+		apiErr := newAPIError(endpoint, resp.StatusCode, body, c.secrets(sent))
+		apiErr.Attempts = cl.attempts
+		apiErr.RetryAfter = retryablehttp.DefaultBackoff(0, 0, 0, resp) // Retry-After of a 429 or a 503, else 0
+		return "", cl.attempts, apiErr
 	}
 	var undecodable *undecodableError
-	if errors.As(last.err, &undecodable) {
+	if errors.As(err, &undecodable) {
 		// No excerpt of a 2xx body: it is webhook data, secrets included.
-		return &APIError{
+		return "", cl.attempts, &APIError{
 			Endpoint:   endpoint,
-			StatusCode: last.resp.StatusCode,
-			RequestID:  scrub(last.requestID, c.secrets(in)),
-			Attempts:   last.attempts,
+			StatusCode: resp.StatusCode,
+			RequestID:  scrub(cl.requestID, c.secrets(sent)),
+			Attempts:   cl.attempts,
 			decodeErr:  undecodable.err,
 		}
 	}
-	return &NetworkError{Endpoint: endpoint, Attempts: last.attempts, Err: last.err}
+	netErr := &NetworkError{Endpoint: endpoint, Attempts: cl.attempts, Err: err}
+	// retryablehttp returns the context's error itself when it ended while
+	// waiting to retry, and only a webhook/add that created nothing waits.
+	netErr.unsent = err == ctx.Err() && endpoint == "webhook/add"
+	if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+		netErr.Err = cerr // not the *url.Error that says so with the URL
+	}
+	return "", cl.attempts, netErr
 }
 
 // readBody reads a whole response body, at most maxResponseBytes of it.
 func readBody(resp *http.Response) ([]byte, error) {
-	size := 512
-	if n := resp.ContentLength; n > 0 && n <= maxResponseBytes {
-		size = int(n) + bytes.MinRead // ReadFrom wants MinRead spare bytes to see EOF without growing
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBytes+1))
-	b := buf.Bytes()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		return b, fmt.Errorf("reading response: %w", err)
 	}
@@ -491,20 +442,15 @@ func readBody(resp *http.Response) ([]byte, error) {
 	return b, nil
 }
 
-// backoff is the wait before a retry: retryablehttp's DefaultBackoff
-// (min·2ⁿ, capped at max) with up to as much again added at random, so that
-// clients that failed together do not retry together, and never more than
-// max; or a 429's or 503's Retry-After, capped at max. A min of 0 retries at
-// once (but for a Retry-After).
+// backoff is the wait before a retry: retryablehttp's DefaultBackoff, which
+// is a 429's or 503's Retry-After, else min·2ⁿ capped at max; with up to as
+// much again added at random when it is not a Retry-After, so that clients
+// that failed together do not retry together; never less than min nor more
+// than max. A min of 0 retries at once (but for a Retry-After).
 func backoff(min, max time.Duration, n int, resp *http.Response) time.Duration {
-	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if d, ok := retryAfter(resp.Header); ok {
-			return clamp(d, min, max)
-		}
-	}
-	d := retryablehttp.DefaultBackoff(min, max, n, nil)
-	if d > 0 {
-		d += rand.N(d)
+	d := retryablehttp.DefaultBackoff(min, max, n, resp)
+	if d > 0 && d == retryablehttp.DefaultBackoff(min, max, n, nil) {
+		d += rand.N(d) // not a Retry-After
 	}
 	return clamp(d, min, max)
 }
@@ -517,38 +463,6 @@ func clamp(d, min, max time.Duration) time.Duration {
 		return max
 	}
 	return d
-}
-
-// waitFits reports whether the wait a Retry-After asks for ends before the
-// context's deadline. Without either, it does.
-func waitFits(ctx context.Context, resp *http.Response, min, max time.Duration) bool {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		return true
-	}
-	d, ok := retryAfter(resp.Header)
-	return !ok || time.Now().Add(clamp(d, min, max)).Before(deadline)
-}
-
-// retryAfter parses a Retry-After header, in seconds or as an HTTP date.
-func retryAfter(h http.Header) (time.Duration, bool) {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		if secs > int64(24*time.Hour/time.Second) {
-			secs = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), 0), true
-	}
-	return 0, false
 }
 
 // sleep waits d or until ctx is done.

@@ -111,7 +111,7 @@ func TestE2ELifecycle(t *testing.T) {
 	}
 	want.Events, want.Headers = []smtp2go.EventType{smtp2go.EventOpen}, []string{}
 	e2eWantOne(t, srv, want)
-	if _, err := client.Webhooks.Edit(ctx, &smtp2go.EditWebhookRequest{ID: want.ID, AuthHeaderType: smtp2go.Ptr(smtp2go.AuthBasic), AuthHeaderValue: smtp2go.Ptr("dXNlcjpwYXNz")}); err != nil {
+	if _, err := client.Webhooks.Edit(ctx, &smtp2go.EditWebhookRequest{ID: want.ID, AuthHeaderType: smtp2go.Ptr(smtp2go.AuthBasic), AuthHeaderValue: smtp2go.Ptr(smtp2go.Secret("dXNlcjpwYXNz"))}); err != nil {
 		t.Fatalf("Edit auth: %v", err)
 	}
 	want.AuthHeaderType, want.AuthHeaderValue = smtp2go.AuthBasic, "dXNlcjpwYXNz"

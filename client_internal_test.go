@@ -53,33 +53,28 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
+func TestCheckRetryWaitMustFitTheContext(t *testing.T) {
 	t.Parallel()
-	future := time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)
-	for v, want := range map[string]time.Duration{"": -1, "0": 0, "7": 7 * time.Second, "-1": -1, "soon": -1, "999999999": 24 * time.Hour} {
-		got, ok := retryAfter(http.Header{"Retry-After": {v}})
-		if (want < 0 && ok) || (want >= 0 && (!ok || got != want)) {
-			t.Errorf("retryAfter(%q) = %s, %t", v, got, ok)
-		}
+	resp := func() *http.Response {
+		return &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"5"}}}
 	}
-	if got, ok := retryAfter(http.Header{"Retry-After": {future}}); !ok || got < 59*time.Minute || got > time.Hour {
-		t.Errorf("retryAfter(date an hour ahead) = %s, %t", got, ok)
-	}
-}
-
-func TestWaitFits(t *testing.T) {
-	t.Parallel()
-	resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"5"}}}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if waitFits(ctx, resp, time.Millisecond, time.Minute) {
-		t.Error("a 5s Retry-After fits a 1s deadline")
+	client := func(max time.Duration) *Client {
+		c, err := NewClient("k", WithRetryWait(time.Millisecond, max))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
 	}
-	if !waitFits(ctx, resp, time.Millisecond, 10*time.Millisecond) {
-		t.Error("the Retry-After capped at 10ms does not fit a 1s deadline")
+	if retry, _ := client(time.Minute).checkRetry(ctx, resp(), nil); retry {
+		t.Error("a 5s Retry-After is retried within a 1s deadline")
 	}
-	if !waitFits(context.Background(), resp, time.Millisecond, time.Minute) {
-		t.Error("without a deadline every wait fits")
+	if retry, _ := client(10*time.Millisecond).checkRetry(ctx, resp(), nil); !retry {
+		t.Error("a Retry-After capped at 10ms is not retried within a 1s deadline")
+	}
+	if retry, _ := client(time.Minute).checkRetry(context.Background(), resp(), nil); !retry {
+		t.Error("without a deadline a 429 is not retried")
 	}
 }
 
@@ -101,7 +96,7 @@ func TestExcerptNeverKeepsPartOfASecret(t *testing.T) {
 func TestLooksMasked(t *testing.T) {
 	t.Parallel()
 	for v, want := range map[string]bool{"": false, "********": true, "tok****": true, "•••": true, "tok-123": false, "dXNlcjpwYXNz": false} {
-		if got := looksMasked(v); got != want {
+		if got := looksMasked(Secret(v)); got != want {
 			t.Errorf("looksMasked(%q) = %t", v, got)
 		}
 	}
@@ -109,11 +104,12 @@ func TestLooksMasked(t *testing.T) {
 
 func TestTolerantWebhookDecoding(t *testing.T) {
 	t.Parallel()
-	var w Webhook
-	err := json.Unmarshal([]byte(`{"id":4320.0,"url":"https://x.example","events":["open",null],"headers":"X-A, X-B,","usernames":null,"output_format":"JSON","auth_header_type":" Bearer "}`), &w)
+	var raw wireWebhook
+	err := json.Unmarshal([]byte(`{"id":4320.0,"url":"https://x.example","events":["open",null],"headers":"X-A, X-B,","usernames":null,"output_format":"JSON","auth_header_type":" Bearer "}`), &raw)
 	if err != nil {
 		t.Fatal(err)
 	}
+	w := raw.webhook()
 	want := Webhook{ID: 4320, URL: "https://x.example", Events: []EventType{EventOpen}, Headers: []string{"X-A", "X-B"}, OutputFormat: OutputJSON, AuthHeaderType: AuthBearer}
 	if !reflect.DeepEqual(w, want) {
 		t.Errorf("decoded %+v\nwant    %+v", w, want)
@@ -131,5 +127,50 @@ func TestFieldErrorsShapes(t *testing.T) {
 	e := newAPIError("webhook/add", 400, []byte(`{"data":{"error":"denied","error_code":"`+CodePermissionDenied+`","field_validation_errors":"url"}}`), nil)
 	if e.Code != CodePermissionDenied || e.Message != "denied" || len(e.FieldErrors) != 0 {
 		t.Errorf("APIError = %+v", e)
+	}
+}
+
+// TestPlanDuplicates: webhooks with one URL are duplicates only when no
+// setting differs looked at from either side, whichever has the lower ID.
+func TestPlanDuplicates(t *testing.T) {
+	t.Parallel()
+	base := Webhook{URL: "https://example.com/h", Events: []EventType{EventBounce, EventSpam}, OutputFormat: OutputForm}
+	with := func(change func(w *Webhook)) Webhook {
+		w := base
+		change(&w)
+		return w
+	}
+	duplicates := func(a, b Webhook) bool {
+		a.ID, b.ID = 1, 2
+		p, err := plan([]Webhook{a, b}, &AddWebhookRequest{URL: a.URL})
+		return err == nil && len(p.Remove) == 1
+	}
+	bearer := with(func(w *Webhook) { w.AuthHeaderType, w.AuthHeaderValue = AuthBearer, "tok-1" })
+	withheld := with(func(w *Webhook) { w.AuthHeaderType = AuthBearer })
+	masked, masked2 := bearer, bearer
+	masked.AuthHeaderValue, masked2.AuthHeaderValue = "********", "***"
+	for _, tt := range []struct {
+		name string
+		a, b Webhook
+		want bool
+	}{
+		{"the same", base, base, true},
+		{"lists in another order, the format left to the default", base, with(func(w *Webhook) {
+			w.Events = []EventType{EventSpam, EventBounce}
+			w.OutputFormat = ""
+		}), true},
+		{"another URL", base, with(func(w *Webhook) { w.URL += "?b" }), false},
+		{"another usernames filter", base, with(func(w *Webhook) { w.Usernames = []string{"other"} }), false},
+		{"auth on one side only", base, bearer, false},
+		{"a value withheld on one side, shown on the other", withheld, bearer, false},
+		{"masked values", masked, masked2, true},
+		{"two shown values that differ", bearer, with(func(w *Webhook) { w.AuthHeaderType, w.AuthHeaderValue = AuthBearer, "tok-2" }), false},
+	} {
+		if got := duplicates(tt.a, tt.b); got != tt.want {
+			t.Errorf("%s: duplicates = %t, want %t", tt.name, got, tt.want)
+		}
+		if got := duplicates(tt.b, tt.a); got != tt.want {
+			t.Errorf("%s, the other way round: duplicates = %t, want %t", tt.name, got, tt.want)
+		}
 	}
 }

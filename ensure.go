@@ -51,10 +51,62 @@ type FieldChange struct {
 // ones are duplicates, which Ensure removes.
 var ErrDuplicateURL = errors.New("smtp2go: several webhooks have this URL")
 
+// EnsurePlan is what [WebhooksService.Ensure] would do, as
+// [WebhooksService.Plan] reports it.
+type EnsurePlan struct {
+	Action  EnsureAction  // EnsureCreated, EnsureUpdated or EnsureUnchanged
+	Webhook *Webhook      // the webhook Ensure would keep (and edit, for EnsureUpdated); nil for EnsureCreated
+	Changes []FieldChange // for EnsureUpdated, the settings the edit would change; for EnsureCreated, those the add sets; secrets masked
+	Remove  []int64       // identical duplicates Ensure would remove, lowest ID first
+}
+
+// Plan says what Ensure would do for req now, sending only webhook/view:
+// nothing is changed. It fails as Ensure would: with a [*ValidationError]
+// for an invalid request, and with an error matching [ErrDuplicateURL]
+// when webhooks with the URL are set up differently.
+func (s *WebhooksService) Plan(ctx context.Context, req *AddWebhookRequest) (*EnsurePlan, error) {
+	if _, err := s.clientOrErr(); err != nil {
+		return nil, err
+	}
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	list, err := s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID})
+	if err != nil {
+		return nil, err
+	}
+	return plan(list.Webhooks, req)
+}
+
+// plan is what Ensure does about the webhooks of list for req: the one
+// place that says which webhooks are the same.
+func plan(list []Webhook, req *AddWebhookRequest) (*EnsurePlan, error) {
+	want := req.webhook()
+	same := withURL(list, req.URL)
+	if len(same) == 0 {
+		return &EnsurePlan{Action: EnsureCreated, Changes: changed(&Webhook{}, &want)}, nil
+	}
+	kept := same[0]
+	p := &EnsurePlan{Action: EnsureUnchanged, Webhook: &kept}
+	for _, w := range same[1:] {
+		// Looked at from either side: an auth value withheld in one and
+		// shown in the other may differ.
+		if !sameSettings(&w, &kept) || !sameSettings(&kept, &w) {
+			return nil, duplicateURL(req.URL, same)
+		}
+		p.Remove = append(p.Remove, w.ID)
+	}
+	if p.Changes = changed(&kept, &want); len(p.Changes) > 0 {
+		p.Action = EnsureUpdated
+	}
+	return p, nil
+}
+
 // Ensure makes the account have exactly one webhook with req.URL, set up as
 // req says: the idempotent way to provision a webhook, safe to run in every
-// replica of a service at once. It lists the webhooks, keeps that snapshot,
-// and finds those whose URL equals req.URL exactly:
+// replica of a service at once. It lists the webhooks and carries out what
+// [WebhooksService.Plan] says of them, for the webhooks whose URL equals
+// req.URL exactly:
 //
 //   - none: it adds one (EnsureCreated), then lists again, since other
 //     processes may have added one at the same time;
@@ -73,15 +125,16 @@ var ErrDuplicateURL = errors.New("smtp2go: several webhooks have this URL")
 //   - several set up differently: it changes nothing and returns an error
 //     matching [ErrDuplicateURL] that names their IDs.
 //
-// An add that fails ambiguously (a timeout, a 5xx…) is settled by the next
-// list: a webhook with the URL that was not in the snapshot is taken as the
-// one created; if there is none, Ensure adds again, within the client's
-// retry budget. If the budget is spent, or the context ends, before a list
-// settles it, Ensure returns an [*OutcomeUnknownError], as Add does. An add refused because the plan's webhook limit is reached
-// (by racing processes, perhaps) is a reason to look again too: it fails
-// only if no webhook with the URL is there. Lists that fail after Ensure has
-// changed something are tried again, within the same budget, so that what
-// it started is finished.
+// Each call it makes is retried as the client's options say, and only so:
+// Ensure retries no failed call itself. An add that fails ambiguously (a
+// timeout, a 5xx…) is settled by the next list: a webhook with the URL is
+// taken as the one created; if there is none, Ensure adds again while the
+// attempts made at webhook/add are fewer than the client's retries plus
+// one. If they are not, or that list fails, or the context ends before a
+// list settles it, Ensure returns an [*OutcomeUnknownError], as Add does.
+// An add refused because the plan's webhook limit is reached (by racing
+// processes, perhaps) is a reason to look again too: it fails only if no
+// webhook with the URL is there.
 func (s *WebhooksService) Ensure(ctx context.Context, req *AddWebhookRequest) (*EnsureWebhookResponse, error) {
 	c, err := s.clientOrErr()
 	if err != nil {
@@ -90,33 +143,25 @@ func (s *WebhooksService) Ensure(ctx context.Context, req *AddWebhookRequest) (*
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	unlock, err := s.locks.Lock(ctx, req.SubaccountID+"\x00"+req.URL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("smtp2go: ensure: %w", err)
-	}
-	defer unlock()
-
 	list, err := s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID})
 	if err != nil {
 		return nil, err
 	}
 	e := &ensure{
-		s: s, c: c, req: req, want: req.webhook(),
+		s: s, c: c, req: req,
 		res:       EnsureWebhookResponse{Action: EnsureUnchanged},
 		addsLeft:  c.retryMax + 1,
-		looksLeft: c.retryMax + 2, // the look after a change, and retries
+		looksLeft: c.retryMax + 2, // the look after a change, and those after a racer's
 	}
 	return e.converge(ctx, list)
 }
 
-// ensure is one call of Ensure: what it wants, what it did, and what it may
-// still do.
+// ensure is one call of Ensure: what it did, and what it may still do.
 type ensure struct {
-	s    *WebhooksService
-	c    *Client
-	req  *AddWebhookRequest
-	want Webhook
-	res  EnsureWebhookResponse
+	s   *WebhooksService
+	c   *Client
+	req *AddWebhookRequest
+	res EnsureWebhookResponse
 
 	adds      int                 // webhook/add calls made
 	addsLeft  int                 // webhook/add attempts it may still make
@@ -125,41 +170,45 @@ type ensure struct {
 	added     *AddWebhookResponse // the webhook an add of this call created, once one has
 }
 
-// converge acts on what a list shows and lists again, until one webhook has
-// the URL.
+// converge carries out the plan of what a list shows and lists again,
+// until one webhook has the URL.
 func (e *ensure) converge(ctx context.Context, list *ListWebhooksResponse) (*EnsureWebhookResponse, error) {
 	for {
-		same := withURL(list.Webhooks, e.req.URL)
-		if len(same) > 0 {
-			e.addErr = nil // whatever an add did, a webhook with the URL is there
+		p, err := plan(list.Webhooks, e.req)
+		if err != nil {
+			return nil, err
 		}
 		switch {
-		case len(same) == 1:
-			return e.settle(ctx, same[0], list.RequestID)
-		case len(same) == 0 && e.added != nil:
+		case p.Action != EnsureCreated:
+			e.addErr = nil // whatever an add did, a webhook with the URL is there
+			if len(p.Remove) == 0 || e.looksLeft <= 0 {
+				// Any left are racers' adds, which they remove themselves, or
+				// removes that keep failing, left for the next Ensure.
+				return e.settle(ctx, p, list.RequestID)
+			}
+			if err := e.removeDuplicates(ctx, p.Remove); err != nil {
+				return nil, err
+			}
+		case e.added != nil:
 			// The add succeeded, and the list has not caught up with it:
 			// look again rather than add a second one, and when no look
 			// is left, go on with the webhook the add returned.
 			if e.looksLeft <= 0 {
-				return e.settle(ctx, e.added.Webhook, e.added.RequestID)
+				e.res.RequestID, e.res.Webhook = e.added.RequestID, e.added.Webhook
+				return &e.res, nil
 			}
-		case len(same) == 0:
+		default:
 			if err := e.add(ctx); err != nil {
 				return nil, err
 			}
-		case !allIdentical(same):
-			return nil, duplicateURL(e.req.URL, same)
-		case e.looksLeft <= 0:
-			// The rest are racers' adds, which they remove themselves, or
-			// removes that keep failing, left for the next Ensure.
-			return e.settle(ctx, same[0], list.RequestID)
-		default:
-			if err := e.removeDuplicates(ctx, same); err != nil {
-				return nil, err
-			}
 		}
-		var err error
-		if list, err = e.look(ctx); err != nil {
+		e.looksLeft--
+		if list, err = e.s.List(ctx, &ListWebhooksRequest{SubaccountID: e.req.SubaccountID}); err != nil {
+			if e.added != nil && len(e.res.Removed) == 0 {
+				// The add succeeded: the webhook it returned is the one.
+				e.res.RequestID, e.res.Webhook = e.added.RequestID, e.added.Webhook
+				return &e.res, nil
+			}
 			return nil, e.unsettled(ctx, err)
 		}
 	}
@@ -169,7 +218,7 @@ func (e *ensure) converge(ctx context.Context, list *ListWebhooksResponse) (*Ens
 // of the look that was to settle an add, when that add failed ambiguously:
 // what Add would say, an error that matches ErrOutcomeUnknown.
 func (e *ensure) unsettled(ctx context.Context, lookErr error) error {
-	if e.addErr == nil || !outcomeUnknown(e.addErr) {
+	if e.addErr == nil || classify(e.addErr) != failUnknown {
 		return lookErr
 	}
 	return &OutcomeUnknownError{Endpoint: "webhook/add", Err: e.addErr, looked: true, lookErr: lookErr, cut: ctx.Err()}
@@ -192,14 +241,12 @@ func withURL(list []Webhook, url string) []Webhook {
 // is left for the next look to settle.
 func (e *ensure) add(ctx context.Context) error {
 	switch {
-	case e.addErr != nil && !outcomeUnknown(e.addErr):
+	case e.addErr != nil && classify(e.addErr) != failUnknown:
 		return e.addErr // refused, and the look found no webhook that would settle it
 	case e.addErr != nil && e.addsLeft <= 0:
 		// It may have been carried out, though the look shows none: as Add
 		// does, say that the outcome is unknown.
 		return &OutcomeUnknownError{Endpoint: "webhook/add", Err: e.addErr, looked: true}
-	case e.addsLeft <= 0:
-		return fmt.Errorf("smtp2go: ensure: %s was added %d times, and no list shows it", RedactURL(e.req.URL), e.adds)
 	}
 	e.res.Action = EnsureCreated
 	added, attempts, err := e.s.add(ctx, e.req)
@@ -209,7 +256,7 @@ func (e *ensure) add(ctx context.Context) error {
 	e.addErr = err
 	switch {
 	case err == nil:
-	case outcomeUnknown(err):
+	case classify(err) == failUnknown:
 		// Give an add still under way at SMTP2GO time to land.
 		if werr := sleep(ctx, backoff(e.c.retryWaitMin, e.c.retryWaitMax, e.adds-1, nil)); werr != nil {
 			return &OutcomeUnknownError{Endpoint: "webhook/add", Err: err, cut: werr}
@@ -223,16 +270,16 @@ func (e *ensure) add(ctx context.Context) error {
 	return nil
 }
 
-// removeDuplicates removes every webhook in same, which are identical, but
-// the lowest. A remove that fails is settled by the next look: one answered
-// "not found", as when a racer removed it first, counts as done (but is not
-// reported as removed by this call), and one still listed is removed again.
-func (e *ensure) removeDuplicates(ctx context.Context, same []Webhook) error {
-	for _, w := range same[1:] {
-		_, _, err := e.c.do(ctx, "webhook/remove", retryIdempotent, &RemoveWebhookRequest{ID: w.ID, SubaccountID: e.req.SubaccountID}, nil)
+// removeDuplicates removes the webhooks of ids. A remove that fails is
+// settled by the next look: one answered "not found", as when a racer
+// removed it first, counts as done (but is not reported as removed by this
+// call), and one still listed is removed again.
+func (e *ensure) removeDuplicates(ctx context.Context, ids []int64) error {
+	for _, id := range ids {
+		_, _, err := e.c.do(ctx, "webhook/remove", &RemoveWebhookRequest{ID: id, SubaccountID: e.req.SubaccountID}, nil, nil)
 		switch {
-		case err == nil && !slices.Contains(e.res.Removed, w.ID): // listed again after its remove, and removed again
-			e.res.Removed = append(e.res.Removed, w.ID)
+		case err == nil && !slices.Contains(e.res.Removed, id): // listed again after its remove, and removed again
+			e.res.Removed = append(e.res.Removed, id)
 		case ctx.Err() != nil, errors.Is(err, ErrUnauthorized), errors.Is(err, ErrForbidden):
 			return err
 		}
@@ -240,44 +287,20 @@ func (e *ensure) removeDuplicates(ctx context.Context, same []Webhook) error {
 	return nil
 }
 
-// look lists the webhooks again. Ensure has changed something, or tried to,
-// that only a look can settle, so a list that fails in a way that may pass
-// is tried again while looks are left.
-func (e *ensure) look(ctx context.Context) (*ListWebhooksResponse, error) {
-	for round := 0; ; round++ {
-		e.looksLeft--
-		list, err := e.s.List(ctx, &ListWebhooksRequest{SubaccountID: e.req.SubaccountID})
-		if err == nil || e.looksLeft <= 0 || !mayPass(err) {
-			return list, err
-		}
-		if werr := sleep(ctx, backoff(e.c.retryWaitMin, e.c.retryWaitMax, round, nil)); werr != nil {
-			return nil, fmt.Errorf("%w (gave up: %w)", err, werr)
-		}
-	}
-}
-
-// mayPass reports whether a failed call may succeed if made again: SMTP2GO
-// was overloaded or throttling, or the network failed.
-func mayPass(err error) bool {
-	var netErr *NetworkError
-	return errors.Is(err, ErrServer) || errors.Is(err, ErrRateLimited) || errors.As(err, &netErr)
-}
-
-// settle makes the one webhook with the URL match the request.
-func (e *ensure) settle(ctx context.Context, kept Webhook, requestID string) (*EnsureWebhookResponse, error) {
-	e.res.RequestID, e.res.Webhook = requestID, kept
+// settle carries out the plan's edit, if it has one, and answers.
+func (e *ensure) settle(ctx context.Context, p *EnsurePlan, requestID string) (*EnsureWebhookResponse, error) {
+	e.res.RequestID, e.res.Webhook = requestID, *p.Webhook
 	slices.Sort(e.res.Removed)
-	changes := changed(&kept, &e.want)
-	if len(changes) == 0 {
+	if p.Action != EnsureUpdated {
 		return &e.res, nil
 	}
-	want := e.want
-	want.ID = kept.ID
+	want := e.req.webhook()
+	want.ID = p.Webhook.ID
 	edited, err := e.s.send(ctx, &want, e.req.SubaccountID, true)
 	if err != nil {
 		return nil, err
 	}
-	e.res.RequestID, e.res.Webhook, e.res.Action, e.res.Changes = edited.RequestID, edited.Webhook, EnsureUpdated, changes
+	e.res.RequestID, e.res.Webhook, e.res.Action, e.res.Changes = edited.RequestID, edited.Webhook, EnsureUpdated, p.Changes
 	return &e.res, nil
 }
 
@@ -287,27 +310,6 @@ func duplicateURL(url string, same []Webhook) error {
 		ids[i] = fmt.Sprint(w.ID)
 	}
 	return fmt.Errorf("%w: %s has ids %s, set up differently; remove all but one", ErrDuplicateURL, RedactURL(url), strings.Join(ids, ", "))
-}
-
-// allIdentical reports whether the webhooks are duplicates of one another.
-func allIdentical(same []Webhook) bool {
-	for _, w := range same[1:] {
-		if !w.IsDuplicateOf(same[0]) {
-			return false
-		}
-	}
-	return true
-}
-
-// IsDuplicateOf reports whether w and other are duplicates of one another
-// as [WebhooksService.Ensure] judges them: they have the same URL, and no
-// setting differs, looked at from either side (auth values that SMTP2GO
-// withholds or masks in both are not compared). Of several
-// duplicates, Ensure keeps the lowest ID and removes the others; webhooks
-// with one URL that are not duplicates make it fail with ErrDuplicateURL.
-// It lets a caller show what Ensure would do before calling it.
-func (w Webhook) IsDuplicateOf(other Webhook) bool {
-	return w.URL == other.URL && sameSettings(&w, &other) && sameSettings(&other, &w)
 }
 
 // Matches reports whether w has req's URL and is set up as req asks, as
@@ -321,18 +323,6 @@ func (w Webhook) Matches(req *AddWebhookRequest) bool {
 	}
 	want := req.webhook()
 	return w.URL == req.URL && sameSettings(&w, &want)
-}
-
-// Changes returns the settings, URL aside, in which w differs from what req
-// asks, as [WebhooksService.Ensure] compares them and would report them in
-// [EnsureWebhookResponse.Changes], secrets masked: none when w is set up as
-// req asks. It lets a caller show what Ensure would change before calling it.
-func (w Webhook) Changes(req *AddWebhookRequest) []FieldChange {
-	if req == nil {
-		return nil
-	}
-	want := req.webhook()
-	return changed(&w, &want)
 }
 
 // sameSettings reports whether have is set up as want, URL aside.
@@ -368,14 +358,14 @@ var settings = []struct {
 	{"events", func(h, w *Webhook) bool { return !sameSet(h.Events, w.Events) }, func(w *Webhook) string { return joinNames(w.Events) }},
 	{"sms_events", func(h, w *Webhook) bool { return !sameSet(h.SMSEvents, w.SMSEvents) }, func(w *Webhook) string { return joinNames(w.SMSEvents) }},
 	{"headers", func(h, w *Webhook) bool { return !sameSet(h.Headers, w.Headers) }, func(w *Webhook) string { return joinNames(w.Headers) }},
-	{"usernames", func(h, w *Webhook) bool { return !sameSet(h.Usernames, w.Usernames) }, func(w *Webhook) string { return joinNames(redactUsernames(w.Usernames)) }},
+	{"usernames", func(h, w *Webhook) bool { return !sameSet(h.Usernames, w.Usernames) }, func(w *Webhook) string { return joinNames(redactAll(w.Usernames)) }},
 	{"output_format", func(h, w *Webhook) bool { return formatOrDefault(h.OutputFormat) != formatOrDefault(w.OutputFormat) },
 		func(w *Webhook) string { return string(formatOrDefault(w.OutputFormat)) }},
 	{"auth_header_type", func(h, w *Webhook) bool { return h.AuthHeaderType != w.AuthHeaderType }, func(w *Webhook) string { return string(w.AuthHeaderType) }},
 	// A value SMTP2GO withholds or masks cannot be compared: it counts as equal.
 	{"auth_header_value", func(h, w *Webhook) bool {
 		return h.AuthHeaderValue != "" && !looksMasked(h.AuthHeaderValue) && h.AuthHeaderValue != w.AuthHeaderValue
-	}, func(w *Webhook) string { return redactValue(w.AuthHeaderValue) }},
+	}, func(w *Webhook) string { return w.AuthHeaderValue.String() }},
 }
 
 func formatOrDefault(f OutputFormat) OutputFormat {

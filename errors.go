@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Sentinel errors. An [*APIError] matches the one for its status code with
@@ -269,6 +271,7 @@ type NetworkError struct {
 	Endpoint string // the endpoint called, such as "webhook/view"
 	Attempts int    // requests made, retries included
 	Err      error  // the last transport error
+	unsent   bool   // the call provably created nothing
 }
 
 // Error names the endpoint, the last transport error and the attempts made.
@@ -302,7 +305,7 @@ var ErrOutcomeUnknown = errors.New("smtp2go: outcome unknown")
 // may be the webhook it created, or all may have existed before; only a
 // list taken before the add can tell, which is why [WebhooksService.Ensure]
 // is the idempotent way to create a webhook. Ensure returns one too, with
-// no Candidates, when its retry budget or its context runs out before a
+// no Candidates, when its attempts at adding, or its context, run out before a
 // list settles an add of its own.
 //
 // It matches ErrOutcomeUnknown with errors.Is, and unwraps to the failure:
@@ -357,26 +360,70 @@ func (e *OutcomeUnknownError) Unwrap() []error {
 	return []error{e.Err}
 }
 
-// notSent reports whether err proves the request never reached a server:
-// the name did not resolve, the connection was never made, or the server's
-// certificate was refused before anything was sent.
-func notSent(err error) bool {
+// failure is what a failed call's error proves about the request.
+type failure int
+
+const (
+	failRefused failure = iota // SMTP2GO answered, and did not carry it out (a 4xx)
+	failNotSent                // it never reached SMTP2GO
+	failUnknown                // SMTP2GO may have carried it out
+)
+
+// classify says what err, the error of a call or of one attempt, proves.
+// A request never reached a server if the name did not resolve, the
+// connection was never made, the server's certificate was refused before
+// anything was sent, or the call ended before an attempt, or while waiting
+// to retry a webhook/add that created nothing. A 5xx, a 2xx that could not
+// be used, and any other transport failure leave the outcome unknown.
+func classify(err error) failure {
+	var apiErr *APIError
+	var netErr *NetworkError
 	var dnsErr *net.DNSError
 	var opErr *net.OpError
 	var certErr *tls.CertificateVerificationError
 	var unknownAuthority x509.UnknownAuthorityError
-	return errors.As(err, &dnsErr) || (errors.As(err, &opErr) && opErr.Op == "dial") ||
-		errors.As(err, &certErr) || errors.As(err, &unknownAuthority)
+	switch {
+	case errors.As(err, &apiErr):
+		if apiErr.StatusCode >= 500 || success(apiErr.StatusCode) {
+			return failUnknown
+		}
+		return failRefused
+	case errors.As(err, &netErr) && (netErr.Attempts == 0 || netErr.unsent),
+		errors.As(err, &dnsErr), errors.As(err, &opErr) && opErr.Op == "dial",
+		errors.As(err, &certErr), errors.As(err, &unknownAuthority):
+		return failNotSent
+	}
+	return failUnknown
 }
 
-// outcomeUnknown reports whether a failed call may still have been carried
-// out by SMTP2GO: a 5xx, a 2xx that could not be used, or a transport
-// failure after the request may have been sent.
-func outcomeUnknown(err error) bool {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.StatusCode >= 500 || success(apiErr.StatusCode)
+// maxExcerpt bounds APIError.Body.
+const maxExcerpt = 256
+
+// excerpt turns a body into a short printable snippet: secrets removed
+// (before anything is cut, so no part of one survives), whitespace runs
+// folded, control characters dropped, cut at maxExcerpt bytes.
+func excerpt(body []byte, secrets []string) string {
+	text := scrub(string(body), secrets)
+	var b strings.Builder
+	space := false
+	for i, r := range text {
+		if b.Len() >= maxExcerpt {
+			return b.String() + "…"
+		}
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(text[i:], "\uFFFD"):
+			continue
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		case !unicode.IsPrint(r):
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
 	}
-	var netErr *NetworkError
-	return errors.As(err, &netErr) && !notSent(netErr.Err)
+	return b.String()
 }

@@ -50,10 +50,8 @@ func ExampleNewClient() {
 		log.Fatal(err)
 	}
 	fmt.Println(client.BaseURL())
-	fmt.Println(client) // the key is never printed
 	// Output:
 	// https://eu-api.smtp2go.com/v3/
-	// smtp2go.Client{BaseURL: "https://eu-api.smtp2go.com/v3/", APIKey: "[redacted]"}
 }
 
 func ExampleNewClientFromEnv() {
@@ -88,10 +86,10 @@ func ExampleBasicAuthValue() {
 		AuthHeaderValue: smtp2go.BasicAuthValue("smtp2go", "s3cret"),
 	}
 	fmt.Println(req.Validate() == nil)
-	fmt.Println(req) // the value is a secret: printing never shows it
+	fmt.Printf("%+v\n", *req) // the value is a Secret: printing never shows it
 	// Output:
 	// true
-	// {ID:0 URL:https://example.com/smtp2go Events:[bounce] SMSEvents:[] Headers:[] Usernames:[] OutputFormat: AuthHeaderType:basic AuthHeaderValue:[redacted]}
+	// {URL:https://example.com/smtp2go Events:[bounce] SMSEvents:[] Headers:[] Usernames:[] OutputFormat: AuthHeaderType:basic AuthHeaderValue:[redacted] SubaccountID:}
 }
 
 func ExampleWebhooksService_Add() {

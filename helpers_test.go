@@ -72,6 +72,7 @@ func (m *mockAPI) onURL(url string, responders ...httpmock.Responder) {
 	endpoint := url[strings.Index(url, "/v3/")+len("/v3/"):]
 	m.mt.RegisterResponder(http.MethodPost, url, func(req *http.Request) (*http.Response, error) {
 		body, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(body)) // for a responder that echoes it
 		m.mu.Lock()
 		m.sent = append(m.sent, sentRequest{Endpoint: endpoint, Header: req.Header.Clone(), Body: body})
 		m.mu.Unlock()

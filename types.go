@@ -1,11 +1,11 @@
 package smtp2go
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -124,8 +124,8 @@ const (
 // SMTP2GO send "Authorization: Basic" with user and pass: the standard
 // base64 of "user:pass". A user holding ":" cannot be told apart from the
 // password by the receiver (RFC 7617).
-func BasicAuthValue(user, pass string) string {
-	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+func BasicAuthValue(user, pass string) Secret {
+	return Secret(base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)))
 }
 
 // Valid reports whether a is a known header type, including AuthNone.
@@ -160,9 +160,9 @@ const apiPath = "/v3/"
 // Webhook is a webhook as SMTP2GO stores it: where deliveries go, which events
 // trigger them and how they are encoded and authenticated.
 //
-// Decoding is tolerant of the API's documented quirks: list fields may arrive
-// as a single string, and the ID as a number or a numeric string. Encoding
-// always produces the documented shapes.
+// Its auth value is a [Secret]: printed, logged or marshalled, a Webhook
+// shows "[redacted]" for it. Its URL and usernames are plain strings: show
+// them through [RedactURL] where they may carry a password or an API key.
 type Webhook struct {
 	ID              int64          `json:"id"`                          // SMTP2GO's webhook ID
 	URL             string         `json:"url"`                         // where deliveries are POSTed
@@ -172,31 +172,12 @@ type Webhook struct {
 	Usernames       []string       `json:"usernames"`                   // senders that trigger it; empty means all
 	OutputFormat    OutputFormat   `json:"output_format"`               // form or json
 	AuthHeaderType  AuthHeaderType `json:"auth_header_type"`            // bearer, basic or none
-	AuthHeaderValue string         `json:"auth_header_value,omitempty"` // a secret; never logged
-}
-
-// AuthValueShown reports whether w.AuthHeaderValue is the secret itself: it
-// is false for a webhook without auth, and for one whose value SMTP2GO
-// withheld or masked in webhook/view (whether it does is not documented).
-// Such a value is never sent back: to keep that auth, leave the value out of
-// an Edit; to change it, give the new secret.
-func (w Webhook) AuthValueShown() bool {
-	return w.AuthHeaderType != AuthNone && w.AuthHeaderValue != "" && !looksMasked(w.AuthHeaderValue)
-}
-
-// UnmarshalJSON decodes a webhook, accepting a string, an array of strings or
-// null for every list field, and a number or a numeric string for the ID.
-func (w *Webhook) UnmarshalJSON(b []byte) error {
-	var raw wireWebhook
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	*w = raw.webhook()
-	return nil
+	AuthHeaderValue Secret         `json:"auth_header_value,omitempty"` // empty, or masked, when SMTP2GO withholds it
 }
 
 // wireWebhook is a webhook as read from the API, with field types that
-// tolerate the documented quirks.
+// tolerate its quirks: list fields may arrive as a single string, and the
+// ID as a number or a numeric string.
 type wireWebhook struct {
 	ID              flexInt     `json:"id"`
 	URL             string      `json:"url"`
@@ -219,7 +200,7 @@ func (raw *wireWebhook) webhook() Webhook {
 		Usernames:       []string(raw.Usernames),
 		OutputFormat:    OutputFormat(strings.ToLower(strings.TrimSpace(raw.OutputFormat))),
 		AuthHeaderType:  AuthHeaderType(strings.ToLower(strings.TrimSpace(raw.AuthHeaderType))),
-		AuthHeaderValue: raw.AuthHeaderValue,
+		AuthHeaderValue: Secret(raw.AuthHeaderValue),
 	}
 }
 
@@ -229,8 +210,7 @@ func (raw *wireWebhook) webhook() Webhook {
 type wireWebhookList []Webhook
 
 func (l *wireWebhookList) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || string(b) == "null" {
+	if string(b) == "null" {
 		return nil
 	}
 	if b[0] == '[' {
@@ -247,15 +227,15 @@ func (l *wireWebhookList) UnmarshalJSON(b []byte) error {
 	// One pass reads both object shapes: a webhook, or a "webhooks" member.
 	var obj struct {
 		wireWebhook
-		Webhooks json.RawMessage `json:"webhooks"`
+		Webhooks *wireWebhookList `json:"webhooks"`
 	}
 	if err := json.Unmarshal(b, &obj); err != nil {
 		return err
 	}
-	if obj.Webhooks != nil {
-		return l.UnmarshalJSON(obj.Webhooks)
-	}
-	if obj.ID != 0 || obj.URL != "" {
+	switch {
+	case obj.Webhooks != nil:
+		*l = *obj.Webhooks
+	case obj.ID != 0 || obj.URL != "":
 		*l = wireWebhookList{obj.webhook()}
 	}
 	return nil
@@ -281,14 +261,13 @@ func (o *oneWebhook) UnmarshalJSON(b []byte) error {
 type flexStrings []string
 
 func (f *flexStrings) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
 	switch {
-	case len(b) == 0 || string(b) == "null":
+	case string(b) == "null":
 		*f = nil
 		return nil
 	case b[0] == '"':
-		s, err := jsonString(b)
-		if err != nil {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
 			return err
 		}
 		// The docs show one-element lists as a plain string; a longer list in
@@ -302,63 +281,20 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 		}
 		*f = list
 		return nil
-	case b[0] != '[':
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
 		return errors.New("want a string or an array of strings") // no excerpt: it may be a secret
 	}
-	// encoding/json has already checked that b is valid JSON, so the array
-	// can be walked directly; this path runs for every list of every webhook.
-	list := []string{}
-	rest := bytes.TrimLeft(b[1:], " \t\r\n")
-	for len(rest) > 0 && rest[0] != ']' {
-		if bytes.HasPrefix(rest, []byte("null")) { // a null element says nothing
-			rest = bytes.TrimLeft(rest[len("null"):], " \t\r\n,")
-			continue
-		}
-		if rest[0] != '"' {
-			return errors.New("want an array of strings")
-		}
-		end := closingQuote(rest)
-		s, err := jsonString(rest[:end+1])
-		if err != nil {
-			return err
-		}
-		list = append(list, s)
-		rest = bytes.TrimLeft(rest[end+1:], " \t\r\n,")
-	}
-	*f = list
+	// A null element, which decodes as "", says nothing; nor does "".
+	*f = slices.DeleteFunc(list, func(s string) bool { return s == "" })
 	return nil
-}
-
-// closingQuote returns the index of the quote that ends the JSON string that
-// b starts with, or len(b)-1 if there is none.
-func closingQuote(b []byte) int {
-	for i := 1; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i
-		}
-	}
-	return len(b) - 1
-}
-
-// jsonString decodes one quoted JSON string, without encoding/json's
-// machinery when it holds no escapes.
-func jsonString(q []byte) (string, error) {
-	if len(q) >= 2 && q[0] == '"' && q[len(q)-1] == '"' && bytes.IndexByte(q, '\\') < 0 {
-		return string(q[1 : len(q)-1]), nil
-	}
-	var s string
-	err := json.Unmarshal(q, &s)
-	return s, err
 }
 
 // flexInt decodes a JSON number or a string holding a whole number.
 type flexInt int64
 
 func (n *flexInt) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
 	if string(b) == "null" {
 		return nil
 	}

@@ -12,8 +12,6 @@ import (
 	"slices"
 	"strings"
 	"unicode"
-
-	"github.com/relaykit/smtp2go/internal/keylock"
 )
 
 // WebhooksService manages webhooks with SMTP2GO's webhook/add, webhook/view,
@@ -22,7 +20,6 @@ import (
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/add-webhook
 type WebhooksService struct {
 	client *Client
-	locks  keylock.Set // serialises Ensure per URL, so one client never races itself into duplicates
 }
 
 // AddWebhookRequest is the body of webhook/add.
@@ -34,8 +31,15 @@ type AddWebhookRequest struct {
 	Usernames       []string       `json:"usernames,omitempty"`         // senders that trigger it; empty means all
 	OutputFormat    OutputFormat   `json:"output_format,omitempty"`     // form (server default) or json
 	AuthHeaderType  AuthHeaderType `json:"auth_header_type,omitempty"`  // bearer, basic or none
-	AuthHeaderValue string         `json:"auth_header_value,omitempty"` // the token, or base64 of "user:pass" for basic; a secret
+	AuthHeaderValue Secret         `json:"auth_header_value,omitempty"` // the token, or BasicAuthValue(user, pass) for basic
 	SubaccountID    string         `json:"subaccount_id,omitempty"`     // act for this subaccount
+}
+
+// addBody is the body of webhook/add as sent: the request, its auth value
+// revealed.
+type addBody struct {
+	*AddWebhookRequest
+	AuthHeaderValue string `json:"auth_header_value,omitempty"` // shadows the request's Secret
 }
 
 func (r *AddWebhookRequest) webhook() Webhook {
@@ -69,16 +73,9 @@ type ListWebhooksRequest struct {
 
 // ListWebhooksResponse is what webhook/view returns.
 type ListWebhooksResponse struct {
-	RequestID string      // SMTP2GO's request_id
-	Webhooks  WebhookList // every webhook of the account, possibly none
+	RequestID string    // SMTP2GO's request_id
+	Webhooks  []Webhook // every webhook of the account, possibly none
 }
-
-// WebhookList is a list of webhooks, as [WebhooksService.List] returns them.
-// It is a []Webhook in every way (its JSON encoding included), but for its
-// LogValue: slog logs it with each webhook's secrets redacted, where a bare
-// []Webhook given to slog's JSON handler is encoded with encoding/json,
-// auth values included.
-type WebhookList []Webhook
 
 // GetWebhookOptions are the options of [WebhooksService.Get]. nil is fine.
 type GetWebhookOptions struct {
@@ -101,7 +98,7 @@ type EditWebhookRequest struct {
 	Usernames       []string        // new sender filter
 	OutputFormat    *OutputFormat   // new output format
 	AuthHeaderType  *AuthHeaderType // new auth header type
-	AuthHeaderValue *string         // new auth value; a secret
+	AuthHeaderValue *Secret         // new auth value
 }
 
 // EditWebhookResponse is what webhook/edit returns.
@@ -156,8 +153,7 @@ func (s *WebhooksService) Add(ctx context.Context, req *AddWebhookRequest) (*Add
 	switch {
 	case err == nil:
 		return created, nil
-	case outcomeUnknown(err): // a context that ended while the add was under way too
-	default:
+	case classify(err) != failUnknown:
 		return nil, err
 	}
 	unknown := &OutcomeUnknownError{Endpoint: "webhook/add", Err: err}
@@ -184,7 +180,8 @@ func (s *WebhooksService) Add(ctx context.Context, req *AddWebhookRequest) (*Add
 // created. For a failed call it also returns the attempts made.
 func (s *WebhooksService) add(ctx context.Context, req *AddWebhookRequest) (*AddWebhookResponse, int, error) {
 	var created addedWebhook
-	requestID, attempts, err := s.client.do(ctx, "webhook/add", retryUnsent, req, &created)
+	sent := req.webhook()
+	requestID, attempts, err := s.client.do(ctx, "webhook/add", &addBody{req, req.AuthHeaderValue.Reveal()}, &sent, &created)
 	if err != nil {
 		return nil, attempts, err
 	}
@@ -206,7 +203,7 @@ func (a *addedWebhook) check() error {
 // clientOrErr returns the service's client, or an error for a service that
 // NewClient did not make.
 func (s *WebhooksService) clientOrErr() (*Client, error) {
-	if s == nil || s.client == nil || s.client.hc == nil {
+	if s == nil || s.client == nil || s.client.rc == nil {
 		return nil, errNoClient
 	}
 	return s.client, nil
@@ -228,14 +225,14 @@ func (s *WebhooksService) List(ctx context.Context, req *ListWebhooksRequest) (*
 		req = &ListWebhooksRequest{}
 	}
 	var list wireWebhookList
-	requestID, _, err := c.do(ctx, "webhook/view", retryIdempotent, req, &list)
+	requestID, _, err := c.do(ctx, "webhook/view", req, nil, &list)
 	if err != nil {
 		return nil, err
 	}
 	if list == nil {
 		list = wireWebhookList{}
 	}
-	return &ListWebhooksResponse{RequestID: requestID, Webhooks: WebhookList(list)}, nil
+	return &ListWebhooksResponse{RequestID: requestID, Webhooks: list}, nil
 }
 
 // Get returns the webhook with the given ID, or a [*NotFoundError] (which
@@ -376,10 +373,10 @@ func (s *WebhooksService) send(ctx context.Context, w *Webhook, subaccountID str
 	// A value read from webhook/view that looks masked is never sent back;
 	// one the caller gives always is.
 	if callersValue || !looksMasked(w.AuthHeaderValue) {
-		body.AuthHeaderValue = w.AuthHeaderValue
+		body.AuthHeaderValue = w.AuthHeaderValue.Reveal()
 	}
 	var echoed oneWebhook
-	requestID, _, err := s.client.do(ctx, "webhook/edit", retryIdempotent, &body, &echoed)
+	requestID, _, err := s.client.do(ctx, "webhook/edit", &body, w, &echoed)
 	if err != nil {
 		return nil, err
 	}
@@ -415,7 +412,7 @@ func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest)
 		return nil, err
 	}
 	var data json.RawMessage
-	requestID, attempts, err := c.do(ctx, "webhook/remove", retryIdempotent, req, &data)
+	requestID, attempts, err := c.do(ctx, "webhook/remove", req, nil, &data)
 	if err != nil && attempts > 1 && s.removedEarlier(ctx, req, err) {
 		// An earlier attempt removed it, and its answer was lost: the 4xx
 		// of the retry says only that it is no longer there.
@@ -425,9 +422,10 @@ func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest)
 		return nil, err
 	}
 	resp := &RemoveWebhookResponse{RequestID: requestID}
-	var removed Webhook
+	var removed wireWebhook
 	if data = bytes.TrimSpace(data); len(data) > 0 && data[0] == '{' && json.Unmarshal(data, &removed) == nil && (removed.ID != 0 || removed.URL != "") {
-		resp.Webhook = &removed
+		w := removed.webhook()
+		resp.Webhook = &w
 	}
 	return resp, nil
 }
@@ -494,7 +492,7 @@ func validateFields(w *Webhook, checkURL bool) error {
 	if !w.AuthHeaderType.Valid() {
 		return invalid("auth_header_type", "unknown type %q (want bearer, basic or empty)", string(w.AuthHeaderType))
 	}
-	if strings.ContainsFunc(w.AuthHeaderValue, unicode.IsControl) {
+	if strings.ContainsFunc(w.AuthHeaderValue.Reveal(), unicode.IsControl) {
 		return invalid("auth_header_value", "must not contain control characters or line breaks")
 	}
 	if looksMasked(w.AuthHeaderValue) {
@@ -512,7 +510,7 @@ func validateAuth(w *Webhook, requireAuthValue bool) error {
 		return invalid("auth_header_value", "set without auth_header_type; say bearer or basic")
 	case w.AuthHeaderType != AuthNone && w.AuthHeaderValue == "" && requireAuthValue:
 		return invalid("auth_header_value", "required when auth_header_type is %s", w.AuthHeaderType)
-	case w.AuthHeaderType == AuthBasic && requireAuthValue && !isBasicCredential(w.AuthHeaderValue):
+	case w.AuthHeaderType == AuthBasic && requireAuthValue && !isBasicCredential(w.AuthHeaderValue.Reveal()):
 		return invalid("auth_header_value", "with auth_header_type basic, must be the base64 of user:password with a password")
 	}
 	return nil
@@ -522,7 +520,8 @@ func validateAuth(w *Webhook, requireAuthValue bool) error {
 // secret: one SMTP2GO may show in webhook/view ("********"; whether it masks
 // is not documented), or the one this SDK prints. A mask is never sent, nor
 // compared.
-func looksMasked(v string) bool {
+func looksMasked(s Secret) bool {
+	v := s.Reveal()
 	return v != "" && (strings.Trim(v, "*•") == "" || strings.Contains(v, "****") || v == redacted)
 }
 

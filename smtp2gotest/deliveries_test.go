@@ -328,7 +328,7 @@ func TestEmitAuthorization(t *testing.T) {
 			target := strings.Replace(rc.URL, "://", "://"+tt.userinfo, 1) + "/hooks/smtp2go" + tt.query
 			addWebhook(t, srv, smtp2go.AddWebhookRequest{
 				URL: target, Events: []smtp2go.EventType{smtp2go.EventBounce},
-				AuthHeaderType: tt.authType, AuthHeaderValue: tt.authValue,
+				AuthHeaderType: tt.authType, AuthHeaderValue: smtp2go.Secret(tt.authValue),
 			})
 			ds := emit(t, srv, smtp2gotest.SampleEvent(smtp2go.EventBounce))
 			h := rc.next(t)

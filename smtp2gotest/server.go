@@ -113,7 +113,7 @@ func (s *Server) SubaccountWebhooks(id string) []smtp2go.Webhook {
 			Usernames:       w.Usernames,
 			OutputFormat:    smtp2go.OutputFormat(w.OutputFormat),
 			AuthHeaderType:  smtp2go.AuthHeaderType(w.AuthHeaderType),
-			AuthHeaderValue: w.AuthHeaderValue,
+			AuthHeaderValue: smtp2go.Secret(w.AuthHeaderValue),
 		}
 	}
 	return out

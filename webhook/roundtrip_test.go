@@ -98,7 +98,7 @@ func TestRoundTripEveryEventThroughTheHandler(t *testing.T) {
 			req.AuthHeaderType, req.AuthHeaderValue = smtp2go.AuthBearer, "tok-0123456789"
 		}, webhook.WithBearerToken("tok-0123456789")},
 		{"basic header", func(req *smtp2go.AddWebhookRequest) {
-			req.AuthHeaderType, req.AuthHeaderValue = smtp2go.AuthBasic, basic
+			req.AuthHeaderType, req.AuthHeaderValue = smtp2go.AuthBasic, smtp2go.Secret(basic)
 		}, webhook.WithBasicAuth("smtp2go", "hook pass")},
 		{"basic in URL", func(req *smtp2go.AddWebhookRequest) {
 			req.URL = strings.Replace(req.URL, "://", "://smtp2go:hook%20pass@", 1)

@@ -2,54 +2,71 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/spf13/cobra"
 
 	"github.com/relaykit/smtp2go"
 )
 
-func cmdApply(ctx context.Context, e *env, args []string) error {
-	return withDetailedExitCode(args, apply(ctx, e, args))
+func (a *app) applyCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "apply -f FILE",
+		Short:   "Make the account's webhooks match a file, showing the plan first",
+		Long:    "Make the account's webhooks match a file, showing the plan first.\n\n" + aboutApply,
+		Example: "  smtp2go-webhooks apply -f webhooks.json --prune --dry-run",
+		Args:    noArgs,
+	}
+	sub := subaccountFlag(cmd)
+	pf := planFlagsOf(cmd)
+	file := cmd.Flags().StringP("file", "f", "", "the webhooks wanted: `FILE` holding a JSON array of webhook/add bodies (- for stdin)")
+	prune := cmd.Flags().Bool("prune", false, "also remove the webhooks whose URL is not in the file")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
+		if *file == "" {
+			return usagef("-f FILE is required: the JSON array of the webhooks wanted")
+		}
+		want, err := readWanted(a.env, *file, *sub)
+		if err != nil {
+			return err
+		}
+		c, err := a.connect(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer c.finish(&err)
+		var current []smtp2go.Webhook
+		if *prune {
+			list, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: *sub})
+			if err != nil {
+				return err
+			}
+			current = list.Webhooks
+		}
+		p, err := makePlan(c, want, current, *prune)
+		if err != nil {
+			return err
+		}
+		p.subaccount = *sub
+		return a.report(c, p, pf, "No changes: the webhooks are set up as the file says.")
+	}
+	return cmd
 }
 
-func apply(ctx context.Context, e *env, args []string) (err error) {
-	var api apiFlags
-	var pf planFlags
-	var file string
-	var prune bool
-	fs := newFlagSet("apply")
-	api.register(fs)
-	pf.register(fs, &api)
-	fs.StringVar(&file, "f", "", "the webhooks wanted: `FILE` holding a JSON array of webhook/add bodies (- for stdin)")
-	fs.Var(fs.Lookup("f").Value, "file", "")
-	fs.BoolVar(&prune, "prune", false, "also remove the webhooks whose URL is not in the file")
-	if err := parseNoArgs(e, fs, args); err != nil {
-		return err
-	}
-	if file == "" {
-		return &usageError{msg: "-f FILE is required: the JSON array of the webhooks wanted", help: helpText("apply", fs)}
-	}
-	want, err := readWanted(e, file, api.subaccount)
-	if err != nil {
-		return err
-	}
-	c, err := api.client(e)
-	if err != nil {
-		return err
-	}
-	ctx, finish := api.bound(ctx)
-	defer finish(&err)
-	current, err := c.Webhooks.List(ctx, &smtp2go.ListWebhooksRequest{SubaccountID: api.subaccount})
-	if err != nil {
-		return err
-	}
-	p, err := makePlan(want, current.Webhooks, prune)
-	if err != nil {
-		return err
-	}
-	return p.report(ctx, e, &pf, c, api.subaccount, "No changes: the webhooks are set up as the file says.", nil)
-}
+// aboutApply is the help of apply on what it does with what a file leaves
+// out.
+const aboutApply = `apply acts as soon as it has shown the plan, without asking, unless the
+plan removes a webhook (--prune, or a duplicate): then it asks on a
+terminal, and needs --yes without one. --dry-run shows the plan and stops
+there.
+
+Each entry is the whole webhook wanted, not changes to it: a key left out is
+reset, so an entry without output_format sets form, and one without events,
+sms_events, headers or usernames empties them. With --prune, the webhooks
+whose URL is in no entry are removed. Auth is the exception: an entry
+without auth_header_type and auth_header_value keeps the webhook's auth when
+SMTP2GO shows its value; when SMTP2GO does not show it, apply refuses and
+asks for the auth ("auth_header_type": "none" removes it).`
 
 // readWanted reads and checks the file: every entry valid, no URL twice.
 // Nothing has been sent when it fails. Entries are numbered from 1.
@@ -63,10 +80,10 @@ func readWanted(e *env, path, subaccount string) ([]wanted, error) {
 	// --prune, remove them all.
 	var entries []json.RawMessage
 	if trimmed := bytes.TrimSpace(data); len(trimmed) == 0 || trimmed[0] != '[' {
-		return nil, usagef("%s: want a JSON array of webhook/add bodies", path)
+		return nil, invalidf("%s: want a JSON array of webhook/add bodies", path)
 	}
 	if err := json.Unmarshal(data, &entries); err != nil {
-		return nil, usagef("%s: want a JSON array of webhook/add bodies: %v", path, err)
+		return nil, invalidf("%s: want a JSON array of webhook/add bodies: %v", path, err)
 	}
 	seen := map[string]int{}
 	out := make([]wanted, len(entries))
@@ -78,14 +95,14 @@ func readWanted(e *env, path, subaccount string) ([]wanted, error) {
 			return nil, err
 		}
 		if body.subaccountID != "" && body.subaccountID != subaccount {
-			return nil, usagef("%s: subaccount_id %q differs from --subaccount %q; apply one account at a time", where, body.subaccountID, subaccount)
+			return nil, invalidf("%s: subaccount_id %q differs from --subaccount %q; apply one account at a time", where, body.subaccountID, subaccount)
 		}
 		w := wantedFrom(body.fields, subaccount, where)
 		if err := w.validate(); err != nil {
 			return nil, err
 		}
 		if j, dup := seen[w.req.URL]; dup {
-			return nil, usagef("%s: entries %d and %d have the same url %s", path, j, n, smtp2go.RedactURL(w.req.URL))
+			return nil, invalidf("%s: entries %d and %d have the same url %s", path, j, n, smtp2go.RedactURL(w.req.URL))
 		}
 		seen[w.req.URL] = n
 		out[i] = w
@@ -117,7 +134,7 @@ func (w wanted) validate() error {
 		req.AuthHeaderType, req.AuthHeaderValue = smtp2go.AuthNone, ""
 	}
 	if req.URL == "" {
-		return inInput(w.where, usagef("url is required"))
+		return inInput(w.where, invalidf("url is required"))
 	}
 	return inInput(w.where, req.Validate())
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -28,12 +27,12 @@ type body struct {
 }
 
 // parseBody reads a webhook body strictly: an unknown key is an error that
-// names it and suggests the nearest, every enum is read as the flags read
+// names it and lists the valid ones, every enum is read as the flags read
 // it, and a member set to null says nothing. where prefixes every error.
 func parseBody(where string, data []byte) (*body, error) {
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(data, &members); err != nil || members == nil {
-		return nil, usagef("%s: want a JSON object of webhook fields", where)
+		return nil, invalidf("%s: want a JSON object of webhook fields", where)
 	}
 	keys := make([]string, 0, len(members))
 	for k := range members {
@@ -44,11 +43,7 @@ func parseBody(where string, data []byte) (*body, error) {
 		if slices.Contains(bodyKeys, k) {
 			continue
 		}
-		msg := fmt.Sprintf("%s: unknown key %q", where, k)
-		if near := suggest(k, bodyKeys); near != "" {
-			return nil, usagef("%s (did you mean %q?)", msg, near)
-		}
-		return nil, usagef("%s; valid keys: %s", msg, strings.Join(bodyKeys, ", "))
+		return nil, invalidf("%s: unknown key %q; valid keys: %s", where, k, strings.Join(bodyKeys, ", "))
 	}
 	b := &body{fields: &smtp2go.EditWebhookRequest{}}
 	f := b.fields
@@ -81,7 +76,10 @@ func parseBody(where string, data []byte) (*body, error) {
 				f.AuthHeaderType = smtp2go.Ptr(authType(*v))
 			}
 		case "auth_header_value":
-			f.AuthHeaderValue, err = jsonString(member, raw) // the SDK refuses a masked value
+			var v *string
+			if v, err = jsonString(member, raw); v != nil {
+				f.AuthHeaderValue = smtp2go.Ptr(smtp2go.Secret(*v)) // the SDK refuses a masked value
+			}
 		case "subaccount_id":
 			var v *string
 			if v, err = jsonString(member, raw); v != nil {
@@ -98,7 +96,7 @@ func parseBody(where string, data []byte) (*body, error) {
 func jsonString(member string, raw []byte) (*string, error) {
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, usagef("%s: want a string", member)
+		return nil, invalidf("%s: want a string", member)
 	}
 	return &s, nil
 }
@@ -116,7 +114,7 @@ func jsonList(member string, raw []byte) ([]string, error) {
 	}
 	var list []string
 	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, usagef("%s: want an array of strings", member)
+		return nil, invalidf("%s: want an array of strings", member)
 	}
 	return append([]string{}, list...), nil
 }

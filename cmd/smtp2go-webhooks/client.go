@@ -3,13 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/relaykit/smtp2go"
 )
@@ -27,30 +28,28 @@ const (
 // answers is given up on in a minute, not after every attempt's own 30 s.
 const defaultTimeout = time.Minute
 
-// apiFlags are the flags of every command that calls SMTP2GO's API.
-type apiFlags struct {
-	keyFile    string
-	region     string
-	baseURL    string
-	subaccount string
-	timeout    timeoutFlag
-	output     *enumFlag
+// apiSettings are the flags, taken by every command, that say how to reach
+// SMTP2GO's API.
+type apiSettings struct {
+	keyFile string
+	region  string
+	baseURL string
+	timeout timeoutFlag
 }
 
-func (a *apiFlags) register(fs *flag.FlagSet) {
+func (a *apiSettings) register(fs *pflag.FlagSet) {
 	fs.StringVar(&a.keyFile, "api-key-file", "", "read the API key from `FILE` instead of $"+envAPIKey)
 	fs.StringVar(&a.region, "region", "", "API `REGION`: global, us, eu or au (default $"+envRegion+", else global; either flag replaces both variables)")
 	fs.StringVar(&a.baseURL, "base-url", "", "API base `URL`, with or without /v3/, such as the fake's (default $"+envBaseURL+"; wins over --region)")
-	fs.StringVar(&a.subaccount, "subaccount", "", "act for this subaccount `ID`")
 	a.timeout = timeoutFlag(defaultTimeout)
-	fs.Var(&a.timeout, "timeout", "give up after `DURATION` (such as 30s or 2m) on the command's API calls, all of them and their retries; each attempt also stops at "+smtp2go.DefaultTimeout.String()+"; 0 for no limit")
-	a.output = outputFlag(fs)
+	fs.Var(&a.timeout, "timeout", "give up after `DURATION` (such as 30s or 2m) on the command's API calls, retries included; 0 for no limit")
 }
 
 // timeoutFlag is --timeout: a duration, not negative.
 type timeoutFlag time.Duration
 
 func (f *timeoutFlag) String() string { return time.Duration(*f).String() }
+func (f *timeoutFlag) Type() string   { return "duration" }
 
 func (f *timeoutFlag) Set(s string) error {
 	d, err := time.ParseDuration(strings.TrimSpace(s))
@@ -66,7 +65,7 @@ func (f *timeoutFlag) Set(s string) error {
 
 // bound limits ctx by --timeout, from now on. The command defers finish
 // with its error: it stops the clock and, when --timeout ran out, says so.
-func (a *apiFlags) bound(ctx context.Context) (context.Context, func(*error)) {
+func (a *apiSettings) bound(ctx context.Context) (context.Context, func(*error)) {
 	d := time.Duration(a.timeout)
 	if d == 0 {
 		return ctx, func(*error) {}
@@ -74,7 +73,7 @@ func (a *apiFlags) bound(ctx context.Context) (context.Context, func(*error)) {
 	ctx, cancel := context.WithTimeoutCause(ctx, d, errTimeout)
 	return ctx, func(err *error) {
 		if *err != nil && errors.Is(*err, context.DeadlineExceeded) && context.Cause(ctx) == errTimeout {
-			*err = &timeoutError{d: d, err: *err}
+			*err = withHint(&timeoutError{d: d, err: *err}, "Raise --timeout, or make it 0 for no limit.")
 		}
 		cancel()
 	}
@@ -97,12 +96,10 @@ type timeoutError struct {
 }
 
 func (e *timeoutError) Error() string {
-	return fmt.Sprintf("gave up after --timeout %s (raise it, or 0 for no limit): %v", e.d, e.err)
+	return fmt.Sprintf("gave up after --timeout %s: %v", e.d, e.err)
 }
 
 func (e *timeoutError) Unwrap() error { return e.err }
-
-func (a *apiFlags) json() bool { return a.output.value == "json" }
 
 // setting is a value the user set, and where: a flag or a variable.
 type setting struct {
@@ -116,52 +113,66 @@ type setting struct {
 // NewClientFromEnv itself: it reads the environment through env, and the
 // key may come from --api-key-file.) With both set, the base URL wins, as
 // in the SDK.
-func (a *apiFlags) where(e *env) (region, base setting) {
+func (a *apiSettings) where(e *env) (region, base setting) {
 	if a.region != "" || a.baseURL != "" {
 		return setting{"--region", a.region}, setting{"--base-url", strings.TrimSpace(a.baseURL)}
 	}
 	return setting{envRegion, strings.TrimSpace(e.getenv(envRegion))}, setting{envBaseURL, strings.TrimSpace(e.getenv(envBaseURL))}
 }
 
+// key returns the API key, from --api-key-file or the environment, with
+// where it was read.
+func (a *apiSettings) key(e *env) (setting, error) {
+	if a.keyFile == "" {
+		if v := e.getenv(envAPIKey); v != "" {
+			return setting{envAPIKey, v}, nil
+		}
+		return setting{}, withHint(usagef("no API key"), "Set "+envAPIKey+" or pass --api-key-file FILE.")
+	}
+	b, err := os.ReadFile(a.keyFile)
+	if err != nil {
+		return setting{}, usagef("--api-key-file: %v", err)
+	}
+	return setting{"--api-key-file", strings.TrimSpace(string(b))}, nil
+}
+
 // client returns an SDK client configured from the flags and environment.
 // Its errors name the flag or variable at fault.
-func (a *apiFlags) client(e *env) (*smtp2go.Client, error) {
-	key := setting{envAPIKey, e.getenv(envAPIKey)}
-	if a.keyFile != "" {
-		b, err := os.ReadFile(a.keyFile)
-		if err != nil {
-			return nil, usagef("--api-key-file: %v", err)
-		}
-		key = setting{"--api-key-file", strings.TrimSpace(string(b))}
-	}
-	if key.value == "" {
-		return nil, usagef("no API key: set %s or pass --api-key-file FILE", envAPIKey)
+func (a *apiSettings) client(e *env) (*smtp2go.Client, error) {
+	key, err := a.key(e)
+	if err != nil {
+		return nil, err
 	}
 	opts := []smtp2go.Option{smtp2go.WithUserAgent("smtp2go-webhooks/" + smtp2go.Version)}
 	region, base := a.where(e)
 	if region.value != "" {
-		r, err := regionEnum.parse(region.where, region.value)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, smtp2go.WithRegion(smtp2go.Region(r)))
+		opts = append(opts, named(region.where, smtp2go.WithRegion(smtp2go.Region(strings.ToLower(region.value)))))
 	}
 	if base.value != "" {
 		if err := schemeMissing(base); err != nil {
 			return nil, err
 		}
-		opts = append(opts, smtp2go.WithBaseURL(base.value))
+		opts = append(opts, named(base.where, smtp2go.WithBaseURL(base.value)))
 	}
 	c, err := smtp2go.NewClient(key.value, append(opts, e.apiOptions...)...)
 	var ve *smtp2go.ValidationError
-	if errors.As(err, &ve) {
-		where := key.where
-		if ve.Field == "base URL" {
-			where = base.where
-		}
-		return nil, usagef("%s: %s", where, ve.Problem)
+	var ce *cliError
+	if errors.As(err, &ve) && !errors.As(err, &ce) {
+		return nil, invalidf("%s: %s", key.where, ve.Problem) // only the key is left to refuse
 	}
 	return c, err
+}
+
+// named makes the refusal of opt name where its value was set.
+func named(where string, opt smtp2go.Option) smtp2go.Option {
+	return func(c *smtp2go.Client) error {
+		err := opt(c)
+		var ve *smtp2go.ValidationError
+		if errors.As(err, &ve) {
+			return &cliError{kind: kindValidation, msg: where + ": " + ve.Problem, err: err}
+		}
+		return err
+	}
 }
 
 // schemeMissing says so when base, a base URL, lacks http:// or https://,
@@ -182,7 +193,7 @@ func schemeMissing(base setting) error {
 		if ip := net.ParseIP(u.Hostname()); u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback()) {
 			scheme = "http"
 		}
-		msg += fmt.Sprintf(" (did you mean %q?)", scheme+"://"+u.Host+u.EscapedPath())
+		return withHint(invalidf("%s", msg), fmt.Sprintf("Did you mean %q?", scheme+"://"+u.Host+u.EscapedPath()))
 	}
-	return usagef("%s", msg)
+	return invalidf("%s", msg)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -79,7 +81,7 @@ func TestListAddGetEditRemove(t *testing.T) {
 	}
 	noSecret(t, r, token)
 
-	r = against(t, srv, "remove", id, "--output", "json")
+	r = against(t, srv, "remove", id, "--yes", "--output", "json")
 	wantCode(t, r, 0)
 	if got := decodeJSON[resultOut](t, r.stdout); got.Action != "removed" || fmt.Sprint(got.Webhook.ID) != id || len(srv.Webhooks()) != 0 {
 		t.Errorf("remove printed %+v, %d left", got, len(srv.Webhooks()))
@@ -90,7 +92,7 @@ func TestListAddGetEditRemove(t *testing.T) {
 func TestNotFoundExitsThree(t *testing.T) {
 	t.Parallel()
 	srv := smtp2gotest.NewServer(t)
-	for _, args := range [][]string{{"get", "999"}, {"edit", "999", "--events", "bounce"}, {"remove", "999"}} {
+	for _, args := range [][]string{{"get", "999"}, {"edit", "999", "--events", "bounce"}, {"remove", "999", "--yes"}} {
 		r := against(t, srv, args...)
 		wantCode(t, r, exitNotFound)
 		if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "999") {
@@ -211,14 +213,14 @@ func TestCommandLineEdgeCases(t *testing.T) {
 	// without --auth.
 	r := cli(t, []string{key, "PASS=alice:pw2"}, "", "edit", id, "--auth-value-env", "PASS", "--base-url", srv.URL)
 	wantCode(t, r, 0)
-	if got := srv.Webhooks()[0].AuthHeaderValue; got != base64.StdEncoding.EncodeToString([]byte("alice:pw2")) {
+	if got := srv.Webhooks()[0].AuthHeaderValue; got.Reveal() != base64.StdEncoding.EncodeToString([]byte("alice:pw2")) {
 		t.Error("the basic value was not stored as base64 of user:pass")
 	}
-	noSecret(t, r, "alice:pw2", srv.Webhooks()[0].AuthHeaderValue)
+	noSecret(t, r, "alice:pw2", srv.Webhooks()[0].AuthHeaderValue.Reveal())
 
 	r = cli(t, nil, "", "help", "apply")
 	wantCode(t, r, 0)
-	if !strings.Contains(r.stdout, "Usage: smtp2go-webhooks apply") || !strings.Contains(r.stdout, "  -f, --file FILE") {
+	if !strings.Contains(r.stdout, "Usage:\n  smtp2go-webhooks apply -f FILE") || !strings.Contains(r.stdout, "  -f, --file FILE") {
 		t.Errorf("help apply:\n%s", r.stdout)
 	}
 }
@@ -264,4 +266,27 @@ func TestAddWhoseOutcomeIsUnknown(t *testing.T) {
 	if n := len(srv.Webhooks()); n != 1 || r.stdout != "No changes: webhook 1001 is set up as asked.\n" {
 		t.Errorf("%d webhooks; ensure printed %q", n, r.stdout)
 	}
+}
+
+// TestTriggerWorksOnlyAgainstTheFake: SMTP2GO, or anything but the fake,
+// has no trigger endpoint, and trigger says so; the fake with no webhook
+// subscribed delivers nothing and says that.
+func TestTriggerWorksOnlyAgainstTheFake(t *testing.T) {
+	t.Parallel()
+	notFake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"data":{"error":"no such endpoint"}}`, http.StatusNotFound)
+	}))
+	t.Cleanup(notFake.Close)
+	r := cli(t, []string{"SMTP2GO_API_KEY=api-x", "SMTP2GO_BASE_URL=" + notFake.URL}, "", "trigger", "bounce")
+	wantCode(t, r, exitAPI)
+	if !strings.Contains(r.stderr, "/v3/ is not the fake SMTP2GO (it answered 404 Not Found)\ntrigger works only against \"smtp2go-webhooks fake\"") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	srv := smtp2gotest.NewServer(t)
+	r = against(t, srv, "trigger", "spam")
+	wantCode(t, r, 0)
+	if r.stdout != "No webhook subscribes to spam: nothing was delivered.\n" {
+		t.Errorf("stdout: %q", r.stdout)
+	}
+	wantCode(t, against(t, srv, "trigger", "bounced"), exitUsage)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/relaykit/smtp2go"
 	"github.com/relaykit/smtp2go/internal/fakesmtp2go"
@@ -25,17 +26,22 @@ var demoEvents = []smtp2go.EventType{
 
 // cmdDemo runs the whole cycle offline: a fake SMTP2GO and a real receiver in
 // this process, driven by the same SDK calls a provisioning script makes.
-func cmdDemo(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("demo")
-	output := outputFlag(fs)
-	if err := parseNoArgs(e, fs, args); err != nil {
-		return err
+func (a *app) demoCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "demo",
+		Short:   "Run a full cycle against an in-process fake SMTP2GO (offline)",
+		Example: "  smtp2go-webhooks demo",
+		Args:    noArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return demo(cmd.Context(), a.env, a.json()) },
 	}
+}
+
+func demo(ctx context.Context, e *env, asJSON bool) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	// With --output json, the narration is dropped and a summary printed.
 	out := e.stdout
-	if output.value == "json" {
+	if asJSON {
 		out = io.Discard
 	}
 	step := func(n int, format string, args ...any) {
@@ -73,7 +79,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		Headers:         []string{"X-Customer-Id"},
 		OutputFormat:    smtp2go.OutputForm,
 		AuthHeaderType:  smtp2go.AuthBasic,
-		AuthHeaderValue: base64.StdEncoding.EncodeToString([]byte("smtp2go:" + password)),
+		AuthHeaderValue: smtp2go.BasicAuthValue("smtp2go", password),
 	})
 	if err != nil {
 		return err
@@ -142,7 +148,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(out, "   removed webhook %d; %d webhooks left\n", id, len(list.Webhooks))
 
 	fmt.Fprintf(out, "\ndemo ok: webhook %d added, listed, edited and removed; %d events received as typed values (%d redelivery); no SMTP2GO account used, nothing sent beyond 127.0.0.1\n", id, delivered, redelivered)
-	if output.value == "json" {
+	if asJSON {
 		return writeJSON(e.stdout, struct {
 			OK             bool  `json:"ok"`
 			WebhookID      int64 `json:"webhook_id"`

@@ -2,15 +2,17 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/relaykit/smtp2go"
 )
 
 // enum is the set of values a flag, a variable or a member of a JSON file
 // takes. Values are matched case-insensitively; a mistake lists the valid
-// ones and suggests the nearest.
+// ones.
 type enum struct {
 	what    string            // what one value is, for messages: "event", "format"
 	values  []string          // the canonical values, in the order messages list them
@@ -79,15 +81,11 @@ func (en enum) parse(where, s string) (string, error) {
 	if c, ok := en.aliases[v]; ok {
 		return c, nil
 	}
-	msg := fmt.Sprintf("unknown %s %q", en.what, s)
-	if near := suggest(v, append(en.values, mapKeys(en.aliases)...)); near != "" {
-		msg += fmt.Sprintf(" (did you mean %q?)", near)
-	}
-	msg += "; valid: " + strings.Join(en.values, ", ")
+	msg := fmt.Sprintf("unknown %s %q; valid: %s", en.what, s, strings.Join(en.values, ", "))
 	if where != "" {
 		msg = where + ": " + msg
 	}
-	return "", &usageError{msg: msg}
+	return "", invalidf("%s", msg)
 }
 
 // parseList parses a list of values: each is parsed, "all" (alone) stands
@@ -107,61 +105,50 @@ func (en enum) parseList(where string, list []string) ([]string, error) {
 	return out, nil
 }
 
-func mapKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
+// complete offers en's values to shell completion.
+func (en enum) complete(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return en.values, cobra.ShellCompDirectiveNoFileComp
 }
 
-// suggest returns the candidate nearest to s, if one is near enough to be a
-// likely typo (two edits, or a third of its length), or one that starts with
-// s or that s starts with; else "".
-func suggest(s string, candidates []string) string {
-	s = strings.ToLower(s)
-	best, bestDist := "", -1
-	for _, c := range candidates {
-		d := editDistance(s, strings.ToLower(c))
-		if bestDist < 0 || d < bestDist || (d == bestDist && c < best) {
-			best, bestDist = c, d
-		}
-	}
-	if best != "" && bestDist < len(s) && bestDist <= max(2, len(s)/3) {
-		return best
-	}
-	for _, c := range candidates {
-		lc := strings.ToLower(c)
-		if len(s) >= 2 && len(lc) >= 2 && (strings.HasPrefix(lc, s) || strings.HasPrefix(s, lc)) {
-			return c
-		}
-	}
-	return ""
+// enumFlag is a flag whose value is one of an enum's, stored canonical.
+type enumFlag struct {
+	en    enum
+	value string
 }
 
-// editDistance is the number of insertions, deletions, substitutions and
-// swaps of adjacent bytes that turn a into b (optimal string alignment).
-func editDistance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
+func (f *enumFlag) String() string { return f.value }
+func (f *enumFlag) Type() string   { return strings.ReplaceAll(f.en.what, " ", "-") }
+
+func (f *enumFlag) Set(s string) error {
+	v, err := f.en.parse("", s)
+	if err != nil {
+		return err
 	}
-	for j := range d[0] {
-		d[0][j] = j
+	f.value = v
+	return nil
+}
+
+// newEnumFlag defines a flag that takes one value of en.
+func newEnumFlag(fs *pflag.FlagSet, name, short string, en enum, def, usage string) *enumFlag {
+	f := &enumFlag{en: en, value: def}
+	fs.VarP(f, name, short, usage)
+	return f
+}
+
+// pairsFlag is a repeatable flag of name=value pairs, in the order given.
+type pairsFlag struct {
+	names, values []string
+}
+
+func (p *pairsFlag) String() string { return "" }
+func (p *pairsFlag) Type() string   { return "NAME=VALUE" }
+
+func (p *pairsFlag) Set(s string) error {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(name) == "" {
+		return fmt.Errorf("want NAME=VALUE, got %q", s)
 	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
+	p.names = append(p.names, strings.TrimSpace(name))
+	p.values = append(p.values, value)
+	return nil
 }

@@ -9,43 +9,56 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/relaykit/smtp2go/internal/fakesmtp2go"
 )
 
 var viewEnum = enum{what: "view shape", values: []string{fakesmtp2go.ViewArray, fakesmtp2go.ViewObject, fakesmtp2go.ViewWrapped}}
 
-// cmdFake runs the fake SMTP2GO of package smtp2gotest as a server of its
-// own, until interrupted: for trying the CLI without an account, and for
-// tests written in other languages, as stripe-mock serves Stripe's.
-func cmdFake(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("fake")
+// fakeCommand runs the fake SMTP2GO as a server of its own, until
+// interrupted: for trying the CLI without an account, and for tests written
+// in other languages, as stripe-mock serves Stripe's.
+func (a *app) fakeCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "fake",
+		Short: "Run a fake SMTP2GO API on this machine, for trying the CLI and testing",
+		Long: `Run a fake SMTP2GO API on this machine, for trying the CLI and testing.
+"smtp2go-webhooks trigger EVENT" makes it deliver an event to its webhooks.
+
+Runs until Ctrl-C (or SIGTERM), then exits 0: a server that is stopped has
+done its job (other commands exit 130 when interrupted). Its webhooks are
+kept in memory, and go with it.`,
+		Example: "  smtp2go-webhooks fake --addr 127.0.0.1:8025",
+		Args:    noArgs,
+	}
+	fs := cmd.Flags()
 	addr := fs.String("addr", "127.0.0.1:8025", "listen on `HOST:PORT` (port 0 picks a free one)")
 	apiKey := fs.String("api-key", "", "the API `KEY` the fake accepts, to fix it in scripts (default: a new random one); never a real key")
 	limit := fs.Int("webhook-limit", fakesmtp2go.DefaultWebhookLimit, "at most `N` webhooks per account: 1 as on free plans, 10 on paid ones; 0 for no limit")
-	view := newEnumFlag(fs, "view-shape", viewEnum, fakesmtp2go.ViewArray, "`SHAPE` of webhook/view's data: array (as SMTP2GO answers), object (as it documents) or wrapped")
-	output := outputFlag(fs)
-	if err := parseNoArgs(e, fs, args); err != nil {
-		return err
-	}
-	asJSON := output.value == "json"
-	logger := newLogger(e.stderr, asJSON)
-	cfg := fakesmtp2go.DefaultConfig()
-	cfg.APIKey, cfg.WebhookLimit, cfg.ViewShape = *apiKey, *limit, view.value
-	cfg.OnRequest = func(r fakesmtp2go.Request) {
-		logger.Info("request", "method", r.Method, "path", r.Path, "status", r.Status)
-	}
-	api, err := startFake(*addr, cfg)
-	if err != nil {
-		return err
-	}
-	if err := printFakeBanner(e.stdout, asJSON, api); err != nil {
+	view := newEnumFlag(fs, "view-shape", "", viewEnum, fakesmtp2go.ViewArray, "`SHAPE` of webhook/view's data: array (as SMTP2GO answers), object (as it documents) or wrapped")
+	_ = cmd.RegisterFlagCompletionFunc("view-shape", viewEnum.complete)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		logger := newLogger(a.env.stderr, a.json())
+		cfg := fakesmtp2go.DefaultConfig()
+		cfg.APIKey, cfg.WebhookLimit, cfg.ViewShape = *apiKey, *limit, view.value
+		cfg.OnRequest = func(r fakesmtp2go.Request) {
+			logger.Info("request", "method", r.Method, "path", r.Path, "status", r.Status)
+		}
+		api, err := startFake(*addr, cfg)
+		if err != nil {
+			return err
+		}
+		if err := printFakeBanner(a.env.stdout, a.json(), api); err != nil {
+			api.close()
+			return err
+		}
+		<-cmd.Context().Done()
 		api.close()
-		return err
+		logger.Info("stopped")
+		return nil
 	}
-	<-ctx.Done()
-	api.close()
-	logger.Info("stopped")
-	return nil
+	return cmd
 }
 
 func printFakeBanner(w io.Writer, asJSON bool, api *fakeServer) error {

@@ -34,46 +34,45 @@ func TestMistakesGetHelp(t *testing.T) {
 		want  []string // in stderr
 	}{
 		{"a command", nil, "", []string{"lst"}, []string{`unknown command "lst" (did you mean "list"?)`}},
-		{"a command asked help for", nil, "", []string{"help", "lsit"}, []string{`(did you mean "list"?)`}},
-		{"a flag", nil, "", []string{"list", "--ouput", "json"}, []string{"unknown flag --ouput (did you mean --output?)", "Usage: smtp2go-webhooks list"}},
-		{"a flag without its value", nil, "", []string{"get", "1", "--region"}, []string{"--region needs a value"}},
-		{"a short flag", nil, "", []string{"list", "-o", "json"}, []string{"unknown flag -o (did you mean --output?)"}},
-		{"a timeout without its unit", nil, "", []string{"list", "--timeout", "30"}, []string{`--timeout: want a duration such as 30s or 2m, got "30"`}},
-		{"a negative timeout", nil, "", []string{"get", "1", "--timeout=-1s"}, []string{"--timeout: must not be negative"}},
+		{"a flag", nil, "", []string{"list", "--ouput", "json"}, []string{"smtp2go-webhooks list: unknown flag: --ouput\nRun 'smtp2go-webhooks list --help' for usage.\n"}},
+		{"a flag without its value", nil, "", []string{"get", "1", "--region"}, []string{"flag needs an argument: --region"}},
+		{"a short flag", nil, "", []string{"list", "-x"}, []string{"unknown shorthand flag: 'x' in -x"}},
+		{"a timeout without its unit", nil, "", []string{"list", "--timeout", "30"}, []string{`invalid argument "30" for "--timeout" flag: want a duration such as 30s or 2m, got "30"`}},
+		{"a negative timeout", nil, "", []string{"get", "1", "--timeout=-1s"}, []string{`"--timeout" flag: must not be negative`}},
 		// A secret as a flag value: the hint says where it goes instead, not the nearest name.
 		{"the API key as a flag", nil, "", []string{"list", "--api-key", "api-flag-secret-5151"},
-			[]string{"unknown flag --api-key: secrets are never taken as flag values, which other users can read in the process list; set SMTP2GO_API_KEY or pass --api-key-file FILE\n"}},
+			[]string{"unknown flag: --api-key\nSecrets are never flag values, which the process list shows: set SMTP2GO_API_KEY or pass --api-key-file FILE.\n"}},
 		{"an auth value as a flag", nil, "", []string{"add", "--url", "https://x.example/", "--auth-value=flag-secret-5252"},
-			[]string{"unknown flag --auth-value: secrets are never taken as flag values, which other users can read in the process list; pass --auth-value-env NAME or --auth-value-file FILE\n"}},
-		{"a bearer token as a flag", nil, "", []string{"listen", "--bearer", "flag-secret-5353"}, []string{"unknown flag --bearer: secrets are never taken as flag values", "pass --bearer-env NAME\n"}},
-		{"a number flag", nil, "", []string{"listen", "--max-body-bytes", "many"}, []string{"--max-body-bytes: parse error"}},
+			[]string{"unknown flag: --auth-value\nSecrets are never flag values, which the process list shows: see 'smtp2go-webhooks add --help' for the -env and -file flags.\n"}},
+		{"a bearer token as a flag", nil, "", []string{"listen", "--bearer", "flag-secret-5353"}, []string{"unknown flag: --bearer\nSecrets are never flag values"}},
+		{"a number flag", nil, "", []string{"listen", "--max-body-bytes", "many"}, []string{`invalid argument "many" for "--max-body-bytes" flag`}},
 		{"an email event", nil, "", []string{"add", "--url", "https://x.example/", "--events", "delivered,bounced"},
-			[]string{`--events: unknown event "bounced" (did you mean "bounce"?); valid: processed, delivered, open`}},
-		{"an SMS event", nil, "", []string{"add", "--url", "https://x.example/", "--sms-events", "delivred"}, []string{`--sms-events: unknown SMS event "delivred" (did you mean "delivered"?)`}},
-		{"a format", nil, "", []string{"add", "--url", "https://x.example/", "--format", "jsno"}, []string{`--format: unknown format "jsno" (did you mean "json"?); valid: form, json`}},
-		{"an auth type", nil, "", []string{"add", "--url", "https://x.example/", "--auth", "baerer"}, []string{`--auth: unknown auth type "baerer" (did you mean "bearer"?); valid: bearer, basic, none`}},
-		{"a delivery event", nil, "", []string{"send-test", "--url", "http://127.0.0.1:1/", "--event", "bounced"}, []string{`--event: unknown event "bounced" (did you mean "bounce"?); valid: processed`, "sms_delivered"}},
-		{"an output", nil, "", []string{"version", "--output", "yaml"}, []string{`--output: unknown output format "yaml"; valid: text, json`}},
-		{"a region flag", []string{key}, "", []string{"list", "--region", "eu-west"}, []string{`--region: unknown region "eu-west" (did you mean "eu"?)`}},
-		{"a region variable", []string{key, "SMTP2GO_REGION=mars"}, "", []string{"list"}, []string{`SMTP2GO_REGION: unknown region "mars"; valid: global, us, eu, au`}},
+			[]string{`--events: unknown event "bounced"; valid: processed, delivered, open`}},
+		{"an SMS event", nil, "", []string{"add", "--url", "https://x.example/", "--sms-events", "delivred"}, []string{`--sms-events: unknown SMS event "delivred"; valid: delivered, failed`}},
+		{"a format", nil, "", []string{"add", "--url", "https://x.example/", "--format", "jsno"}, []string{`invalid argument "jsno" for "--format" flag: unknown format "jsno"; valid: form, json`}},
+		{"an auth type", nil, "", []string{"add", "--url", "https://x.example/", "--auth", "baerer"}, []string{`invalid argument "baerer" for "--auth" flag: unknown auth type "baerer"; valid: bearer, basic, none`}},
+		{"a delivery event", nil, "", []string{"send-test", "--url", "http://127.0.0.1:1/", "--event", "bounced"}, []string{`invalid argument "bounced" for "--event" flag: unknown event "bounced"; valid: processed`, "sms_delivered"}},
+		{"an output", nil, "", []string{"version", "--output", "yaml"}, []string{`invalid argument "yaml" for "-o, --output" flag: unknown output format "yaml"; valid: text, json`}},
+		{"a region flag", []string{key}, "", []string{"list", "--region", "eu-west"}, []string{`--region: unknown region "eu-west" (want global, us, eu or au)`}},
+		{"a region variable", []string{key, "SMTP2GO_REGION=mars"}, "", []string{"list"}, []string{`SMTP2GO_REGION: unknown region "mars" (want global, us, eu or au)`}},
 		{"a base URL variable", []string{key, "SMTP2GO_BASE_URL=ftp://x"}, "", []string{"list"}, []string{"SMTP2GO_BASE_URL: must be an absolute http or https URL"}},
 		{"a key file", nil, "", []string{"list", "--api-key-file", filepath.Join(t.TempDir(), "none")}, []string{"--api-key-file: open"}},
 		{"a key with a newline", []string{"SMTP2GO_API_KEY=api-x\nmore"}, "", []string{"list"}, []string{"SMTP2GO_API_KEY: contains whitespace"}},
-		{"no key", nil, "", []string{"list"}, []string{"no API key: set SMTP2GO_API_KEY or pass --api-key-file FILE"}},
-		{"an apply key", []string{key, base}, "", []string{"apply", "-f", file}, []string{file + `: entry 1: unknown key "evnts" (did you mean "events"?)`}},
+		{"no key", nil, "", []string{"list"}, []string{"smtp2go-webhooks list: no API key\nSet SMTP2GO_API_KEY or pass --api-key-file FILE.\n"}},
+		{"an apply key", []string{key, base}, "", []string{"apply", "-f", file}, []string{file + `: entry 1: unknown key "evnts"; valid keys: url, events,`}},
 		{"an apply key far from any", []string{key, base}, `[{"url":"https://x.example/","colour":"red"}]`, []string{"apply", "-f", "-"},
 			[]string{`-: entry 1: unknown key "colour"; valid keys: url, events`}},
 		{"an apply enum", []string{key, base}, `[{"url":"https://x.example/","events":["delivered"]},{"url":"https://y.example/","output_format":"JSN"}]`,
-			[]string{"apply", "-f", "-"}, []string{`-: entry 2: output_format: unknown format "JSN" (did you mean "json"?)`}},
+			[]string{"apply", "-f", "-"}, []string{`-: entry 2: output_format: unknown format "JSN"; valid: form, json`}},
 		{"an apply list of numbers", []string{key, base}, `[{"url":"https://x.example/","headers":[1]}]`, []string{"apply", "-f", "-"}, []string{"entry 1: headers: want an array of strings"}},
 		{"a masked auth value", []string{key, base}, `[{"url":"https://x.example/","auth_header_type":"bearer","auth_header_value":"********"}]`,
 			[]string{"apply", "-f", "-"}, []string{`entry 1: smtp2go: invalid request: auth_header_value: looks like a masked value`}},
 		{"a from-json key", []string{key, base}, `{"url":"https://x.example/","sms_event":["failed"]}`, []string{"add", "--from-json", "-"},
-			[]string{`--from-json: unknown key "sms_event" (did you mean "sms_events"?)`}},
+			[]string{`--from-json: unknown key "sms_event"; valid keys: url, events, sms_events`}},
 		{"a from-json that is not an object", []string{key, base}, `["https://x.example/"]`, []string{"add", "--from-json", "-"}, []string{"--from-json: want a JSON object"}},
 		{"a from-json url that is not a string", []string{key, base}, `{"url":1}`, []string{"add", "--from-json", "-"}, []string{"--from-json: url: want a string"}},
 		{"both auth value sources", []string{key, base}, "", []string{"add", "--url", "https://x.example/", "--auth-value-env", "A", "--auth-value-file", "B"}, []string{"not both"}},
-		{"a header value pair", nil, "", []string{"send-test", "--url", "http://127.0.0.1:1/", "--header-value", "X-Tenant"}, []string{"--header-value: want NAME=VALUE"}},
+		{"a header value pair", nil, "", []string{"send-test", "--url", "http://127.0.0.1:1/", "--header-value", "X-Tenant"}, []string{`invalid argument "X-Tenant" for "--header-value" flag: want NAME=VALUE`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,7 +211,7 @@ func TestEveryCommandPrintsOneJSONDocument(t *testing.T) {
 		{"list"}, {"get", id}, {"edit", id, "--events", "spam"},
 		{"add", "--url", "https://example.com/two", "--events", "open"},
 		{"ensure", "--url", "https://example.com/two", "--events", "open"},
-		{"remove", id}, {"version"}, {"send-test", "--url", recv.URL},
+		{"remove", id, "--yes"}, {"version"}, {"send-test", "--url", recv.URL},
 	} {
 		r := cli(t, []string{key, base}, "", append(args, "--output", "json")...)
 		wantCode(t, r, 0)
@@ -226,38 +225,55 @@ func TestEveryCommandPrintsOneJSONDocument(t *testing.T) {
 func TestErrorsAsJSON(t *testing.T) {
 	t.Parallel()
 	srv := smtp2gotest.NewServer(t)
+	if _, err := srv.Client().Webhooks.Add(t.Context(), &smtp2go.AddWebhookRequest{URL: "https://example.com/kept", Events: []smtp2go.EventType{smtp2go.EventBounce}}); err != nil {
+		t.Fatal(err)
+	}
 	srv.DenyEndpoint("webhook/add")
 	key, base := "SMTP2GO_API_KEY="+srv.APIKey, "SMTP2GO_BASE_URL="+srv.URL
 	tests := []struct {
 		name         string
 		env          []string
 		args         []string
+		stdin        string // answered on a terminal, when not ""
+		kind         string
 		code, status int // status 0: null
 		errorCode    string
 		requestID    bool
 	}{
-		{"permission", []string{key, base}, []string{"add", "--url", "https://example.com/x", "--events", "bounce", "--allow-duplicate"}, exitAPI, 400, smtp2go.CodePermissionDenied, true},
-		{"wrong key", []string{"SMTP2GO_API_KEY=api-WRONGWRONGWRONGWRONGWRONGWRONG12", base}, []string{"list"}, exitAPI, 401, "", true},
-		{"not found", []string{key, base}, []string{"get", "999"}, exitNotFound, 0, "", true},
-		{"usage", nil, []string{"list", "--bogus"}, exitUsage, 0, "", false},
-		{"usage, --output=json", nil, []string{"get", "--output=json"}, exitUsage, 0, "", false},
-		{"unknown command", nil, []string{"frobnicate", "--output", "json"}, exitUsage, 0, "", false},
-		{"network", []string{key, "SMTP2GO_BASE_URL=http://127.0.0.1:1"}, []string{"list"}, exitAPI, 0, "", false},
+		{"permission", []string{key, base}, []string{"add", "--url", "https://example.com/x", "--events", "bounce", "--allow-duplicate"}, "", kindAPI, exitAPI, 400, smtp2go.CodePermissionDenied, true},
+		{"wrong key", []string{"SMTP2GO_API_KEY=api-WRONGWRONGWRONGWRONGWRONGWRONG12", base}, []string{"list"}, "", kindAPI, exitAPI, 401, "", true},
+		{"not found", []string{key, base}, []string{"get", "999"}, "", kindNotFound, exitNotFound, 0, "", true},
+		{"usage", nil, []string{"list", "--bogus"}, "", kindUsage, exitUsage, 0, "", false},
+		{"usage, --output=json", nil, []string{"get", "--output=json"}, "", kindUsage, exitUsage, 0, "", false},
+		{"unknown command", nil, []string{"frobnicate", "--output", "json"}, "", kindUsage, exitUsage, 0, "", false},
+		{"no terminal to ask", []string{key, base}, []string{"remove", "1001"}, "", kindUsage, exitUsage, 0, "", false},
+		{"validation", []string{key, base}, []string{"add", "--url", "https://example.com/x", "--events", "bounced"}, "", kindValidation, exitUsage, 0, "", false},
+		{"validation by the SDK", []string{key, base}, []string{"add", "--url", "ftp://example.com/x", "--events", "bounce"}, "", kindValidation, exitUsage, 0, "", false},
+		{"network", []string{key, "SMTP2GO_BASE_URL=http://127.0.0.1:1"}, []string{"list"}, "", kindNetwork, exitAPI, 0, "", false},
+		{"declined", []string{key, base}, []string{"remove", "1001"}, "no\n", kindInterrupted, exitInterrupted, 0, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			args := tt.args
 			if !strings.Contains(strings.Join(args, " "), "output") {
-				args = append(args, "--output", "json")
+				args = append([]string{"-o", "json"}, args...) // before the command, as every flag of every command
 			}
 			r := cli(t, tt.env, "", args...)
+			if tt.stdin != "" {
+				r = onTerminal(t, tt.env, tt.stdin, args...)
+				question, doc, _ := strings.Cut(r.stderr, "{\n")
+				if !strings.Contains(question, "- remove 1001") || !strings.HasSuffix(question, "Do you want to perform these actions? Only 'yes' will be accepted: ") {
+					t.Errorf("asked:\n%s", question)
+				}
+				r.stderr = "{\n" + doc
+			}
 			wantCode(t, r, tt.code)
 			if r.stdout != "" {
 				t.Errorf("stdout: %q", r.stdout)
 			}
 			e := decodeJSON[struct{ Error errorOut }](t, r.stderr).Error
-			if e.Message == "" || (e.Status == nil) != (tt.status == 0) || (e.Status != nil && *e.Status != tt.status) ||
+			if e.Message == "" || e.Kind != tt.kind || (e.Status == nil) != (tt.status == 0) || (e.Status != nil && *e.Status != tt.status) ||
 				(e.Code == nil) != (tt.errorCode == "") || (e.Code != nil && *e.Code != tt.errorCode) || (e.RequestID != nil) != tt.requestID {
 				t.Errorf("error document:\n%s", r.stderr)
 			}
@@ -280,11 +296,14 @@ func TestVersionAndHelp(t *testing.T) {
 	if v := decodeJSON[struct{ Version, Go string }](t, r.stdout); v.Version != smtp2go.Version || v.Go == "" {
 		t.Errorf("version --output json: %s", r.stdout)
 	}
-	for _, c := range commands() {
-		r := cli(t, nil, "", c.name, "--help")
+	for _, c := range (&app{env: &env{}}).rootCommand().Commands() {
+		r := cli(t, nil, "", c.Name(), "--help")
 		wantCode(t, r, 0)
-		if !strings.Contains(r.stdout, "Usage: smtp2go-webhooks "+c.name) || !strings.Contains(r.stdout, "Example:") || !strings.Contains(r.stdout, "--output FORMAT") {
-			t.Errorf("%s --help:\n%s", c.name, r.stdout)
+		if !strings.Contains(r.stdout, "Usage:\n  smtp2go-webhooks "+c.Name()) || !strings.Contains(r.stdout, "-o, --output FORMAT") {
+			t.Errorf("%s --help:\n%s", c.Name(), r.stdout)
+		}
+		if c.Example == "" && c.Name() != "help" && c.Name() != "completion" && c.Name() != "version" {
+			t.Errorf("%s has no example", c.Name())
 		}
 	}
 	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
@@ -292,7 +311,7 @@ func TestVersionAndHelp(t *testing.T) {
 			t.Errorf("%v: %d %q", args, r.code, r.stdout)
 		}
 	}
-	if r := cli(t, nil, ""); r.code != exitUsage || !strings.Contains(r.stderr, "Commands:") {
+	if r := cli(t, nil, ""); r.code != 0 || !strings.Contains(r.stdout, "Commands:") {
 		t.Errorf("no command: %d %q", r.code, r.stderr)
 	}
 }
@@ -326,7 +345,7 @@ func TestInterruptedKeepsWhatMayHaveBeenDone(t *testing.T) {
 		{[]string{"add", "--url", "https://example.com/x", "--events", "bounce"},
 			[]string{"smtp2go-webhooks add: interrupted: smtp2go: webhook/add: context canceled (outcome unknown", `"smtp2go-webhooks ensure" settles it`}},
 		{[]string{"ensure", "--url", "https://example.com/x", "--events", "bounce"},
-			[]string{"smtp2go-webhooks ensure: interrupted: create https://example.com/x: smtp2go: webhook/add: context canceled (outcome unknown", "running the command again settles it"}},
+			[]string{"smtp2go-webhooks ensure: interrupted: create https://example.com/x: smtp2go: webhook/add: context canceled (outcome unknown", "\nRunning the command again settles it"}},
 		{[]string{"ensure", "--url", "https://example.com/x", "--events", "bounce", "--output", "json"},
 			[]string{`"message": "interrupted: create https://example.com/x: smtp2go: webhook/add: context canceled (outcome unknown`}},
 	} {
@@ -373,12 +392,12 @@ func TestSendTestFieldsHeaderValuesAndAuthHint(t *testing.T) {
 
 	r := cli(t, token, "", "send-test", "--url", recv.URL, "--event", "bounce")
 	wantCode(t, r, exitAPI)
-	if !strings.Contains(r.stderr, "401 Unauthorized: it wants credentials; pass --auth bearer or --auth basic") {
+	if !strings.Contains(r.stderr, "401 Unauthorized\nIt wants credentials: pass --auth bearer or --auth basic") {
 		t.Errorf("stderr: %s", r.stderr)
 	}
 	r = cli(t, []string{"TOKEN=wrong"}, "", "send-test", "--url", recv.URL, "--auth", "bearer", "--auth-value-env", "TOKEN", "--output", "json")
 	wantCode(t, r, exitAPI)
-	if e := decodeJSON[struct{ Error errorOut }](t, r.stderr).Error; e.Status == nil || *e.Status != 401 || !strings.Contains(e.Message, "refused the --auth bearer value") {
+	if e := decodeJSON[struct{ Error errorOut }](t, r.stderr).Error; e.Status == nil || *e.Status != 401 || e.Kind != kindAPI || e.Hint == nil || !strings.Contains(*e.Hint, "refused the --auth bearer value") {
 		t.Errorf("stderr: %s", r.stderr)
 	}
 	noSecret(t, r, "wrong")
@@ -409,10 +428,15 @@ func TestListenLogsOtherPathsAndWarnsWithoutCredentials(t *testing.T) {
 
 	r := cli(t, nil, "", "send-test", "--url", other)
 	wantCode(t, r, exitAPI)
-	bg.stderr.waitFor(t, "path=/webhook status=404")
+	if !strings.Contains(r.stdout, "the endpoint's reason: not the webhook path, /hooks") {
+		t.Errorf("send-test printed %q", r.stdout)
+	}
+	if got := bg.stdout.waitFor(t, "\n"); got != "404 POST /webhook: not the webhook path, /hooks\n" {
+		t.Errorf("listen printed %q", got)
+	}
 	r = cli(t, nil, "", "send-test", "--url", hookURL, "--event", "click")
 	wantCode(t, r, 0)
-	if got := bg.stdout.waitFor(t, "\n"); !strings.HasPrefix(got, "click id=") || !strings.Contains(got, "url=https://example.com/orders/4711/tracking") {
+	if got := bg.stdout.waitFor(t, "click id="); !strings.Contains(got, "\n200 click id=") || !strings.Contains(got, "url=https://example.com/orders/4711/tracking") {
 		t.Errorf("listen printed %q", got)
 	}
 	if code := bg.stop(); code != 0 {
@@ -462,9 +486,9 @@ func TestListenPrintsJSONLines(t *testing.T) {
 	}
 	r := cli(t, []string{"USERPASS=smtp2go:pw"}, "", "send-test", "--url", started.URL, "--event", "sms_failed", "--auth", "basic", "--auth-value-env", "USERPASS")
 	wantCode(t, r, 0)
-	ev := decodeJSON[eventOut](t, bg.stdout.waitFor(t, "\n"))
-	if ev.Type != smtp2go.EventSMSFailed || ev.SMS == nil || ev.SMS.StatusCode != 30003 {
-		t.Errorf("listen printed %+v", ev)
+	line := decodeJSON[requestOut](t, bg.stdout.waitFor(t, "\n"))
+	if ev := line.Event; line.Status != 200 || ev == nil || ev.Type != smtp2go.EventSMSFailed || ev.SMS == nil || ev.SMS.StatusCode != 30003 {
+		t.Errorf("listen printed %+v", line)
 	}
 	noSecret(t, r, "smtp2go:pw")
 }
@@ -528,9 +552,9 @@ func TestURLsWithoutSchemeSaySoHidingSecrets(t *testing.T) {
 		want string
 	}{
 		{[]string{key}, []string{"list", "--base-url", "127.0.0.1:8025"},
-			`list: --base-url: "127.0.0.1:8025" is missing http:// or https:// (did you mean "http://127.0.0.1:8025"?)`},
+			`list: --base-url: "127.0.0.1:8025" is missing http:// or https://` + "\n" + `Did you mean "http://127.0.0.1:8025"?`},
 		{[]string{key, "SMTP2GO_BASE_URL=api.example.com/v3/"}, []string{"get", "1"},
-			`get: SMTP2GO_BASE_URL: "api.example.com/v3/" is missing http:// or https:// (did you mean "https://api.example.com/v3/"?)`},
+			`get: SMTP2GO_BASE_URL: "api.example.com/v3/" is missing http:// or https://` + "\n" + `Did you mean "https://api.example.com/v3/"?`},
 		{[]string{key}, []string{"list", "--base-url", "user:" + pw + "@127.0.0.1:8025"},
 			`list: --base-url: "user:xxxxx@127.0.0.1:8025" is missing http:// or https://` + "\n"},
 		{[]string{key}, []string{"list", "--base-url", "127.0.0.1:8025/v3/?key=" + token},
@@ -573,7 +597,7 @@ func TestTimeoutBoundsTheCommand(t *testing.T) {
 		if took := time.Since(began); took > 10*time.Second {
 			t.Errorf("%s took %s with --timeout 300ms", args[0], took)
 		}
-		if want := args[0] + ": gave up after --timeout 300ms (raise it, or 0 for no limit): smtp2go: webhook/view: "; !strings.Contains(r.stderr, want) {
+		if want := args[0] + ": gave up after --timeout 300ms: smtp2go: webhook/view: "; !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "\nRaise --timeout, or make it 0 for no limit.\n") {
 			t.Errorf("%s: stderr %q, want %q", args[0], r.stderr, want)
 		}
 	}
@@ -595,7 +619,7 @@ func TestServersSayTheyExit0WhenStopped(t *testing.T) {
 		}
 	}
 	r := cli(t, nil, "", "--help")
-	if !strings.Contains(r.stdout, "130 interrupted\n(listen and fake, which run until stopped, exit 0 when stopped).") {
+	if !strings.Contains(r.stdout, "130 interrupted or declined (listen and fake, which run until\nstopped, exit 0 when stopped).") {
 		t.Errorf("the exit codes' rule leaves out listen and fake:\n%s", r.stdout)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/relaykit/smtp2go"
 	"github.com/relaykit/smtp2go/webhook"
 )
@@ -21,19 +24,33 @@ import (
 // SIGINT or SIGTERM.
 const shutdownGrace = 10 * time.Second
 
-func cmdListen(ctx context.Context, e *env, args []string) error {
-	var addr, path, basicEnv, bearerEnv string
-	var maxBody int64
-	fs := newFlagSet("listen")
-	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0 picks a free one)")
-	fs.StringVar(&path, "path", "/webhook", "URL `PATH` to receive deliveries on")
-	fs.StringVar(&basicEnv, "basic-auth-env", "", "require basic auth; the environment variable `NAME` holds user:pass")
-	fs.StringVar(&bearerEnv, "bearer-env", "", "require a bearer token; the environment variable `NAME` holds it")
-	fs.Int64Var(&maxBody, "max-body-bytes", webhook.DefaultMaxBodyBytes, "largest delivery body accepted, in `BYTES`")
-	output := outputFlag(fs)
-	if err := parseNoArgs(e, fs, args); err != nil {
-		return err
+func (a *app) listenCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "listen",
+		Short: "Receive deliveries and print one line for each request answered",
+		Long: `Receive deliveries and print one line for each request answered: its
+status and the event, or, for a request refused, the reason given.
+
+Runs until Ctrl-C (or SIGTERM), then finishes the deliveries in progress and
+exits 0: a server that is stopped has done its job (other commands exit 130
+when interrupted). A second Ctrl-C ends it at once.`,
+		Example: "  HOOK_TOKEN=s3cret smtp2go-webhooks listen --addr 127.0.0.1:8788 --bearer-env HOOK_TOKEN",
+		Args:    noArgs,
 	}
+	fs := cmd.Flags()
+	addr := fs.String("addr", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0 picks a free one)")
+	path := fs.String("path", "/webhook", "URL `PATH` to receive deliveries on")
+	basicEnv := fs.String("basic-auth-env", "", "require basic auth; the environment variable `NAME` holds user:pass")
+	bearerEnv := fs.String("bearer-env", "", "require a bearer token; the environment variable `NAME` holds it")
+	maxBody := fs.Int64("max-body-bytes", webhook.DefaultMaxBodyBytes, "largest delivery body accepted, in `BYTES`")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		return a.listen(cmd.Context(), *addr, *path, *basicEnv, *bearerEnv, *maxBody)
+	}
+	return cmd
+}
+
+func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string, maxBody int64) error {
+	e := a.env
 	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " ?#") {
 		return usagef("--path must start with / and hold no spaces, ? or #")
 	}
@@ -59,22 +76,26 @@ func cmdListen(ctx context.Context, e *env, args []string) error {
 		}
 		opts = append(opts, webhook.WithBearerToken(token))
 	}
-	asJSON := output.value == "json"
-	logger := newLogger(e.stderr, asJSON)
+	logger := newLogger(e.stderr, a.json())
 	opts = append(opts, webhook.WithLogger(logger))
 
-	printer := &eventPrinter{w: e.stdout, json: asJSON}
-	hook := webhook.NewHandler(printer.print, opts...)
+	printer := &requestPrinter{w: e.stdout, json: a.json()}
+	hook := webhook.NewHandler(printer.event, opts...)
 	// The path is compared as it is, not used as a ServeMux pattern, in
 	// which braces and methods mean something.
 	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &recorder{ResponseWriter: w}
+		var ev eventSlot
+		r = r.WithContext(context.WithValue(r.Context(), eventSlotKey{}, &ev))
 		if r.URL.Path != path {
 			// Most likely a webhook pointed at the wrong path: say so.
-			logger.Warn("not the webhook path; answered 404", "method", r.Method, "path", r.URL.Path, "status", http.StatusNotFound, "webhook_path", path)
-			http.NotFound(w, r)
-			return
+			http.Error(rec, "not the webhook path, "+path, http.StatusNotFound)
+		} else {
+			hook.ServeHTTP(rec, r)
 		}
-		hook.ServeHTTP(w, r)
+		if !ev.printed || rec.status >= 300 {
+			printer.request(r, rec)
+		}
 	})
 
 	ln, err := net.Listen("tcp", addr)
@@ -107,30 +128,104 @@ func cmdListen(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// eventPrinter writes each event as one line: a JSON document, or a short
-// description. Deliveries arrive concurrently, and lines must not
-// interleave.
-type eventPrinter struct {
+// eventSlot tells the line printed once a request is answered whether the
+// handler's callback printed the event already.
+type eventSlot struct{ printed bool }
+
+type eventSlotKey struct{}
+
+// recorder keeps the status and the start of the body of an answer, the
+// reason a refusal gives.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   []byte
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	if len(r.body) < 512 {
+		r.body = append(r.body, p[:min(len(p), 512-len(r.body))]...)
+	}
+	return r.ResponseWriter.Write(p)
+}
+
+// requestPrinter writes one line for each request answered: a JSON
+// document, or a short description. Deliveries arrive concurrently, and
+// lines must not interleave.
+type requestPrinter struct {
 	mu   sync.Mutex
 	w    io.Writer
 	json bool
 }
 
-func (p *eventPrinter) print(_ context.Context, ev *webhook.Event) error {
+// event is the handler's callback: it prints the event's line before the
+// handler answers 200, so that a failed write answers 500 instead, and
+// SMTP2GO delivers again.
+func (p *requestPrinter) event(ctx context.Context, ev *webhook.Event) error {
+	if slot, ok := ctx.Value(eventSlotKey{}).(*eventSlot); ok {
+		slot.printed = true
+	}
 	var line bytes.Buffer
 	if p.json {
-		enc := json.NewEncoder(&line) // one line, ending in a newline
-		enc.SetEscapeHTML(false)      // keep <addresses> readable
-		if err := enc.Encode(toEventOut(ev)); err != nil {
+		eo := toEventOut(ev)
+		if err := encodeLine(&line, requestOut{Status: http.StatusOK, Event: &eo}); err != nil {
 			return err
 		}
 	} else {
-		line.WriteString(describe(ev) + "\n")
+		fmt.Fprintf(&line, "%d %s\n", http.StatusOK, describe(ev))
 	}
+	return p.write(line.Bytes())
+}
+
+func (p *requestPrinter) write(line []byte) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_, err := p.w.Write(line.Bytes())
-	return err // a failed write answers 500, and SMTP2GO delivers again
+	_, err := p.w.Write(line)
+	return err
+}
+
+// encodeLine writes v as one line of JSON.
+func encodeLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w) // one line, ending in a newline
+	enc.SetEscapeHTML(false)  // keep <addresses> readable
+	return enc.Encode(v)
+}
+
+// requestOut is a request as listen prints it in JSON: the status, and the
+// event delivered or the reason for a refusal.
+type requestOut struct {
+	Status int       `json:"status"`
+	Method string    `json:"method,omitempty"`
+	Path   string    `json:"path,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+	Event  *eventOut `json:"event,omitempty"`
+}
+
+// request prints the line of a request that delivered no event, or whose
+// event could not be printed: its status and the reason given.
+func (p *requestPrinter) request(r *http.Request, rec *recorder) {
+	status := cmp.Or(rec.status, http.StatusOK)
+	reason := strings.TrimSpace(string(rec.body))
+	var line bytes.Buffer
+	switch {
+	case p.json:
+		_ = encodeLine(&line, requestOut{Status: status, Method: r.Method, Path: r.URL.Path, Reason: reason})
+	case reason != "":
+		fmt.Fprintf(&line, "%d %s %s: %s\n", status, r.Method, r.URL.Path, reason)
+	default:
+		fmt.Fprintf(&line, "%d %s %s\n", status, r.Method, r.URL.Path)
+	}
+	_ = p.write(line.Bytes())
 }
 
 // describe is an event in one line: its type and ID, and the fields that

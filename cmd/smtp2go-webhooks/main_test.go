@@ -57,6 +57,17 @@ func cli(t *testing.T, environ []string, stdin string, args ...string) result {
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 
+// onTerminal runs the command line in-process as cli does, as if a person
+// at a terminal typed stdin.
+func onTerminal(t *testing.T, environ []string, stdin string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	e := &env{stdin: strings.NewReader(stdin), stdout: &stdout, stderr: &stderr, getenv: getenvFrom(environ), apiOptions: fastRetries,
+		isTerminal: func() bool { return true }}
+	code := run(t.Context(), e, args)
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
 // against runs the CLI against the fake server, authenticated.
 func against(t *testing.T, srv *smtp2gotest.Server, args ...string) result {
 	t.Helper()
@@ -283,6 +294,60 @@ func TestBinaryDependsOnNeitherTestingNorHTTPTest(t *testing.T) {
 	}
 }
 
+// TestTheSDKDoesNotRequireCobra: the CLI's module keeps its dependencies
+// from the SDK's users, who build the root module without go.work.
+func TestTheSDKDoesNotRequireCobra(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command("go", "list", "-m", "all")
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "github.com/relaykit/smtp2go\n") {
+		t.Fatalf("go list -m all of the root module:\n%s", out)
+	}
+	for _, mod := range []string{"github.com/spf13/cobra", "github.com/spf13/pflag"} {
+		if strings.Contains(string(out), mod+" ") {
+			t.Errorf("the root module requires %s", mod)
+		}
+	}
+}
+
+// TestRemoveAsksOnATerminal: on a terminal only "yes" removes; without one
+// a removal needs --yes, exits 2 and changes nothing.
+func TestRemoveAsksOnATerminal(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t)
+	if _, err := srv.Client().Webhooks.Add(t.Context(), &smtp2go.AddWebhookRequest{URL: "https://example.com/r", Events: []smtp2go.EventType{smtp2go.EventBounce}}); err != nil {
+		t.Fatal(err)
+	}
+	environ := []string{"SMTP2GO_API_KEY=" + srv.APIKey, "SMTP2GO_BASE_URL=" + srv.URL}
+	for _, answer := range []string{"no\n", "y\n", "YES\n", ""} {
+		r := onTerminal(t, environ, answer, "remove", "1001")
+		wantCode(t, r, exitInterrupted)
+		if !strings.Contains(r.stderr, "  - remove 1001 https://example.com/r") || !strings.Contains(r.stderr, "Only 'yes' will be accepted: ") {
+			t.Errorf("answer %q: asked:\n%s", answer, r.stderr)
+		}
+	}
+	r := cli(t, environ, "yes\n", "remove", "1001") // no terminal: the answer is not read
+	wantCode(t, r, exitUsage)
+	if !strings.Contains(r.stderr, "there is no terminal to ask: nothing was changed\nPass --yes") {
+		t.Errorf("without a terminal:\n%s", r.stderr)
+	}
+	r = cli(t, environ, "", "ensure", "--url", "https://example.com/r", "--events", "bounce", "--base-url", srv.URL)
+	wantCode(t, r, 0) // no removal: ensure never asks
+	if len(srv.Webhooks()) != 1 {
+		t.Fatalf("a removal refused removed: %v", srv.Webhooks())
+	}
+	r = onTerminal(t, environ, "yes\n", "remove", "1001")
+	wantCode(t, r, 0)
+	if len(srv.Webhooks()) != 0 || !strings.Contains(r.stdout, "removed webhook 1001") {
+		t.Errorf("yes did not remove: %v\n%s", srv.Webhooks(), r.stdout)
+	}
+}
+
 func TestCtrlCInterruptsACommand(t *testing.T) {
 	t.Parallel()
 	// An API that takes the request and never answers, until the client
@@ -353,8 +418,9 @@ func TestListenReceivesSendTestAndStopsOnCtrlC(t *testing.T) {
 	if len(events) != 1 {
 		t.Fatalf("listen printed %d lines, want the one event:\n%s", len(events), stdout.String())
 	}
-	if ev := decodeJSON[eventOut](t, events[0]); ev.Type != "bounce" || ev.Bounce != "hard" || len(ev.ID) != 32 || ev.Fields["X-Customer-Id"] == nil {
-		t.Errorf("listen printed %+v", ev)
+	if line := decodeJSON[requestOut](t, events[0]); line.Status != 200 || line.Event == nil || line.Event.Type != "bounce" ||
+		line.Event.Bounce != "hard" || len(line.Event.ID) != 32 || line.Event.Fields["X-Customer-Id"] == nil {
+		t.Errorf("listen printed %+v", line)
 	}
 }
 

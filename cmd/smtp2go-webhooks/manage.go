@@ -3,231 +3,291 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"slices"
+	"strconv"
+
+	"github.com/spf13/cobra"
 
 	"github.com/relaykit/smtp2go"
 )
 
-func cmdList(ctx context.Context, e *env, args []string) (err error) {
-	var api apiFlags
-	fs := newFlagSet("list")
-	api.register(fs)
-	if err := parseNoArgs(e, fs, args); err != nil {
-		return err
-	}
-	ctx, finish := api.bound(ctx)
-	defer finish(&err)
-	c, err := api.client(e)
-	if err != nil {
-		return err
-	}
-	res, err := c.Webhooks.List(ctx, &smtp2go.ListWebhooksRequest{SubaccountID: api.subaccount})
-	if err != nil {
-		return err
-	}
-	return printWebhooks(e.stdout, api.json(), res.Webhooks)
+// call is what a command that calls the API has: its client, and its
+// context bounded by --timeout.
+type call struct {
+	ctx    context.Context
+	client *smtp2go.Client
+	finish func(*error)
 }
 
-func cmdGet(ctx context.Context, e *env, args []string) (err error) {
-	c, id, api, err := parseIDCommand(e, "get", args)
+// connect builds the client and bounds ctx by --timeout. The command defers
+// finish with its error.
+func (a *app) connect(ctx context.Context) (*call, error) {
+	c, err := a.global.client(a.env)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ctx, finish := api.bound(ctx)
-	defer finish(&err)
-	w, err := c.Webhooks.Get(ctx, id, &smtp2go.GetWebhookOptions{SubaccountID: api.subaccount})
-	if err != nil {
-		return err
-	}
-	return printResult(e.stdout, api.json(), "", *w)
+	ctx, finish := a.global.bound(ctx)
+	return &call{ctx: ctx, client: c, finish: finish}, nil
 }
 
-// parseIDCommand reads the command line of get and remove: the API flags and
-// one webhook ID. It returns the client, the ID and the flags.
-func parseIDCommand(e *env, name string, args []string) (*smtp2go.Client, int64, *apiFlags, error) {
-	api := &apiFlags{}
-	fs := newFlagSet(name)
-	api.register(fs)
-	id, err := parseIDArg(e, fs, args)
-	if err != nil {
-		return nil, 0, api, err
-	}
-	c, err := api.client(e)
-	if err != nil {
-		return nil, 0, api, err
-	}
-	return c, id, api, nil
+// subaccountFlag defines --subaccount on a command that calls the API.
+func subaccountFlag(cmd *cobra.Command) *string {
+	return cmd.Flags().String("subaccount", "", "act for this subaccount `ID`")
 }
 
-// addCommand is the command line of add and ensure: the API flags, the
-// webhook's flags and --from-json, no arguments.
-type addCommand struct {
-	api apiFlags
-	wf  webhookFlags
-	fs  *flag.FlagSet
+// oneID is the argument check of commands that take one webhook ID.
+func oneID(_ *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usagef("want exactly one webhook ID, got %d arguments", len(args))
+	}
+	if id, err := strconv.ParseInt(args[0], 10, 64); err != nil || id <= 0 {
+		return usagef("webhook ID must be a positive integer, got %q", args[0])
+	}
+	return nil
 }
 
-// newAddCommand defines the flags of add or ensure; the caller may add its
-// own before calling parse.
-func newAddCommand(name string) *addCommand {
-	ac := &addCommand{fs: newFlagSet(name)}
-	ac.api.register(ac.fs)
-	ac.wf.register(ac.fs)
-	return ac
+func parseID(s string) int64 {
+	id, _ := strconv.ParseInt(s, 10, 64) // oneID checked it
+	return id
 }
 
-// parse reads args and returns the webhook they describe, checked as far
-// as it can be before the account is looked at, and the client.
-func (ac *addCommand) parse(e *env, args []string) (wanted, *smtp2go.Client, error) {
-	if err := parseNoArgs(e, ac.fs, args); err != nil {
-		return wanted{}, nil, err
+func (a *app) listCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List the account's webhooks",
+		Example: "  smtp2go-webhooks list -o json",
+		Args:    noArgs,
 	}
-	w, err := ac.wf.wanted(e, ac.api.subaccount)
-	if err != nil {
-		return wanted{}, nil, err
-	}
-	if err := w.validate(); err != nil {
-		return wanted{}, nil, ac.wf.explain(err)
-	}
-	c, err := ac.api.client(e)
-	if err != nil {
-		return wanted{}, nil, err
-	}
-	return w, c, nil
-}
-
-func cmdAdd(ctx context.Context, e *env, args []string) (err error) {
-	ac := newAddCommand("add")
-	allowDuplicate := ac.fs.Bool("allow-duplicate", false, "create it even if a webhook already has the URL (each then delivers every event)")
-	allowEmpty := ac.fs.Bool("allow-empty", false, "create it even with no events and no SMS events (it then delivers nothing)")
-	w, c, err := ac.parse(e, args)
-	if err != nil {
-		return err
-	}
-	ctx, finish := ac.api.bound(ctx)
-	defer finish(&err)
-	req := w.req
-	if err := req.Validate(); err != nil { // with the auth given, whole
-		return ac.wf.explain(err)
-	}
-	if len(req.Events) == 0 && len(req.SMSEvents) == 0 && !*allowEmpty {
-		return usagef("the webhook would receive no events: give --events or --sms-events (or --allow-empty)")
-	}
-	if !*allowDuplicate {
-		list, err := c.Webhooks.List(ctx, &smtp2go.ListWebhooksRequest{SubaccountID: req.SubaccountID})
+	sub := subaccountFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
+		c, err := a.connect(cmd.Context())
 		if err != nil {
 			return err
 		}
-		for _, w := range list.Webhooks {
-			if w.URL == req.URL {
-				return usagef("webhook %d already has the URL %s: change it with \"smtp2go-webhooks ensure\" or \"edit\", or pass --allow-duplicate",
-					w.ID, smtp2go.RedactURL(req.URL))
+		defer c.finish(&err)
+		res, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: *sub})
+		if err != nil {
+			return err
+		}
+		return printWebhooks(a.env.stdout, a.json(), res.Webhooks)
+	}
+	return cmd
+}
+
+func (a *app) getCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "get ID",
+		Short:   "Show one webhook",
+		Example: "  smtp2go-webhooks get 1001",
+		Args:    oneID,
+	}
+	sub := subaccountFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) (err error) {
+		c, err := a.connect(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer c.finish(&err)
+		w, err := c.client.Webhooks.Get(c.ctx, parseID(args[0]), &smtp2go.GetWebhookOptions{SubaccountID: *sub})
+		if err != nil {
+			return err
+		}
+		return printResult(a.env.stdout, a.json(), "", *w)
+	}
+	return cmd
+}
+
+func (a *app) addCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "add --url URL --events EVENTS",
+		Short:   "Create a webhook",
+		Example: "  smtp2go-webhooks add --url https://example.com/hook --events delivered,bounce --format json",
+		Args:    noArgs,
+	}
+	var wf webhookFlags
+	wf.register(cmd)
+	sub := subaccountFlag(cmd)
+	allowDuplicate := cmd.Flags().Bool("allow-duplicate", false, "create it even if a webhook already has the URL (each then delivers every event)")
+	allowEmpty := cmd.Flags().Bool("allow-empty", false, "create it even with no events and no SMS events (it then delivers nothing)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
+		w, err := wf.wanted(a.env, *sub)
+		if err != nil {
+			return err
+		}
+		req := w.req
+		if err := req.Validate(); err != nil { // with the auth given, whole
+			return wf.explain(err)
+		}
+		if len(req.Events) == 0 && len(req.SMSEvents) == 0 && !*allowEmpty {
+			return withHint(invalidf("the webhook would receive no events"), "Give --events or --sms-events (or --allow-empty).")
+		}
+		c, err := a.connect(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer c.finish(&err)
+		if !*allowDuplicate {
+			if err := refuseDuplicate(c, req.URL, req.SubaccountID, 0); err != nil {
+				return err
 			}
 		}
-	}
-	res, err := c.Webhooks.Add(ctx, req)
-	if errors.Is(err, smtp2go.ErrOutcomeUnknown) {
-		return fmt.Errorf("%w; \"smtp2go-webhooks ensure\" settles it: it adds only when no webhook has the URL", err)
-	}
-	if err != nil {
-		return err
-	}
-	return printResult(e.stdout, ac.api.json(), "created", res.Webhook)
-}
-
-func cmdEdit(ctx context.Context, e *env, args []string) (err error) {
-	var api apiFlags
-	var wf webhookFlags
-	fs := newFlagSet("edit")
-	api.register(fs)
-	wf.register(fs)
-	id, err := parseIDArg(e, fs, args)
-	if err != nil {
-		return err
-	}
-	req, err := wf.editRequest(e, id, api.subaccount)
-	if err != nil {
-		return err
-	}
-	if req.URL == nil && req.Events == nil && req.SMSEvents == nil && req.Headers == nil && req.Usernames == nil &&
-		req.OutputFormat == nil && req.AuthHeaderType == nil && req.AuthHeaderValue == nil {
-		return &usageError{msg: "nothing to change: give the fields to change as flags or in --from-json", help: helpText("edit", fs)}
-	}
-	c, err := api.client(e)
-	if err != nil {
-		return err
-	}
-	ctx, finish := api.bound(ctx)
-	defer finish(&err)
-	if req.AuthHeaderValue != nil && req.AuthHeaderType == nil {
-		// A new value for the current type: basic wants user:pass encoded,
-		// so look the type up.
-		current, err := c.Webhooks.Get(ctx, id, &smtp2go.GetWebhookOptions{SubaccountID: req.SubaccountID})
+		res, err := c.client.Webhooks.Add(c.ctx, req)
+		if errors.Is(err, smtp2go.ErrOutcomeUnknown) {
+			return withHint(err, "\"smtp2go-webhooks ensure\" settles it: it adds only when no webhook has the URL.")
+		}
 		if err != nil {
 			return err
 		}
-		req.AuthHeaderValue = smtp2go.Ptr(basicValue(current.AuthHeaderType, *req.AuthHeaderValue))
+		return printResult(a.env.stdout, a.json(), "created", res.Webhook)
 	}
-	res, err := c.Webhooks.Edit(ctx, req)
-	if err != nil {
-		return wf.explain(err)
-	}
-	return printResult(e.stdout, api.json(), "updated", res.Webhook)
+	return cmd
 }
 
-func cmdRemove(ctx context.Context, e *env, args []string) (err error) {
-	c, id, api, err := parseIDCommand(e, "remove", args)
+// refuseDuplicate fails when a webhook other than the one with ID except
+// has url: two webhooks with one URL deliver every event twice.
+func refuseDuplicate(c *call, url, subaccount string, except int64) error {
+	list, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: subaccount})
 	if err != nil {
 		return err
 	}
-	ctx, finish := api.bound(ctx)
-	defer finish(&err)
-	// webhook/remove's answer to an unknown ID is not documented; look first,
-	// so that a missing ID exits 3 like get and edit.
-	w, err := c.Webhooks.Get(ctx, id, &smtp2go.GetWebhookOptions{SubaccountID: api.subaccount})
-	if err != nil {
-		return err
-	}
-	if _, err := c.Webhooks.Remove(ctx, &smtp2go.RemoveWebhookRequest{ID: id, SubaccountID: api.subaccount}); err != nil {
-		return err
-	}
-	return printResult(e.stdout, api.json(), "removed", *w)
-}
-
-func cmdEnsure(ctx context.Context, e *env, args []string) error {
-	return withDetailedExitCode(args, ensure(ctx, e, args))
-}
-
-func ensure(ctx context.Context, e *env, args []string) (err error) {
-	ac := newAddCommand("ensure")
-	var pf planFlags
-	pf.register(ac.fs, &ac.api)
-	w, c, err := ac.parse(e, args)
-	if err != nil {
-		return err
-	}
-	ctx, finish := ac.api.bound(ctx)
-	defer finish(&err)
-	list, err := c.Webhooks.List(ctx, &smtp2go.ListWebhooksRequest{SubaccountID: w.req.SubaccountID})
-	if err != nil {
-		return err
-	}
-	p, err := makePlan([]wanted{w}, list.Webhooks, false)
-	if err != nil {
-		return ac.wf.explain(err)
-	}
-	kept := p.changes[0]
-	noChanges := fmt.Sprintf("No changes: webhook %d is set up as asked.", kept.id)
-	return p.report(ctx, e, &pf, c, w.req.SubaccountID, noChanges, func(doc *planOut) {
-		switch i := slices.IndexFunc(list.Webhooks, func(h smtp2go.Webhook) bool { return h.ID == kept.id }); {
-		case kept.webhook != nil:
-			out := toOut(*kept.webhook)
-			doc.Webhook = &out
-		case i >= 0:
-			out := toOut(list.Webhooks[i])
-			doc.Webhook = &out
+	for _, w := range list.Webhooks {
+		if w.URL == url && w.ID != except {
+			return withHint(invalidf("webhook %d already has the URL %s", w.ID, smtp2go.RedactURL(url)),
+				"Change that webhook with \"smtp2go-webhooks ensure\" or \"edit\", or pass --allow-duplicate.")
 		}
-	})
+	}
+	return nil
 }
+
+func (a *app) editCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "edit ID",
+		Short:   "Change the given fields of a webhook",
+		Example: "  smtp2go-webhooks edit 1001 --events delivered,bounce,spam",
+		Args:    oneID,
+	}
+	var wf webhookFlags
+	wf.register(cmd)
+	sub := subaccountFlag(cmd)
+	allowDuplicate := cmd.Flags().Bool("allow-duplicate", false, "give it the --url even if another webhook has it")
+	cmd.RunE = func(cmd *cobra.Command, args []string) (err error) {
+		id := parseID(args[0])
+		req, err := wf.editRequest(a.env, id, *sub)
+		if err != nil {
+			return err
+		}
+		if req.URL == nil && req.Events == nil && req.SMSEvents == nil && req.Headers == nil && req.Usernames == nil &&
+			req.OutputFormat == nil && req.AuthHeaderType == nil && req.AuthHeaderValue == nil {
+			return usagef("nothing to change: give the fields to change as flags or in --from-json")
+		}
+		c, err := a.connect(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer c.finish(&err)
+		if req.URL != nil && !*allowDuplicate {
+			if err := refuseDuplicate(c, *req.URL, req.SubaccountID, id); err != nil {
+				return err
+			}
+		}
+		if req.AuthHeaderValue != nil && req.AuthHeaderType == nil {
+			// A new value for the current type: basic wants user:pass encoded,
+			// so look the type up.
+			current, err := c.client.Webhooks.Get(c.ctx, id, &smtp2go.GetWebhookOptions{SubaccountID: req.SubaccountID})
+			if err != nil {
+				return err
+			}
+			req.AuthHeaderValue = smtp2go.Ptr(basicValue(current.AuthHeaderType, *req.AuthHeaderValue))
+		}
+		res, err := c.client.Webhooks.Edit(c.ctx, req)
+		if err != nil {
+			return wf.explain(err)
+		}
+		return printResult(a.env.stdout, a.json(), "updated", res.Webhook)
+	}
+	return cmd
+}
+
+func (a *app) removeCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "remove ID",
+		Short: "Delete a webhook, after asking",
+		Long: `Delete a webhook. On a terminal, remove shows what it would delete and asks;
+only 'yes' proceeds. Without a terminal it needs --yes (or --auto-approve).`,
+		Example: "  smtp2go-webhooks remove 1001 --yes",
+		Args:    oneID,
+	}
+	sub := subaccountFlag(cmd)
+	yes := yesFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) (err error) {
+		id := parseID(args[0])
+		c, err := a.connect(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer c.finish(&err)
+		// webhook/remove's answer to an unknown ID is not documented; look first,
+		// so that a missing ID exits 3 like get and edit.
+		w, err := c.client.Webhooks.Get(c.ctx, id, &smtp2go.GetWebhookOptions{SubaccountID: *sub})
+		if err != nil {
+			return err
+		}
+		p := &plan{}
+		p.add(&change{action: actionRemove, id: id, url: smtp2go.RedactURL(w.URL), reason: "asked for"})
+		if err := a.confirm(p, *yes, false); err != nil {
+			return err
+		}
+		if _, err := c.client.Webhooks.Remove(c.ctx, &smtp2go.RemoveWebhookRequest{ID: id, SubaccountID: *sub}); err != nil {
+			return err
+		}
+		return printResult(a.env.stdout, a.json(), "removed", *w)
+	}
+	return cmd
+}
+
+func (a *app) ensureCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "ensure --url URL",
+		Short:   "Create or update the webhook with a URL so that it matches, showing the plan first",
+		Long:    "Create or update the webhook with a URL so that it matches, showing the plan first.\n\n" + aboutEnsure,
+		Example: "  smtp2go-webhooks ensure --url https://example.com/hook --events bounce,spam --dry-run",
+		Args:    noArgs,
+	}
+	var wf webhookFlags
+	wf.register(cmd)
+	sub := subaccountFlag(cmd)
+	pf := planFlagsOf(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
+		w, err := wf.wanted(a.env, *sub)
+		if err != nil {
+			return err
+		}
+		if err := w.validate(); err != nil {
+			return wf.explain(err)
+		}
+		c, err := a.connect(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer c.finish(&err)
+		p, err := planEnsure(c, w)
+		if err != nil {
+			return wf.explain(err)
+		}
+		return a.report(c, p, pf, fmt.Sprintf("No changes: webhook %d is set up as asked.", p.changes[0].id))
+	}
+	return cmd
+}
+
+// aboutEnsure is the help of ensure on what it does with auth.
+const aboutEnsure = `ensure acts as soon as it has shown the plan, without asking, unless the
+plan removes a webhook: then it asks on a terminal, and needs --yes without
+one. --dry-run shows the plan and stops there.
+
+The flags (and --from-json) are the whole webhook wanted, not changes to it:
+a setting left out is reset, so leaving out --format sets form, and leaving
+out --events, --sms-events, --headers or --usernames empties them (edit
+changes only the fields given). Auth is the exception: leaving out --auth
+and the auth value keeps the webhook's auth when SMTP2GO shows its value;
+when SMTP2GO does not show it, ensure refuses and asks for the auth
+(--auth none removes it).`

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -33,17 +32,20 @@ type webhookOut struct {
 // toOut is w as the CLI prints it, its secrets redacted by the SDK's
 // Webhook.Redacted.
 func toOut(w smtp2go.Webhook) webhookOut {
-	r := w.Redacted()
+	users := []string{}
+	for _, u := range w.Usernames {
+		users = append(users, smtp2go.RedactURL(u))
+	}
 	return webhookOut{
-		ID:              r.ID,
-		URL:             r.URL,
-		Events:          names(r.Events),
-		SMSEvents:       names(r.SMSEvents),
-		Headers:         append([]string{}, r.Headers...),
-		Usernames:       append([]string{}, r.Usernames...),
-		OutputFormat:    string(r.OutputFormat),
-		AuthHeaderType:  string(r.AuthHeaderType),
-		AuthHeaderValue: r.AuthHeaderValue,
+		ID:              w.ID,
+		URL:             smtp2go.RedactURL(w.URL),
+		Events:          names(w.Events),
+		SMSEvents:       names(w.SMSEvents),
+		Headers:         append([]string{}, w.Headers...),
+		Usernames:       users,
+		OutputFormat:    string(w.OutputFormat),
+		AuthHeaderType:  string(w.AuthHeaderType),
+		AuthHeaderValue: w.AuthHeaderValue.String(),
 	}
 }
 
@@ -56,56 +58,6 @@ type resultOut struct {
 // listOut is the document of list.
 type listOut struct {
 	Webhooks []webhookOut `json:"webhooks"`
-}
-
-// errorOut is the body of an error document. Status is the HTTP status of
-// the answer that failed, Code SMTP2GO's error_code and RequestID its
-// request_id; each is null when there is none.
-type errorOut struct {
-	Message   string  `json:"message"`
-	Status    *int    `json:"status"`
-	Code      *string `json:"code"`
-	RequestID *string `json:"request_id"`
-}
-
-// statusError is an error that carries the HTTP status of an answer, such
-// as send-test's endpoint refusing a delivery.
-type statusError struct {
-	status int
-	msg    string
-}
-
-func (e *statusError) Error() string { return e.msg }
-
-func errorDocument(err error) any {
-	out := errorOut{Message: err.Error()}
-	var ue *usageError
-	if errors.As(err, &ue) {
-		out.Message = ue.msg
-	}
-	var ae *smtp2go.APIError
-	var nf *smtp2go.NotFoundError
-	var se *statusError
-	switch {
-	case errors.As(err, &ae):
-		out.Status = &ae.StatusCode
-		out.Code = nonEmpty(ae.Code)
-		out.RequestID = nonEmpty(ae.RequestID)
-	case errors.As(err, &nf):
-		out.RequestID = nonEmpty(nf.RequestID)
-	case errors.As(err, &se):
-		out.Status = &se.status
-	}
-	return struct {
-		Error errorOut `json:"error"`
-	}{out}
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -1,14 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/relaykit/smtp2go"
 )
@@ -29,10 +31,11 @@ const (
 
 // Statuses of a change.
 const (
-	statusPlanned = "planned" // --dry-run, or not carried out yet
-	statusDone    = "done"
-	statusFailed  = "failed"
-	statusNotRun  = "not run" // an earlier change failed
+	statusPlanned   = "planned" // --dry-run, or not carried out yet
+	statusUnchanged = "unchanged"
+	statusDone      = "done"
+	statusFailed    = "failed"
+	statusNotRun    = "not run" // an earlier change failed
 )
 
 // wanted is one webhook as the input describes it: the request, and which
@@ -57,6 +60,7 @@ type change struct {
 	status   string
 	err      error
 	webhook  *smtp2go.Webhook // carried out: the webhook as it now is
+	before   *smtp2go.Webhook // the webhook kept, as it was when planned
 	isChange bool             // create, update or remove: counts in the plan
 	// authSent is, for an update, the auth value the input gives when
 	// SMTP2GO does not show the current one: Ensure cannot compare them and
@@ -68,62 +72,61 @@ type change struct {
 // plan is the changes, in the order shown: the input's webhooks in its
 // order, each followed by its duplicates; then those to prune.
 type plan struct {
-	changes []*change
-	dryRun  bool
-	carried bool // carryOut has begun: only the changes done count
+	changes    []*change
+	subaccount string
+	dryRun     bool
+	carried    bool // carryOut has begun: only the changes done count
+	// ensure: the webhook kept, as listed before any change; nil for a
+	// create or for apply.
+	before *smtp2go.Webhook
+	ensure bool
 }
 
-// makePlan compares the webhooks wanted with the account's.
-func makePlan(want []wanted, current []smtp2go.Webhook, prune bool) (*plan, error) {
-	byURL := map[string][]smtp2go.Webhook{}
-	for _, w := range current {
-		byURL[w.URL] = append(byURL[w.URL], w)
+// planEnsure plans what ensure does for w.
+func planEnsure(c *call, w wanted) (*plan, error) {
+	p, err := makePlan(c, []wanted{w}, nil, false)
+	if err != nil {
+		return nil, err
 	}
+	p.subaccount, p.ensure, p.before = w.req.SubaccountID, true, p.changes[0].before
+	return p, nil
+}
+
+// makePlan asks the SDK's Plan what Ensure would do for each webhook
+// wanted, and, with prune, removes the account's webhooks (current) whose
+// URL is in no entry. The CLI compares nothing itself: it only fills in
+// the auth an entry leaves out from the webhook Plan says is kept.
+func makePlan(c *call, want []wanted, current []smtp2go.Webhook, prune bool) (*plan, error) {
 	p := &plan{}
 	for _, w := range want {
-		have := byURL[w.req.URL]
-		slices.SortFunc(have, func(a, b smtp2go.Webhook) int { return cmp.Compare(a.ID, b.ID) })
-		var kept *smtp2go.Webhook
-		if len(have) > 0 {
-			kept = &have[0]
-		}
-		if err := settleAuth(w, kept); err != nil {
+		ep, err := planOne(c, w)
+		if err != nil {
 			return nil, err
 		}
-		if err := w.req.Validate(); err != nil {
-			return nil, inInput(w.where, err)
-		}
 		url := smtp2go.RedactURL(w.req.URL)
-		if kept == nil {
-			created := smtp2go.Webhook{URL: w.req.URL}
-			p.add(&change{action: actionCreate, url: url, fields: created.Changes(w.req), req: w.req})
+		if ep.Webhook == nil {
+			p.add(&change{action: actionCreate, url: url, fields: ep.Changes, req: w.req})
 			continue
 		}
-		dups := have[1:]
-		for _, d := range dups {
-			if !d.IsDuplicateOf(*kept) {
-				return nil, fmt.Errorf("%w: %s has webhooks %s set up differently; remove all but one",
-					smtp2go.ErrDuplicateURL, url, joinIDs(have))
-			}
-		}
-		c := &change{action: actionUnchanged, id: kept.ID, url: url, fields: kept.Changes(w.req), req: w.req}
-		if w.valueGiven && !kept.AuthValueShown() && w.req.AuthHeaderValue != "" {
+		kept := ep.Webhook
+		ch := &change{action: actionUnchanged, id: kept.ID, url: url, fields: ep.Changes, req: w.req, before: kept}
+		if w.valueGiven && !authValueShown(kept) && w.req.AuthHeaderValue != "" &&
+			!slices.ContainsFunc(ep.Changes, func(f smtp2go.FieldChange) bool { return f.Field == "auth_header_value" }) {
 			// The value given may be the one SMTP2GO holds, or not: nothing
 			// tells, so it is sent rather than dropped.
 			old := ""
 			if kept.AuthHeaderType != smtp2go.AuthNone {
 				old = notShown
 			}
-			given := smtp2go.Webhook{AuthHeaderValue: w.req.AuthHeaderValue}.Redacted().AuthHeaderValue
-			c.authSent = &smtp2go.FieldChange{Field: "auth_header_value", Old: old, New: given}
-			c.fields = append(c.fields, *c.authSent)
+			ch.authSent = &smtp2go.FieldChange{Field: "auth_header_value", Old: old, New: w.req.AuthHeaderValue.String()}
+			ch.fields = append(slices.Clone(ch.fields), *ch.authSent)
 		}
-		if len(c.fields) > 0 {
-			c.action = actionUpdate
+		if len(ch.fields) > 0 {
+			ch.action = actionUpdate
 		}
-		p.add(c)
-		for _, d := range dups {
-			p.add(&change{action: actionRemove, id: d.ID, url: url, reason: fmt.Sprintf("duplicate of %d", kept.ID), dupOf: kept.ID})
+		p.add(ch)
+		for _, id := range ep.Remove {
+			p.add(&change{action: actionRemove, id: id, url: url, reason: fmt.Sprintf("duplicate of %d", kept.ID), dupOf: kept.ID})
 		}
 	}
 	if prune {
@@ -143,9 +146,34 @@ func makePlan(want []wanted, current []smtp2go.Webhook, prune bool) (*plan, erro
 }
 
 func (p *plan) add(c *change) {
-	c.status = statusPlanned
 	c.isChange = c.action != actionUnchanged
+	c.status = statusUnchanged
+	if c.isChange {
+		c.status = statusPlanned
+	}
 	p.changes = append(p.changes, c)
+}
+
+// planOne is the SDK's plan for w: asked first with the auth w gives, or
+// none, to learn which webhook is kept, and again once the auth w leaves
+// out is taken from that webhook.
+func planOne(c *call, w wanted) (*smtp2go.EnsurePlan, error) {
+	probe := *w.req
+	if !w.typeGiven || !w.valueGiven {
+		probe.AuthHeaderType, probe.AuthHeaderValue = smtp2go.AuthNone, ""
+	}
+	ep, err := c.client.Webhooks.Plan(c.ctx, &probe)
+	if err != nil || (w.typeGiven && w.valueGiven) {
+		return ep, inInput(w.where, err)
+	}
+	if err := settleAuth(w, ep.Webhook); err != nil {
+		return nil, err
+	}
+	if w.req.AuthHeaderType == probe.AuthHeaderType && w.req.AuthHeaderValue == probe.AuthHeaderValue {
+		return ep, nil
+	}
+	ep, err = c.client.Webhooks.Plan(c.ctx, w.req)
+	return ep, inInput(w.where, err)
 }
 
 // settleAuth fills in the auth settings the input left out from the
@@ -162,13 +190,13 @@ func settleAuth(w wanted, kept *smtp2go.Webhook) error {
 	w.req.AuthHeaderType = kept.AuthHeaderType
 	if w.valueGiven {
 		if kept.AuthHeaderType == smtp2go.AuthNone {
-			return inInput(w.where, usagef("an auth value, but webhook %d has no auth type to keep: say bearer or basic", kept.ID))
+			return inInput(w.where, invalidf("an auth value, but webhook %d has no auth type to keep: say bearer or basic", kept.ID))
 		}
 		w.req.AuthHeaderValue = basicValue(kept.AuthHeaderType, w.req.AuthHeaderValue)
 		return nil
 	}
-	if kept.AuthHeaderType != smtp2go.AuthNone && !kept.AuthValueShown() {
-		return inInput(w.where, usagef("webhook %d has %s auth whose value SMTP2GO does not show, so it cannot be kept as it is: give the auth it should have (or none)",
+	if kept.AuthHeaderType != smtp2go.AuthNone && !authValueShown(kept) {
+		return inInput(w.where, invalidf("webhook %d has %s auth whose value SMTP2GO does not show, so it cannot be kept as it is: give the auth it should have (or none)",
 			kept.ID, kept.AuthHeaderType))
 	}
 	w.req.AuthHeaderValue = kept.AuthHeaderValue
@@ -183,19 +211,7 @@ func inInput(where string, err error) error {
 	if err == nil || where == "" {
 		return err
 	}
-	var ue *usageError
-	if errors.As(err, &ue) {
-		return usagef("%s: %s", where, ue.msg)
-	}
-	return fmt.Errorf("%s: %w", where, err)
-}
-
-func joinIDs(list []smtp2go.Webhook) string {
-	ids := make([]string, len(list))
-	for i, w := range list {
-		ids[i] = fmt.Sprint(w.ID)
-	}
-	return strings.Join(ids, ", ")
+	return &cliError{msg: where + ": " + err.Error(), err: err}
 }
 
 // counts returns how many webhooks the plan adds, changes and removes; once
@@ -257,8 +273,7 @@ func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, subaccount strin
 				continue
 			}
 			if phase == actionUnchanged && !p.hasDuplicates(ch.id) {
-				ch.status = statusDone // nothing to do
-				continue
+				continue // nothing to do
 			}
 			res, err := c.Webhooks.Ensure(ctx, ch.req)
 			if err != nil {
@@ -299,7 +314,7 @@ func (p *plan) ensured(ch *change, res *smtp2go.EnsureWebhookResponse, say func(
 		}
 		say("updated webhook %d", ch.id)
 	default:
-		ch.action, ch.fields = actionUnchanged, nil
+		ch.action, ch.fields, ch.status = actionUnchanged, nil, statusUnchanged
 	}
 	ch.isChange = ch.action != actionUnchanged
 	for _, id := range res.Removed {
@@ -325,7 +340,7 @@ func (ch *change) fail(err error) error {
 		what = fmt.Sprintf("%s %d %s", ch.action, ch.id, ch.url)
 	}
 	if errors.Is(err, smtp2go.ErrOutcomeUnknown) {
-		err = fmt.Errorf("%w; running the command again settles it: it looks before it adds", err)
+		return withHint(&changeError{what: what, err: err}, "Running the command again settles it: it looks before it adds.")
 	}
 	return &changeError{what: what, err: err}
 }
@@ -392,7 +407,7 @@ type changeOut struct {
 	URL     string      `json:"url"`
 	Fields  []fieldOut  `json:"fields"` // create: what it sets; update: old and new
 	Reason  string      `json:"reason,omitempty"`
-	Status  string      `json:"status"` // planned, done, failed or not run
+	Status  string      `json:"status"` // planned, unchanged, done, failed or not run
 	Error   string      `json:"error,omitempty"`
 	Webhook *webhookOut `json:"webhook,omitempty"` // done: the webhook as it now is
 }
@@ -431,76 +446,103 @@ func (p *plan) document() planOut {
 		out.Changes = append(out.Changes, co)
 	}
 	out.Summary.Add, out.Summary.Change, out.Summary.Remove = p.counts()
+	if p.ensure {
+		switch kept := p.changes[0]; {
+		case kept.webhook != nil:
+			wo := toOut(*kept.webhook)
+			out.Webhook = &wo
+		case p.before != nil:
+			wo := toOut(*p.before)
+			out.Webhook = &wo
+		}
+	}
 	return out
 }
 
-// report prints the plan, carries it out unless it is a dry run, and
-// prints what was done: the plan's document with --output json, else the
-// plan, a line for each change made, and the totals. With
-// --detailed-exitcode, a plan that changes (or changed) something exits 2.
-func (p *plan) report(ctx context.Context, e *env, pf *planFlags, c *smtp2go.Client, subaccount, noChanges string, ensured func(*planOut)) error {
+// report prints the plan, asks when it removes a webhook, carries it out
+// unless it is a dry run, and prints what was done: the plan's document
+// with --output json, else the plan, a line for each change made, and the
+// totals. With --detailed-exitcode, a plan that changes (or changed)
+// something exits 2.
+func (a *app) report(c *call, p *plan, pf *planFlags, noChanges string) error {
+	out := a.env.stdout
 	p.dryRun = pf.dryRun
-	if !pf.api.json() {
-		p.printPlan(e.stdout, noChanges)
+	if !a.json() {
+		p.printPlan(out, noChanges)
 	}
 	var err error
-	if !p.dryRun && p.hasChanges() {
+	switch {
+	case p.dryRun && p.hasChanges() && !a.json():
+		fmt.Fprintln(out, "\nDry run: nothing was changed.")
+	case !p.dryRun && p.hasChanges():
+		if err := a.confirm(p, pf.yes, !a.json()); err != nil {
+			return err
+		}
 		var progress io.Writer
-		if !pf.api.json() {
-			fmt.Fprintln(e.stdout)
-			progress = e.stdout
+		if !a.json() {
+			fmt.Fprintln(out)
+			progress = out
 		}
-		if err = p.carryOut(ctx, c, subaccount, progress); err == nil && !pf.api.json() {
+		if err = p.carryOut(c.ctx, c.client, p.subaccount, progress); err == nil && !a.json() {
 			add, change, remove := p.counts()
-			fmt.Fprintf(e.stdout, "\nApply complete: %d added, %d changed, %d removed.\n", add, change, remove)
+			fmt.Fprintf(out, "\nApply complete: %d added, %d changed, %d removed.\n", add, change, remove)
 		}
-	} else if p.dryRun && p.hasChanges() && !pf.api.json() {
-		fmt.Fprintln(e.stdout, "\nDry run: nothing was changed.")
 	}
-	if pf.api.json() {
-		doc := p.document()
-		if ensured != nil {
-			ensured(&doc)
-		}
+	if a.json() {
 		// What was done is printed even when a change failed, so that a
 		// script can tell what changed.
-		if werr := writeJSON(e.stdout, doc); werr != nil && err == nil {
+		if werr := writeJSON(out, p.document()); werr != nil && err == nil {
 			err = werr
 		}
 	}
-	switch {
-	case err != nil && pf.detailedExitCode:
-		return &exitError{code: exitAPI, err: err}
-	case err != nil:
-		return err
-	case pf.detailedExitCode && p.hasChanges():
+	if err == nil && pf.detailedExitCode && p.hasChanges() {
 		return &exitError{code: exitChanges}
 	}
-	return nil
+	return err
 }
 
 // planFlags are the flags of the commands that plan: ensure and apply.
 type planFlags struct {
-	api              *apiFlags
 	dryRun           bool
 	detailedExitCode bool
+	yes              bool
 }
 
-func (pf *planFlags) register(fs *flag.FlagSet, api *apiFlags) {
-	pf.api = api
-	fs.BoolVar(&pf.dryRun, "dry-run", false, "show the plan and change nothing")
-	fs.BoolVar(&pf.detailedExitCode, "detailed-exitcode", false, "exit 0 when nothing changes (or would), 2 when something does, 1 on any error")
+func planFlagsOf(cmd *cobra.Command) *planFlags {
+	pf := &planFlags{}
+	cmd.Flags().BoolVar(&pf.dryRun, "dry-run", false, "show the plan and change nothing")
+	cmd.Flags().BoolVar(&pf.detailedExitCode, "detailed-exitcode", false, "exit 0 when nothing changes (or would), 2 when something does, 1 on any error")
+	cmd.Flags().BoolVarP(&pf.yes, "yes", "y", false, "remove webhooks without asking (alias --auto-approve); needed without a terminal")
+	return pf
 }
 
-// withDetailedExitCode makes every error of a command run with
-// --detailed-exitcode exit 1, so that 2 means only "changes".
-func withDetailedExitCode(args []string, err error) error {
-	var xe *exitError
-	if err == nil || errors.As(err, &xe) {
-		return err
+// yesFlag defines --yes (and its alias --auto-approve) on a command that
+// removes webhooks.
+func yesFlag(cmd *cobra.Command) *bool {
+	return cmd.Flags().BoolP("yes", "y", false, "remove without asking (alias --auto-approve); needed without a terminal")
+}
+
+// confirm lets a plan that removes webhooks go ahead: with --yes, or when
+// the person at the terminal answers yes, in Terraform's manner. Without a
+// terminal and --yes it is a usage error, and nothing is changed. shown
+// says whether the plan is on the screen already.
+func (a *app) confirm(p *plan, yes, shown bool) error {
+	_, _, remove := p.counts()
+	if yes || remove == 0 {
+		return nil
 	}
-	if boolFlag(args, "detailed-exitcode") {
-		return &exitError{code: exitAPI, err: err}
+	if a.env.isTerminal == nil || !a.env.isTerminal() {
+		return withHint(usagef("the plan removes %d webhook(s), and there is no terminal to ask: nothing was changed", remove),
+			"Pass --yes (or --auto-approve) to remove without asking.")
 	}
-	return err
+	w := a.env.stderr
+	if !shown {
+		p.printPlan(w, "")
+	}
+	fmt.Fprint(w, "\nDo you want to perform these actions? Only 'yes' will be accepted: ")
+	answer, _ := bufio.NewReader(a.env.stdin).ReadString('\n')
+	if strings.TrimSpace(answer) != "yes" {
+		return &cliError{kind: kindInterrupted, msg: "cancelled: nothing was changed"}
+	}
+	return nil
 }

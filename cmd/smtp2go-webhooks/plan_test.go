@@ -108,8 +108,8 @@ func TestDetailedExitCode(t *testing.T) {
 	if doc := decodeJSON[planOut](t, r.stdout); doc.Summary != (summaryOut{Remove: 1}) || r.stderr != "" {
 		t.Errorf("plan %+v, stderr %q", doc, r.stderr)
 	}
-	wantCode(t, against(t, srv, "apply", "-f", file, "--detailed-exitcode", "--prune"), exitChanges)
-	wantCode(t, against(t, srv, "apply", "-f", file, "--detailed-exitcode", "--prune"), 0)
+	wantCode(t, against(t, srv, "apply", "-f", file, "--detailed-exitcode", "--prune", "--yes"), exitChanges)
+	wantCode(t, against(t, srv, "apply", "-f", file, "--detailed-exitcode", "--prune", "--yes"), 0)
 }
 
 func TestApply(t *testing.T) {
@@ -134,7 +134,7 @@ func TestApply(t *testing.T) {
 	r := against(t, srv, "apply", "--file", file, "--prune", "--dry-run", "--output", "json")
 	wantCode(t, r, 0)
 	doc := decodeJSON[planOut](t, r.stdout)
-	want := fmt.Sprintf("unchanged %d https://example.com/keep planned\nupdate %d https://example.com/change planned\ncreate - https://example.com/new planned\nremove %d https://example.com/extra planned", ids[0], ids[1], ids[2])
+	want := fmt.Sprintf("unchanged %d https://example.com/keep unchanged\nupdate %d https://example.com/change planned\ncreate - https://example.com/new planned\nremove %d https://example.com/extra planned", ids[0], ids[1], ids[2])
 	if !doc.DryRun || actions(doc) != want || doc.Summary != (summaryOut{1, 1, 1}) {
 		t.Errorf("dry-run plan:\n%s\nwant:\n%s", actions(doc), want)
 	}
@@ -168,12 +168,12 @@ Apply complete: 1 added, 1 changed, 0 removed.
 		t.Errorf("apply printed:\n%s\nwant:\n%s", r.stdout, want)
 	}
 	// With --prune it goes, and a second run changes nothing.
-	r = against(t, srv, "apply", "-f", file, "--prune")
+	r = against(t, srv, "apply", "-f", file, "--prune", "--yes")
 	wantCode(t, r, 0)
 	if !strings.Contains(r.stdout, "  - remove 1003 https://example.com/extra (not in the file)\n") || !strings.HasSuffix(r.stdout, "removed webhook 1003\n\nApply complete: 0 added, 0 changed, 1 removed.\n") {
 		t.Errorf("apply --prune printed:\n%s", r.stdout)
 	}
-	r = against(t, srv, "apply", "-f", file, "--prune")
+	r = against(t, srv, "apply", "-f", file, "--prune", "--yes")
 	wantCode(t, r, 0)
 	if r.stdout != "No changes: the webhooks are set up as the file says.\n" {
 		t.Errorf("apply again printed %q", r.stdout)
@@ -198,7 +198,7 @@ func TestAuthIsNeverDroppedByOmission(t *testing.T) {
 	environ := []string{"SMTP2GO_API_KEY=" + srv.APIKey, "SMTP2GO_BASE_URL=" + srv.URL, "NEW=" + rotated, "USERPASS=u:p2"}
 	auth := func(i int) string {
 		w := srv.Webhooks()[i]
-		return string(w.AuthHeaderType) + " " + w.AuthHeaderValue
+		return string(w.AuthHeaderType) + " " + w.AuthHeaderValue.Reveal()
 	}
 
 	// ensure without auth flags changes the events and keeps the auth.
@@ -215,10 +215,10 @@ func TestAuthIsNeverDroppedByOmission(t *testing.T) {
 	}
 	r = cli(t, environ, "", "ensure", "--url", "https://example.com/basic", "--events", "bounce", "--auth-value-env", "USERPASS")
 	wantCode(t, r, 0)
-	if auth(1) != "basic "+smtp2go.BasicAuthValue("u", "p2") {
+	if auth(1) != "basic "+smtp2go.BasicAuthValue("u", "p2").Reveal() {
 		t.Errorf("ensure with a new basic value: the webhook has %q", auth(1))
 	}
-	noSecret(t, r, "u:p2", smtp2go.BasicAuthValue("u", "p2"))
+	noSecret(t, r, "u:p2", smtp2go.BasicAuthValue("u", "p2").Reveal())
 	// An entry of apply without auth keeps it too; "none" removes it, and
 	// the plan says so.
 	r = cli(t, environ, `[{"url":"https://example.com/bearer","events":["bounce"]},{"url":"https://example.com/basic","events":["bounce"],"auth_header_type":"none"}]`, "apply", "-f", "-")
@@ -274,7 +274,7 @@ func TestAnAuthValueGivenIsSentWhenSMTP2GODoesNotShowTheCurrent(t *testing.T) {
 	srv.Fail("webhook/view", masked(`["bounce"]`))
 	const first, second, third = "tok-new-1", "tok-new-2", "tok-new-3"
 	environ := []string{"SMTP2GO_API_KEY=" + srv.APIKey, "SMTP2GO_BASE_URL=" + srv.URL, "FIRST=" + first, "SECOND=" + second}
-	value := func() string { return srv.Webhooks()[0].AuthHeaderValue }
+	value := func() string { return srv.Webhooks()[0].AuthHeaderValue.Reveal() }
 
 	args := []string{"ensure", "--url", "https://example.com/h", "--events", "bounce", "--auth-value-env", "FIRST"}
 	r := cli(t, environ, "", append(args, "--dry-run", "--detailed-exitcode")...)
@@ -321,10 +321,10 @@ func TestPlansShowDuplicates(t *testing.T) {
 	if !strings.HasPrefix(r.stdout, want) {
 		t.Errorf("printed:\n%s\nwant:\n%s", r.stdout, want)
 	}
-	r = against(t, srv, "ensure", "--url", "https://example.com/dup", "--events", "bounce", "--output", "json")
+	r = against(t, srv, "ensure", "--url", "https://example.com/dup", "--events", "bounce", "--yes", "--output", "json")
 	wantCode(t, r, 0)
 	doc := decodeJSON[planOut](t, r.stdout)
-	if actions(doc) != "unchanged 1001 https://example.com/dup done\nremove 1002 https://example.com/dup done\nremove 1003 https://example.com/dup done" || doc.Summary != (summaryOut{Remove: 2}) {
+	if actions(doc) != "unchanged 1001 https://example.com/dup unchanged\nremove 1002 https://example.com/dup done\nremove 1003 https://example.com/dup done" || doc.Summary != (summaryOut{Remove: 2}) {
 		t.Errorf("plan:\n%s\n%+v", actions(doc), doc.Summary)
 	}
 	if n := len(srv.Webhooks()); n != 1 {
@@ -335,7 +335,7 @@ func TestPlansShowDuplicates(t *testing.T) {
 	addWebhooks(t, srv, smtp2go.AddWebhookRequest{URL: "https://example.com/dup", Events: events(smtp2go.EventBounce), Usernames: []string{"other"}})
 	r = cli(t, []string{"SMTP2GO_API_KEY=" + srv.APIKey, "SMTP2GO_BASE_URL=" + srv.URL}, `[{"url":"https://example.com/dup","events":["spam"]}]`, "apply", "-f", "-")
 	wantCode(t, r, exitAPI)
-	if !strings.Contains(r.stderr, "has webhooks 1001, 1004 set up differently") {
+	if !strings.Contains(r.stderr, "has ids 1001, 1004, set up differently") {
 		t.Errorf("stderr: %s", r.stderr)
 	}
 }
@@ -347,7 +347,7 @@ func TestApplyRemovesFirstAtTheWebhookLimit(t *testing.T) {
 	srv := smtp2gotest.NewServer(t, smtp2gotest.WithWebhookLimit(1))
 	addWebhooks(t, srv, smtp2go.AddWebhookRequest{URL: "https://example.com/old", Events: events(smtp2go.EventBounce)})
 	r := cli(t, []string{"SMTP2GO_API_KEY=" + srv.APIKey}, `[{"url":"https://example.com/new","events":["bounce"]}]`,
-		"apply", "-f", "-", "--prune", "--base-url", srv.URL)
+		"apply", "-f", "-", "--prune", "--yes", "--base-url", srv.URL)
 	wantCode(t, r, 0)
 	if w := srv.Webhooks(); len(w) != 1 || w[0].URL != "https://example.com/new" {
 		t.Errorf("webhooks after apply: %v", w)
@@ -363,7 +363,7 @@ func TestApplyReportsWhatWasDoneWhenAChangeFails(t *testing.T) {
 	)
 	srv.Fail("webhook/edit", smtp2gotest.Fault{Status: 400, Body: `{"request_id":"req-edit-1","data":{"error":"refused","error_code":"E_ApiResponseCodes.API_EXCEPTION"}}`})
 	file := `[{"url":"https://example.com/change","events":["spam"]},{"url":"https://example.com/new","events":["bounce"]}]`
-	r := cli(t, []string{"SMTP2GO_API_KEY=" + srv.APIKey}, file, "apply", "-f", "-", "--prune", "--output", "json", "--base-url", srv.URL)
+	r := cli(t, []string{"SMTP2GO_API_KEY=" + srv.APIKey}, file, "apply", "-f", "-", "--prune", "--yes", "--output", "json", "--base-url", srv.URL)
 	wantCode(t, r, exitAPI)
 	doc := decodeJSON[planOut](t, r.stdout)
 	want := "update 1001 https://example.com/change failed\ncreate - https://example.com/new not run\nremove 1002 https://example.com/extra done"

@@ -239,6 +239,7 @@ var (
 		{regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`), "REQUEST-ID"},
 		{regexp.MustCompile(`\b[0-9a-f]{32}\b`), "EVENT-ID"},
 		{regexp.MustCompile(`time=\S+`), "time=TIME"},
+		{regexp.MustCompile(`remote_addr=\S+`), "remote_addr=ADDR"},
 		{regexp.MustCompile(` in [0-9.]+(ns|µs|ms|s)\b`), " in DURATION"},
 	}
 )

@@ -2,8 +2,10 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/relaykit/smtp2go"
 )
@@ -21,28 +23,27 @@ type webhookFlags struct {
 	authValueFile string
 	authValueEnv  string
 	fromJSON      string
-	fs            *flag.FlagSet
+	fs            *pflag.FlagSet
 }
 
-func (w *webhookFlags) register(fs *flag.FlagSet) {
+func (w *webhookFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
 	w.fs = fs
 	fs.StringVar(&w.url, "url", "", "the `URL` SMTP2GO posts deliveries to")
 	fs.StringVar(&w.events, "events", "", "comma-separated email `EVENTS`: "+strings.Join(emailEventEnum.values, ",")+", or all")
 	fs.StringVar(&w.smsEvents, "sms-events", "", "comma-separated SMS `EVENTS`: "+strings.Join(smsEventEnum.values, ",")+" (or sms_delivered…), or all")
 	fs.StringVar(&w.headers, "headers", "", "comma-separated email header `NAMES` to copy into each delivery")
 	fs.StringVar(&w.usernames, "usernames", "", "comma-separated SMTP users or API keys whose mail triggers it (empty: all)")
-	w.format = newEnumFlag(fs, "format", formatEnum, "", "delivery `FORMAT`: form or json")
-	w.auth = newEnumFlag(fs, "auth", authEnum, "", "Authorization header SMTP2GO sends: bearer, basic or none (left out: edit and ensure keep the webhook's)")
+	w.format = newEnumFlag(fs, "format", "", formatEnum, "", "delivery `FORMAT`: form or json")
+	w.auth = newEnumFlag(fs, "auth", "", authEnum, "", "Authorization header SMTP2GO sends: bearer, basic or none (left out: edit and ensure keep the webhook's)")
 	fs.StringVar(&w.authValueFile, "auth-value-file", "", "read the bearer token, or user:pass for basic, from `FILE`")
 	fs.StringVar(&w.authValueEnv, "auth-value-env", "", "read the bearer token, or user:pass for basic, from the environment variable `NAME`")
 	fs.StringVar(&w.fromJSON, "from-json", "", "read the API's own JSON body from `FILE` (- for stdin); flags given override it")
+	_ = cmd.RegisterFlagCompletionFunc("format", formatEnum.complete)
+	_ = cmd.RegisterFlagCompletionFunc("auth", authEnum.complete)
 }
 
-func (w *webhookFlags) given(name string) bool {
-	found := false
-	w.fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
-	return found
-}
+func (w *webhookFlags) given(name string) bool { return w.fs.Changed(name) }
 
 // flagOfField is the flag that sets each of the API's fields.
 var flagOfField = map[string]string{
@@ -64,7 +65,7 @@ func (w *webhookFlags) explain(err error) error {
 		given = given || (f != "" && w.given(strings.TrimPrefix(f, "--")))
 	}
 	if field == "auth_header_value" && !given && w.given("auth") {
-		return usagef("--auth %s needs --auth-value-env or --auth-value-file", w.auth.value)
+		return invalidf("--auth %s needs --auth-value-env or --auth-value-file", w.auth.value)
 	}
 	if !given {
 		return err
@@ -72,7 +73,7 @@ func (w *webhookFlags) explain(err error) error {
 	if field == "auth_header_value" {
 		return w.explainAuthValue(ve.Problem)
 	}
-	return usagef("%s: %s", name, ve.Problem)
+	return invalidf("%s: %s", name, ve.Problem)
 }
 
 // explainAuthValue words in flags the SDK's refusal of an auth value a flag
@@ -84,13 +85,13 @@ func (w *webhookFlags) explainAuthValue(problem string) error {
 	}
 	switch {
 	case strings.HasPrefix(problem, "set without auth_header_type") && w.given("auth"):
-		return usagef("%s: --auth none takes no auth value; say --auth bearer or --auth basic", name)
+		return invalidf("%s: --auth none takes no auth value; say --auth bearer or --auth basic", name)
 	case strings.HasPrefix(problem, "set without auth_header_type"):
-		return usagef("%s: an auth value needs --auth bearer or --auth basic", name)
+		return invalidf("%s: an auth value needs --auth bearer or --auth basic", name)
 	case strings.HasPrefix(problem, "with auth_header_type basic"):
-		return usagef("%s: basic auth wants user:password, with a password (or its base64)", name)
+		return invalidf("%s: basic auth wants user:password, with a password (or its base64)", name)
 	}
-	return usagef("%s: %s", name, problem)
+	return invalidf("%s: %s", name, problem)
 }
 
 // wanted returns the webhook that --from-json and the flags describe.
@@ -103,7 +104,7 @@ func (w *webhookFlags) wanted(e *env, subaccount string) (wanted, error) {
 		subaccount = jsonSubaccount
 	}
 	if fields.URL == nil || *fields.URL == "" {
-		return wanted{}, usagef("--url is required (or a url in --from-json)")
+		return wanted{}, invalidf("--url is required (or a url in --from-json)")
 	}
 	return wantedFrom(fields, subaccount, ""), nil
 }
@@ -183,14 +184,14 @@ func (w *webhookFlags) applyFlags(e *env, req *smtp2go.EditWebhookRequest) error
 		req.AuthHeaderType = smtp2go.Ptr(authType(w.auth.value))
 	}
 	if w.authValueFile != "" && w.authValueEnv != "" {
-		return usagef("give --auth-value-file or --auth-value-env, not both")
+		return invalidf("give --auth-value-file or --auth-value-env, not both")
 	}
 	value, ok, err := secretValue(e, w.authValueFile, w.authValueEnv)
 	if err != nil {
 		return err
 	}
 	if ok {
-		req.AuthHeaderValue = &value
+		req.AuthHeaderValue = smtp2go.Ptr(smtp2go.Secret(value))
 	}
 	return nil
 }
@@ -222,8 +223,8 @@ func typed[T ~string](in []string) []T {
 
 // basicValue turns "user:pass" into the base64 form the API wants for basic
 // auth. A base64 value never contains ':', so an encoded one is kept as is.
-func basicValue(typ smtp2go.AuthHeaderType, v string) string {
-	if user, pass, ok := strings.Cut(v, ":"); ok && typ == smtp2go.AuthBasic {
+func basicValue(typ smtp2go.AuthHeaderType, v smtp2go.Secret) smtp2go.Secret {
+	if user, pass, ok := strings.Cut(v.Reveal(), ":"); ok && typ == smtp2go.AuthBasic {
 		return smtp2go.BasicAuthValue(user, pass)
 	}
 	return v

@@ -184,6 +184,10 @@ func (fk *Fake) isDenied(endpoint string) bool {
 // ServeHTTP records a request, applies the fault queued for it, if any, and
 // answers it.
 func (fk *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == TriggerPath {
+		fk.serveTrigger(w, r)
+		return
+	}
 	req := &apiRequest{http: r}
 	req.endpoint, req.routable = endpointOf(r.URL.Path)
 	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))

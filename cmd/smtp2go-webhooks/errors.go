@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/relaykit/smtp2go"
+)
+
+// Exit codes, and the error kinds that give them.
+const (
+	exitOK          = 0
+	exitAPI         = 1 // kinds api and network
+	exitUsage       = 2 // kinds usage and validation
+	exitNotFound    = 3 // kind not_found
+	exitChanges     = 2 // with --detailed-exitcode: the plan changes something
+	exitInterrupted = 130
+)
+
+// Error kinds, as the JSON error document names them.
+const (
+	kindUsage       = "usage"       // the command line is wrong
+	kindValidation  = "validation"  // a value given, or the input, is refused
+	kindNotFound    = "not_found"   // the account has no webhook with the ID
+	kindAPI         = "api"         // SMTP2GO answered with an error
+	kindNetwork     = "network"     // no answer came: connection, timeout
+	kindInterrupted = "interrupted" // Ctrl-C, or a question answered no
+)
+
+// cliError is an error of the CLI's own: what kind it is, and a hint for
+// text output. A kind of "" takes the kind of err, which it wraps.
+type cliError struct {
+	kind string
+	msg  string
+	hint string
+	err  error
+}
+
+func (e *cliError) Error() string { return e.msg }
+func (e *cliError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &cliError{kind: kindUsage, msg: fmt.Sprintf(format, args...)}
+}
+
+func invalidf(format string, args ...any) error {
+	return &cliError{kind: kindValidation, msg: fmt.Sprintf(format, args...)}
+}
+
+// withHint adds a hint for text output to err, keeping its kind.
+func withHint(err error, hint string) error {
+	return &cliError{msg: err.Error(), hint: hint, err: err}
+}
+
+// exitError makes the CLI exit with code. err, if not nil, is reported as
+// usual; a nil err reports nothing (--detailed-exitcode's 2).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// kindOf classifies err. Only a webhook ID that the account does not have
+// is not_found: a 404 from the API (a wrong --base-url, say) is an api error.
+func kindOf(err error) string {
+	var ce *cliError
+	for e := err; errors.As(e, &ce); e = ce.err {
+		if ce.kind != "" {
+			return ce.kind
+		}
+	}
+	var nf *smtp2go.NotFoundError
+	var ae *smtp2go.APIError
+	var ne net.Error
+	switch {
+	case errors.As(err, &nf):
+		return kindNotFound
+	case errors.Is(err, smtp2go.ErrInvalidRequest):
+		return kindValidation
+	case errors.As(err, &ae):
+		return kindAPI
+	case errors.Is(err, smtp2go.ErrOutcomeUnknown), errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded):
+		return kindNetwork
+	}
+	var nwe *smtp2go.NetworkError
+	if errors.As(err, &nwe) {
+		return kindNetwork
+	}
+	return kindAPI
+}
+
+func exitCodeOf(kind string) int {
+	switch kind {
+	case kindUsage, kindValidation:
+		return exitUsage
+	case kindNotFound:
+		return exitNotFound
+	case kindInterrupted:
+		return exitInterrupted
+	}
+	return exitAPI
+}
+
+// interrupted is the error of a command the user interrupted: that alone,
+// unless err, why it stopped, has more to say: that what it was doing may
+// have been carried out (ErrOutcomeUnknown), or which change of a plan
+// failed (the changes done were printed).
+func interrupted(err error) error {
+	var failed *changeError
+	msg := "interrupted"
+	if errors.Is(err, smtp2go.ErrOutcomeUnknown) || errors.As(err, &failed) {
+		msg += ": " + err.Error()
+	}
+	var ce *cliError
+	if errors.As(err, &ce) && ce.kind == kindInterrupted {
+		return err
+	}
+	return &cliError{kind: kindInterrupted, msg: msg, err: err}
+}
+
+// fail reports err on stderr, as text or as JSON, and returns its exit code.
+func (a *app) fail(cmd *cobra.Command, err error) int {
+	kind := kindOf(err)
+	code := exitCodeOf(kind)
+	var xe *exitError
+	if errors.As(err, &xe) {
+		code = xe.code
+		if xe.err == nil {
+			return code // nothing to say: the output said it
+		}
+	}
+	if cmd != nil {
+		// With --detailed-exitcode, every error exits 1, so that 2 means
+		// only "changes", even one in the command line after the flag.
+		if f := cmd.Flags().Lookup("detailed-exitcode"); f != nil && f.Value.String() == "true" {
+			code = exitAPI
+		}
+	}
+	hint := ""
+	var ce *cliError
+	for e := err; errors.As(e, &ce) && hint == ""; e = ce.err {
+		hint = ce.hint
+	}
+	if hint == "" && kind == kindUsage && cmd != nil {
+		hint = fmt.Sprintf("Run '%s --help' for usage.", cmd.CommandPath())
+	}
+	if a.json() {
+		_ = writeJSON(a.env.stderr, errorDocument(kind, hint, err))
+		return code
+	}
+	prefix := "smtp2go-webhooks: "
+	if cmd != nil && cmd.HasParent() {
+		prefix = cmd.CommandPath() + ": "
+	}
+	fmt.Fprintf(a.env.stderr, "%s%v\n", prefix, err)
+	if hint != "" {
+		fmt.Fprintln(a.env.stderr, hint)
+	}
+	return code
+}
+
+// errorOut is the body of an error document. Hint is what text output adds
+// on the next line; Status is the HTTP status of the answer that failed,
+// Code SMTP2GO's error_code and RequestID its request_id; each is null when
+// there is none.
+type errorOut struct {
+	Kind      string  `json:"kind"`
+	Message   string  `json:"message"`
+	Hint      *string `json:"hint"`
+	Status    *int    `json:"status"`
+	Code      *string `json:"code"`
+	RequestID *string `json:"request_id"`
+}
+
+// statusError is an error that carries the HTTP status of an answer, such
+// as send-test's endpoint refusing a delivery.
+type statusError struct {
+	status int
+	msg    string
+}
+
+func (e *statusError) Error() string { return e.msg }
+
+func errorDocument(kind, hint string, err error) any {
+	out := errorOut{Kind: kind, Message: err.Error(), Hint: nonEmpty(hint)}
+	var ae *smtp2go.APIError
+	var nf *smtp2go.NotFoundError
+	var se *statusError
+	switch {
+	case errors.As(err, &ae):
+		out.Status = &ae.StatusCode
+		out.Code = nonEmpty(ae.Code)
+		out.RequestID = nonEmpty(ae.RequestID)
+	case errors.As(err, &nf):
+		out.RequestID = nonEmpty(nf.RequestID)
+	case errors.As(err, &se):
+		out.Status = &se.status
+	}
+	return struct {
+		Error errorOut `json:"error"`
+	}{out}
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// flagError is a mistake cobra found in the flags: a usage error. A flag
+// that would take a secret as its value gets a hint that says where the
+// secret goes instead.
+func flagError(cmd *cobra.Command, err error) error {
+	msg := err.Error()
+	hint := ""
+	switch name, _ := strings.CutPrefix(msg, "unknown flag: --"); name {
+	case "api-key":
+		hint = "Secrets are never flag values, which the process list shows: set " + smtp2go.APIKeyEnv + " or pass --api-key-file FILE."
+	case "auth-value", "bearer", "basic-auth":
+		hint = "Secrets are never flag values, which the process list shows: see '" + cmd.CommandPath() + " --help' for the -env and -file flags."
+	}
+	return &cliError{kind: kindUsage, msg: msg, hint: hint}
+}

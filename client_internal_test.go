@@ -104,7 +104,7 @@ func TestLooksMasked(t *testing.T) {
 
 func TestTolerantWebhookDecoding(t *testing.T) {
 	t.Parallel()
-	var raw wireWebhook
+	var raw wireWebhook[flexStrings]
 	err := json.Unmarshal([]byte(`{"id":4320.0,"url":"https://x.example","events":["open",null],"headers":"X-A, X-B,","usernames":null,"output_format":"JSON","auth_header_type":" Bearer "}`), &raw)
 	if err != nil {
 		t.Fatal(err)

@@ -422,7 +422,7 @@ func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest)
 		return nil, err
 	}
 	resp := &RemoveWebhookResponse{RequestID: requestID}
-	var removed wireWebhook
+	var removed wireWebhook[flexStrings]
 	if data = bytes.TrimSpace(data); len(data) > 0 && data[0] == '{' && json.Unmarshal(data, &removed) == nil && (removed.ID != 0 || removed.URL != "") {
 		w := removed.webhook()
 		resp.Webhook = &w

@@ -90,7 +90,17 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 // quotes an invalid region, and an invalid base URL with any password and
 // query values redacted (as [RedactURL] does): neither is a secret.
 func NewClientFromEnv(opts ...Option) (*Client, error) {
-	key := os.Getenv(APIKeyEnv)
+	return NewClientFromGetenv(os.Getenv, opts...)
+}
+
+// NewClientFromGetenv is [NewClientFromEnv] with the environment read
+// through getenv, for a program that holds its environment as a value (a
+// command line under test, say) rather than in its process.
+func NewClientFromGetenv(getenv func(string) string, opts ...Option) (*Client, error) {
+	if getenv == nil {
+		return nil, invalid("getenv", "nil")
+	}
+	key := getenv(APIKeyEnv)
 	if key == "" {
 		return nil, invalid(APIKeyEnv, "not set: export the API key, or pass it to NewClient")
 	}
@@ -98,10 +108,10 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	var fromEnv []Option
-	if v := strings.TrimSpace(os.Getenv(RegionEnv)); v != "" {
+	if v := strings.TrimSpace(getenv(RegionEnv)); v != "" {
 		fromEnv = append(fromEnv, named(RegionEnv, WithRegion(Region(strings.ToLower(v)))))
 	}
-	if v := strings.TrimSpace(os.Getenv(BaseURLEnv)); v != "" {
+	if v := strings.TrimSpace(getenv(BaseURLEnv)); v != "" {
 		fromEnv = append(fromEnv, named(BaseURLEnv, WithBaseURL(v)))
 	}
 	return newClient(key, fromEnv, opts)

@@ -15,8 +15,8 @@ import (
 	"github.com/relaykit/smtp2go/smtp2gotest"
 )
 
-// TestNewClientFromEnv sets the environment, so it and its subtests are not
-// parallel.
+// TestNewClientFromEnv sets the environment (its last subtest), so it and its
+// subtests are not parallel; the table goes through NewClientFromGetenv.
 func TestNewClientFromEnv(t *testing.T) {
 	api := newMockAPI(t)
 	api.on("webhook/view", fixture(t, 200, "view_empty.json"))
@@ -49,23 +49,29 @@ func TestNewClientFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv(smtp2go.APIKeyEnv, tt.key)
-			t.Setenv(smtp2go.RegionEnv, tt.region)
-			t.Setenv(smtp2go.BaseURLEnv, tt.base)
-			c, err := smtp2go.NewClientFromEnv(append([]smtp2go.Option{hc}, tt.opts...)...)
+			env := map[string]string{smtp2go.APIKeyEnv: tt.key, smtp2go.RegionEnv: tt.region, smtp2go.BaseURLEnv: tt.base}
+			getenv := func(name string) string { return env[name] }
+			c, err := smtp2go.NewClientFromGetenv(getenv, append([]smtp2go.Option{hc}, tt.opts...)...)
 			if tt.wantErrField != "" {
 				var ve *smtp2go.ValidationError
 				if c != nil || !errors.As(err, &ve) || ve.Field != tt.wantErrField {
-					t.Fatalf("NewClientFromEnv = %v, %v; want a ValidationError for %s", c, err, tt.wantErrField)
+					t.Fatalf("NewClientFromGetenv = %v, %v; want a ValidationError for %s", c, err, tt.wantErrField)
 				}
 				noSecrets(t, "error", err.Error(), tt.wantErrAbsence)
 				return
 			}
 			if err != nil || c.BaseURL() != tt.wantBase {
-				t.Fatalf("NewClientFromEnv = %v, %v; want base %s", c, err, tt.wantBase)
+				t.Fatalf("NewClientFromGetenv = %v, %v; want base %s", c, err, tt.wantBase)
 			}
 		})
 	}
+	t.Run("a nil getenv", func(t *testing.T) {
+		var ve *smtp2go.ValidationError
+		if c, err := smtp2go.NewClientFromGetenv(nil); c != nil || !errors.As(err, &ve) || ve.Field != "getenv" {
+			t.Fatalf("NewClientFromGetenv(nil) = %v, %v; want a ValidationError for getenv", c, err)
+		}
+	})
+	// NewClientFromEnv reads the process's environment.
 	t.Run("the key is sent", func(t *testing.T) {
 		t.Setenv(smtp2go.APIKeyEnv, testKey)
 		t.Setenv(smtp2go.BaseURLEnv, testBase)

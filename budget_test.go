@@ -147,4 +147,11 @@ func TestScrubJSONEscapedSecret(t *testing.T) {
 		t.Fatalf("Add = %v; want an error with the echo, redacted", err)
 	}
 	noSecrets(t, "error", err.Error(), token, escaped)
+	// Error quotes the excerpt, doubling its backslashes: the Body field
+	// holds the echo as it came.
+	var apiErr *smtp2go.APIError
+	if !errors.As(err, &apiErr) || !strings.Contains(apiErr.Body, "auth_header_value") {
+		t.Fatalf("Add = %v; want an *APIError whose Body excerpt reaches the auth value", err)
+	}
+	noSecrets(t, "APIError.Body", apiErr.Body, token, escaped)
 }

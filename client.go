@@ -353,6 +353,11 @@ type checker interface{ check() error }
 // decode reads SMTP2GO's envelope in one pass, its data member straight into
 // out (which may be nil), and returns its request_id.
 func decode(body []byte, out any) (requestID string, err error) {
+	if l, ok := out.(*wireWebhookList); ok {
+		if requestID, ok := l.decodeBody(body); ok {
+			return requestID, nil
+		}
+	}
 	env := struct {
 		RequestID string `json:"request_id"`
 		Data      any    `json:"data"`

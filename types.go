@@ -224,6 +224,25 @@ func (l *wireWebhookList) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// decodeBody decodes a whole webhook/view body when its data is the array
+// SMTP2GO answers with and every list in it an array: in one pass, where the
+// data's own UnmarshalJSON would scan it twice more. ok is false for any
+// other body, which decode then reads through UnmarshalJSON.
+func (l *wireWebhookList) decodeBody(body []byte) (requestID string, ok bool) {
+	var env struct {
+		RequestID string                  `json:"request_id"`
+		Data      []wireWebhook[[]string] `json:"data"`
+	}
+	if json.Unmarshal(body, &env) != nil || env.Data == nil {
+		return "", false
+	}
+	*l = make(wireWebhookList, len(env.Data))
+	for i := range env.Data {
+		(*l)[i] = env.Data[i].webhook()
+	}
+	return env.RequestID, true
+}
+
 func decodeWebhooks[L ~[]string](b []byte, l *wireWebhookList) error {
 	if string(b) == "null" {
 		return nil

@@ -89,7 +89,7 @@ func TestEnsure(t *testing.T) {
 		if res.Action != smtp2go.EnsureUpdated || res.Webhook.ID != 4321 || res.RequestID != "edit-1" {
 			t.Errorf("res = %+v", res)
 		}
-		want := `{"id":4321,"url":"https://hooks.example.org/smtp2go","events":["delivered"],"sms_events":[],"headers":[],"usernames":[],"output_format":"form","auth_header_type":""}`
+		want := `{"id":4321,"url":"https://hooks.example.org/smtp2go","events":["delivered"],"sms_events":[],"headers":[],"usernames":[],"output_format":"form","auth_header_type":"","auth_header_value":""}`
 		if got := string(api.requests("webhook/edit")[0].Body); got != want {
 			t.Errorf("edit body:\n%s\nwant:\n%s", got, want)
 		}

@@ -340,9 +340,11 @@ func (req *EditWebhookRequest) applyTo(w *Webhook) {
 
 // editBody is the body of webhook/edit: the whole state of the webhook. Lists
 // are always sent, empty ones as [], and the output format always, so that
-// nothing is left to the server's defaults. An auth value that is empty or
-// looks masked is omitted rather than sent, so that a secret SMTP2GO withholds
-// in webhook/view is not overwritten with nothing, or with its mask.
+// nothing is left to the server's defaults; without auth, the auth value is
+// sent empty, so that a server that keeps omitted fields keeps no old secret.
+// With auth, a value that is empty or looks masked is omitted rather than
+// sent, so that a secret SMTP2GO withholds in webhook/view is not overwritten
+// with nothing, or with its mask.
 type editBody struct {
 	ID              int64          `json:"id"`
 	URL             string         `json:"url"`
@@ -352,7 +354,7 @@ type editBody struct {
 	Usernames       []string       `json:"usernames"`
 	OutputFormat    OutputFormat   `json:"output_format"`
 	AuthHeaderType  AuthHeaderType `json:"auth_header_type"`
-	AuthHeaderValue string         `json:"auth_header_value,omitempty"`
+	AuthHeaderValue *string        `json:"auth_header_value,omitempty"`
 	SubaccountID    string         `json:"subaccount_id,omitempty"`
 }
 
@@ -372,8 +374,11 @@ func (s *WebhooksService) send(ctx context.Context, w *Webhook, subaccountID str
 	}
 	// A value read from webhook/view that looks masked is never sent back;
 	// one the caller gives always is.
-	if callersValue || !looksMasked(w.AuthHeaderValue) {
-		body.AuthHeaderValue = w.AuthHeaderValue.Reveal()
+	switch {
+	case w.AuthHeaderType == AuthNone:
+		body.AuthHeaderValue = Ptr("")
+	case w.AuthHeaderValue != "" && (callersValue || !looksMasked(w.AuthHeaderValue)):
+		body.AuthHeaderValue = Ptr(w.AuthHeaderValue.Reveal())
 	}
 	var echoed oneWebhook
 	requestID, _, err := s.client.do(ctx, "webhook/edit", &body, w, &echoed)

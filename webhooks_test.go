@@ -182,7 +182,7 @@ func TestEditSendsFullStateOverlaidWithChanges(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Edit: %v", err)
 	}
-	want := `{"id":4320,"url":"https://example.com/test-webhook-edited","events":["processed","delivered"],"sms_events":["sending"],"headers":["X-Test-Header"],"usernames":["MyUser1"],"output_format":"json","auth_header_type":""}`
+	want := `{"id":4320,"url":"https://example.com/test-webhook-edited","events":["processed","delivered"],"sms_events":["sending"],"headers":["X-Test-Header"],"usernames":["MyUser1"],"output_format":"json","auth_header_type":"","auth_header_value":""}`
 	if got := string(api.requests("webhook/edit")[0].Body); got != want {
 		t.Errorf("edit body:\n%s\nwant:\n%s", got, want)
 	}
@@ -224,7 +224,7 @@ func TestEditFieldByField(t *testing.T) {
 		{
 			name: "clear lists with empty slices, keep the rest",
 			req:  smtp2go.EditWebhookRequest{ID: 4320, Headers: []string{}, Usernames: []string{}},
-			want: `{"id":4320,"url":"https://example.com/test-webhook","events":["processed"],"sms_events":["sending"],"headers":[],"usernames":[],"output_format":"json","auth_header_type":""}`,
+			want: `{"id":4320,"url":"https://example.com/test-webhook","events":["processed"],"sms_events":["sending"],"headers":[],"usernames":[],"output_format":"json","auth_header_type":"","auth_header_value":""}`,
 		},
 		{
 			name: "url, format and new auth",
@@ -237,7 +237,7 @@ func TestEditFieldByField(t *testing.T) {
 		{
 			name: "drop auth",
 			req:  smtp2go.EditWebhookRequest{ID: 4321, AuthHeaderType: smtp2go.Ptr(smtp2go.AuthNone)},
-			want: `{"id":4321,"url":"https://hooks.example.org/smtp2go","events":["delivered","bounce","spam"],"sms_events":[],"headers":[],"usernames":[],"output_format":"form","auth_header_type":""}`,
+			want: `{"id":4321,"url":"https://hooks.example.org/smtp2go","events":["delivered","bounce","spam"],"sms_events":[],"headers":[],"usernames":[],"output_format":"form","auth_header_type":"","auth_header_value":""}`,
 		},
 		{
 			name: "sms events only",
@@ -987,7 +987,7 @@ func TestEditAuthValues(t *testing.T) {
 		{"a clear value read back is kept", view("bearer", "tok-1"),
 			smtp2go.EditWebhookRequest{ID: 5, Events: []smtp2go.EventType{smtp2go.EventSpam}}, `"auth_header_type":"bearer","auth_header_value":"tok-1"}`},
 		{"a leftover value without a type does not block an edit", view("", "leftover"),
-			smtp2go.EditWebhookRequest{ID: 5, Events: []smtp2go.EventType{smtp2go.EventSpam}}, `"auth_header_type":""}`},
+			smtp2go.EditWebhookRequest{ID: 5, Events: []smtp2go.EventType{smtp2go.EventSpam}}, `"auth_header_type":"","auth_header_value":""}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -119,7 +119,20 @@ func (in *inserter) run() {
 		batch := in.pending[:n:n]
 		in.pending = in.pending[n:]
 		in.mu.Unlock()
-		in.insertBatch(batch)
+		// A delivery that went away has been answered with an error, and
+		// SMTP2GO delivers its event again: inserting it would only keep
+		// this goroutine, and the deliveries behind it, waiting longer.
+		live := batch[:0:0]
+		for _, x := range batch {
+			if x.ctx.Err() != nil {
+				close(x.done)
+				continue
+			}
+			live = append(live, x)
+		}
+		if len(live) > 0 {
+			in.insertBatch(live)
+		}
 	}
 }
 

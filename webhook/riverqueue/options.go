@@ -34,7 +34,9 @@ func WithPriority(p int) Option {
 
 // WithUniquePeriod bounds the uniqueness of each event's job to a period of
 // River's (UniqueOpts.ByPeriod): a repeat blocks on an earlier job only if
-// both fall into the same multiple of d since the Unix epoch. Periods are
+// both fall into the same slot of length d, counted as time.Time.Truncate
+// counts them, from January 1 of year 1 UTC rather than the Unix epoch
+// (for 72 hours, say, the two give different slots). Periods are
 // fixed slots, not a window since the first delivery: a repeat just after
 // a slot's end inserts a second job however short the gap. Without this
 // option (the default and the right choice for most) a job blocks repeats

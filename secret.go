@@ -50,10 +50,10 @@ func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // RedactURL returns s with the secrets a webhook URL, or a webhook
-// username, may carry replaced: a password in its user info by "xxxxx",
+// username, may carry replaced: a password in its user info by "[redacted]",
 // and so a user name given without one (https://tok123456@host/, a token
-// by itself); every query value by "REDACTED", and a query key without a
-// value (?s3cretvalue) by "REDACTED" too; a username that is an API key
+// by itself); every query value, and a query key without a value
+// (?s3cretvalue), by "[redacted]" too; a username that is an API key
 // ("api-…": usernames may be SMTP users, API keys or IP addresses) by
 // "api-[redacted]". A URL written without its scheme ("user:pass@host:8025")
 // is read as one that starts with its host, and shown so. A string that
@@ -78,34 +78,42 @@ func RedactURL(s string) string {
 			return "[unparsable URL]"
 		case strings.Contains(u.Opaque, "@"):
 			// What precedes the last "@" may be a password.
-			u.Opaque = redactedUser + u.Opaque[strings.LastIndex(u.Opaque, "@"):]
+			u.Opaque = redacted + u.Opaque[strings.LastIndex(u.Opaque, "@"):]
 		}
 	}
 	return redactParsedURL(u)
 }
 
-// redactParsedURL is RedactURL of a URL once parsed.
+// redactParsedURL is RedactURL of a URL once parsed. It writes the user info
+// itself: url.URL would escape the marker's brackets, and its Redacted
+// writes another marker.
 func redactParsedURL(u *url.URL) string {
-	if _, hasPassword := u.User.Password(); u.User != nil && !hasPassword && u.User.Username() != "" {
-		u.User = url.User(redactedUser)
+	var user string
+	if u.User != nil {
+		if _, hasPassword := u.User.Password(); hasPassword {
+			user = url.User(u.User.Username()).String() + ":" + redacted + "@"
+		} else if u.User.Username() != "" {
+			user = redacted + "@" // a user name alone is a token
+		}
+		u.User = nil
 	}
 	if u.RawQuery != "" {
 		pairs := strings.Split(u.RawQuery, "&")
 		for i, pair := range pairs {
 			if key, _, hasValue := strings.Cut(pair, "="); hasValue {
-				pairs[i] = key + "=REDACTED"
+				pairs[i] = key + "=" + redacted
 			} else if key != "" {
-				pairs[i] = "REDACTED" // a key without a value is the secret itself
+				pairs[i] = redacted // a key without a value is the secret itself
 			}
 		}
 		u.RawQuery = strings.Join(pairs, "&")
 	}
-	return u.Redacted()
+	out := u.String()
+	if i := strings.Index(out, "//"); user != "" && i >= 0 {
+		out = out[:i+2] + user + out[i+2:]
+	}
+	return out
 }
-
-// redactedUser stands for a user name that is a secret, as url.URL.Redacted
-// writes a password.
-const redactedUser = "xxxxx"
 
 // isAPIKey reports whether a webhook username is an API key.
 func isAPIKey(s string) bool { return strings.HasPrefix(s, "api-") && !strings.ContainsAny(s, "/:@?") }

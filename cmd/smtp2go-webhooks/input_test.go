@@ -556,11 +556,11 @@ func TestURLsWithoutSchemeSaySoHidingSecrets(t *testing.T) {
 		{[]string{key, "SMTP2GO_BASE_URL=api.example.com/v3/"}, []string{"get", "1"},
 			`get: SMTP2GO_BASE_URL: "api.example.com/v3/" is missing http:// or https://` + "\n" + `Did you mean "https://api.example.com/v3/"?`},
 		{[]string{key}, []string{"list", "--base-url", "user:" + pw + "@127.0.0.1:8025"},
-			`list: --base-url: "user:xxxxx@127.0.0.1:8025" is missing http:// or https://` + "\n"},
+			`list: --base-url: "user:[redacted]@127.0.0.1:8025" is missing http:// or https://` + "\n"},
 		{[]string{key}, []string{"list", "--base-url", "127.0.0.1:8025/v3/?key=" + token},
-			`list: --base-url: "127.0.0.1:8025/v3/?key=REDACTED" is missing http:// or https://` + "\n"},
+			`list: --base-url: "127.0.0.1:8025/v3/?key=[redacted]" is missing http:// or https://` + "\n"},
 		{[]string{key, "SMTP2GO_BASE_URL=http://127.0.0.1:1"}, []string{"add", "--url", "user:" + pw + "@example.com/h?t=" + token, "--events", "bounce"},
-			`add: --url: must be an absolute http or https URL without spaces, got "user:xxxxx@example.com/h?t=REDACTED"`},
+			`add: --url: must be an absolute http or https URL without spaces, got "user:[redacted]@example.com/h?t=[redacted]"`},
 	} {
 		r := cli(t, tt.env, "", tt.args...)
 		wantCode(t, r, exitUsage)

@@ -13,8 +13,8 @@ func TestRedactURL(t *testing.T) {
 		{"", ""},
 		{"https://example.com/hook", "https://example.com/hook"},
 		{"https://user:pw-secret@example.com/h", "https://user:[redacted]@example.com/h"},
-		{"https://tok123456@example.com/h", "https://[redacted]@example.com/h"},           // a user name alone is a token
-		{"https://:pw-secret@example.com/h", "https://:[redacted]@example.com/h"},         // a password alone
+		{"https://tok123456@example.com/h", "https://[redacted]@example.com/h"},        // a user name alone is a token
+		{"https://:pw-secret@example.com/h", "https://:[redacted]@example.com/h"},      // a password alone
 		{"https://example.com/h?key=q-secret", "https://example.com/h?key=[redacted]"}, // a value
 		{"https://example.com/h?s3cretvalue", "https://example.com/h?[redacted]"},      // a key alone is a token
 		{"https://example.com/h?b=2&s3cret&a=", "https://example.com/h?b=[redacted]&[redacted]&a=[redacted]"},

@@ -78,8 +78,14 @@ func uniqueOpts(period time.Duration) river.UniqueOpts {
 }
 
 // MarshalJSON writes the job's args, with "exact_event" beside "event" when
-// the event holds what JSON in PostgreSQL cannot keep as it is.
+// the event holds what JSON in PostgreSQL cannot keep as it is. An empty Key
+// is written as the event's DedupKey: River's uniqueness compares the key
+// written, and events inserted by hand without one would otherwise all be
+// one job.
 func (a EventArgs) MarshalJSON() ([]byte, error) {
+	if a.Key == "" {
+		a.Key = a.Event.DedupKey()
+	}
 	type plain EventArgs // without methods: marshalling it does not recurse
 	raw, err := json.Marshal(plain(a))
 	// encoding/json writes a byte that is not UTF-8 as the escape \ufffd

@@ -9,6 +9,8 @@ import (
 
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/relaykit/smtp2go"
+	"github.com/relaykit/smtp2go/webhook"
 	"github.com/relaykit/smtp2go/webhook/riverqueue"
 )
 
@@ -86,6 +88,23 @@ func TestEventArgsDecodeErrors(t *testing.T) {
 		var args riverqueue.EventArgs
 		if err := json.Unmarshal([]byte(raw), &args); err == nil {
 			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+// TestEventArgsEmptyKey: args written without a Key carry the event's
+// DedupKey, so that events inserted by hand stay jobs of their own.
+func TestEventArgsEmptyKey(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{"0b5a1d6c3e2f4a7b8c9d0e1f2a3b4c5d", "9f8e7d6c5b4a39281706f5e4d3c2b1a0"} {
+		ev := webhook.Event{Type: smtp2go.EventDelivered, ID: id}
+		raw, err := json.Marshal(riverqueue.EventArgs{Event: ev})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct{ Key string }
+		if err := json.Unmarshal(raw, &got); err != nil || got.Key != ev.DedupKey() {
+			t.Errorf("key written = %q (%v), want the event's DedupKey %q", got.Key, err, ev.DedupKey())
 		}
 	}
 }

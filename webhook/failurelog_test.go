@@ -296,3 +296,34 @@ func TestFailureLogSummarisesByKind(t *testing.T) {
 		t.Errorf("log:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
 	}
 }
+
+// A store that answers again ends the run of failures, whether or not any
+// was counted: the next failure, even within the interval, is logged in full.
+func TestFailureLogAnsweredEndsTheRun(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{t: time.Date(2026, 3, 24, 8, 0, 0, 0, time.UTC)}
+	logs := &capturedLog{}
+	logger := slogTo(logs)
+	f := &failureLog{now: clock.now}
+	ctx := context.Background()
+	f.log(ctx, logger, claimFailed, slog.LevelError, "one failure")
+	f.answered(ctx, logger, callClaim) // nothing counted: no line
+	f.log(ctx, logger, claimFailed, slog.LevelError, "new outage")
+	f.log(ctx, logger, claimFailed, slog.LevelError, "counted")
+	f.answered(ctx, logger, callClaim)
+	f.log(ctx, logger, claimFailed, slog.LevelError, "another outage")
+	want := strings.Join([]string{
+		`level=ERROR msg="one failure"`,
+		`level=ERROR msg="new outage"`,
+		`level=INFO msg="smtp2go webhook: deduplication store answers again" call=claim repeats_not_logged=1`,
+		`level=ERROR msg="another outage"`,
+	}, "\n")
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		_, rest, _ := strings.Cut(line, " ") // the time
+		got = append(got, rest)
+	}
+	if strings.Join(got, "\n") != want {
+		t.Errorf("log:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
+	}
+}

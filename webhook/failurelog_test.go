@@ -327,3 +327,33 @@ func TestFailureLogAnsweredEndsTheRun(t *testing.T) {
 		t.Errorf("log:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
 	}
 }
+
+// endsAfterFirstCheck is a request context that the sender leaves just after
+// the default store checked it: its first Err is nil, every later one not.
+type endsAfterFirstCheck struct {
+	context.Context
+	checks atomic.Int32
+}
+
+func (c *endsAfterFirstCheck) Err() error {
+	if c.checks.Add(1) == 1 {
+		return nil
+	}
+	return context.Canceled
+}
+
+// A claim of the default store that the sender left while it was taken is
+// released unused: the callback never runs on a request nobody waits for,
+// and the redelivery is processed.
+func TestHandlerSenderLeftDuringTheDefaultStoreClaim(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	h := NewHandler(func(context.Context, *Event) error { calls.Add(1); return nil })
+	ctx := &endsAfterFirstCheck{Context: context.Background()}
+	if rec := serveOnce(h, delivery(deliveredForm).WithContext(ctx)); rec.Code != 500 || calls.Load() != 0 {
+		t.Errorf("status %d with %d calls, want 500 without a call", rec.Code, calls.Load())
+	}
+	if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 200 || calls.Load() != 1 {
+		t.Errorf("redelivery: status %d with %d calls, want 200 with 1", rec.Code, calls.Load())
+	}
+}

@@ -59,9 +59,9 @@ const storeTimeout = 5 * time.Second
 //     SMTP2GO tries again later: if that replica fails or dies, the later
 //     delivery is processed;
 //   - 500 when fn returns an error or panics, or the deduplication store
-//     fails (or panics), and SMTP2GO delivers the event again; a claim the store may
-//     have taken is released, unless the store was never reached (its
-//     connection refused or not made), when there is none to release;
+//     fails or panics, and SMTP2GO delivers the event again; a claim the
+//     store may have taken is released, unless the store was never reached
+//     (its connection refused or not made), when there is none to release;
 //   - 503 when the client went away while the delivery waited for another
 //     delivery of the same event in this process to finish;
 //   - 200 with an empty body when fn returns nil.

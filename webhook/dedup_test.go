@@ -256,3 +256,20 @@ func TestMemoryDeduplicatorLongKeys(t *testing.T) {
 		t.Errorf("short key: %v", s)
 	}
 }
+
+// A claim ends exactly when its lease does, also behind a key that lives
+// longer (so that the expiry of the front of the list does not drop it).
+func TestMemoryDeduplicatorLeaseEndsOnTime(t *testing.T) {
+	t.Parallel()
+	d, clock := newTestDedup(time.Hour, 10)
+	mustComplete(t, d, "done", "a")
+	mustClaim(t, d, "held", "a", time.Minute)
+	clock.advance(time.Minute - time.Nanosecond)
+	if s := mustClaim(t, d, "held", "b", time.Minute); s != InProgress {
+		t.Fatalf("within the lease: %v, want in progress", s)
+	}
+	clock.advance(time.Nanosecond)
+	if s := mustClaim(t, d, "held", "b", time.Minute); s != Claimed {
+		t.Errorf("at the end of the lease: %v, want claimed", s)
+	}
+}

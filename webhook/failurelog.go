@@ -94,6 +94,9 @@ func (f *failureLog) log(ctx context.Context, logger *slog.Logger, kind failureK
 	}
 	notLogged := run.notLogged
 	run.logged, run.notLogged = now, 0
+	// Set even for a failure logged in full, so that answered clears the
+	// run and a new outage within the interval is logged at once.
+	f.pending[kind.call()].Store(true)
 	f.mu.Unlock()
 	if notLogged > 0 {
 		attrs = append(attrs, slog.Int("repeats_not_logged", notLogged))
@@ -103,8 +106,8 @@ func (f *failureLog) log(ctx context.Context, logger *slog.Logger, kind failureK
 
 // answered is called when the store answers call: the failures of that call
 // counted and not logged yet are logged as a count, and the next failure is
-// logged in full at once. Until a failure is counted, it costs one atomic
-// load.
+// logged in full at once. Until a failure is logged or counted, it costs
+// one atomic load.
 func (f *failureLog) answered(ctx context.Context, logger *slog.Logger, call storeCall) {
 	if logger == nil || !f.pending[call].Load() {
 		return

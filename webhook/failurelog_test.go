@@ -296,3 +296,64 @@ func TestFailureLogSummarisesByKind(t *testing.T) {
 		t.Errorf("log:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
 	}
 }
+
+// A store that answers again ends the run of failures, whether or not any
+// was counted: the next failure, even within the interval, is logged in full.
+func TestFailureLogAnsweredEndsTheRun(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{t: time.Date(2026, 3, 24, 8, 0, 0, 0, time.UTC)}
+	logs := &capturedLog{}
+	logger := slogTo(logs)
+	f := &failureLog{now: clock.now}
+	ctx := context.Background()
+	f.log(ctx, logger, claimFailed, slog.LevelError, "one failure")
+	f.answered(ctx, logger, callClaim) // nothing counted: no line
+	f.log(ctx, logger, claimFailed, slog.LevelError, "new outage")
+	f.log(ctx, logger, claimFailed, slog.LevelError, "counted")
+	f.answered(ctx, logger, callClaim)
+	f.log(ctx, logger, claimFailed, slog.LevelError, "another outage")
+	want := strings.Join([]string{
+		`level=ERROR msg="one failure"`,
+		`level=ERROR msg="new outage"`,
+		`level=INFO msg="smtp2go webhook: deduplication store answers again" call=claim repeats_not_logged=1`,
+		`level=ERROR msg="another outage"`,
+	}, "\n")
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		_, rest, _ := strings.Cut(line, " ") // the time
+		got = append(got, rest)
+	}
+	if strings.Join(got, "\n") != want {
+		t.Errorf("log:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
+	}
+}
+
+// endsAfterFirstCheck is a request context that the sender leaves just after
+// the default store checked it: its first Err is nil, every later one not.
+type endsAfterFirstCheck struct {
+	context.Context
+	checks atomic.Int32
+}
+
+func (c *endsAfterFirstCheck) Err() error {
+	if c.checks.Add(1) == 1 {
+		return nil
+	}
+	return context.Canceled
+}
+
+// A claim of the default store that the sender left while it was taken is
+// released unused: the callback never runs on a request nobody waits for,
+// and the redelivery is processed.
+func TestHandlerSenderLeftDuringTheDefaultStoreClaim(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	h := NewHandler(func(context.Context, *Event) error { calls.Add(1); return nil })
+	ctx := &endsAfterFirstCheck{Context: context.Background()}
+	if rec := serveOnce(h, delivery(deliveredForm).WithContext(ctx)); rec.Code != 500 || calls.Load() != 0 {
+		t.Errorf("status %d with %d calls, want 500 without a call", rec.Code, calls.Load())
+	}
+	if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 200 || calls.Load() != 1 {
+		t.Errorf("redelivery: status %d with %d calls, want 200 with 1", rec.Code, calls.Load())
+	}
+}

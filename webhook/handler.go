@@ -59,9 +59,9 @@ const storeTimeout = 5 * time.Second
 //     SMTP2GO tries again later: if that replica fails or dies, the later
 //     delivery is processed;
 //   - 500 when fn returns an error or panics, or the deduplication store
-//     fails, and SMTP2GO delivers the event again; a claim the store may
-//     have taken is released, unless the store was never reached (its
-//     connection refused or not made), when there is none to release;
+//     fails or panics, and SMTP2GO delivers the event again; a claim the
+//     store may have taken is released, unless the store was never reached
+//     (its connection refused or not made), when there is none to release;
 //   - 503 when the client went away while the delivery waited for another
 //     delivery of the same event in this process to finish;
 //   - 200 with an empty body when fn returns nil.
@@ -211,7 +211,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) Delivery {
 			return h.claimFailed(w, r, ev, c, err, true)
 		}
 	} else {
-		state, err = h.cfg.dedup.Claim(c.ctx, c.key, c.token, h.cfg.lease)
+		state, err = h.claimStore(c)
 		if err == nil && state == Claimed && c.ctx.Err() != nil {
 			err = fmt.Errorf("claim answered after the lease or the request ended: %w", c.ctx.Err())
 			return h.claimFailed(w, r, ev, c, err, true)
@@ -229,6 +229,33 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) Delivery {
 		return h.process(w, r, ev, c)
 	}
 	return answer(w, Delivery{Outcome: OutcomeInProgress, Status: http.StatusConflict, Event: ev}, "event in progress in another delivery; deliver it again later")
+}
+
+// claimStore claims c's event in a store other than the default one.
+func (h *handler) claimStore(c *claim) (state ClaimState, err error) {
+	defer recoverStore(callClaim, &err)
+	return h.cfg.dedup.Claim(c.ctx, c.key, c.token, h.cfg.lease)
+}
+
+// storePanic is the error of a store call that panicked. A store is code
+// of its own, and its panic is answered as its failure: a claim that
+// panicked is released and answered 500, and a completion that panicked is
+// logged, rather than the connection dropping with the claim held and the
+// observer not told.
+type storePanic struct {
+	call  storeCall
+	value any
+}
+
+func (p *storePanic) Error() string {
+	return fmt.Sprintf("webhook: deduplication store panicked in %s: %v", p.call, p.value)
+}
+
+// recoverStore turns a panic of the store's call into a *storePanic in err.
+func recoverStore(call storeCall, err *error) {
+	if p := recover(); p != nil {
+		*err = &storePanic{call: call, value: p}
+	}
 }
 
 // claim is what a delivery holds in the store while its callback runs.
@@ -340,11 +367,12 @@ func (h *handler) process(w http.ResponseWriter, r *http.Request, ev *Event, c *
 }
 
 // complete marks c's event processed.
-func (h *handler) complete(ctx context.Context, c *claim) error {
+func (h *handler) complete(ctx context.Context, c *claim) (err error) {
 	if m, ok := h.cfg.dedup.(*MemoryDeduplicator); ok {
 		// The default store: memory, which cannot hang, needs no bound.
 		return m.Complete(context.WithoutCancel(ctx), c.key, c.token)
 	}
+	defer recoverStore(callComplete, &err)
 	sctx, cancel := outcomeContext(ctx)
 	defer cancel()
 	return h.cfg.dedup.Complete(sctx, c.key, c.token)
@@ -357,14 +385,20 @@ func (h *handler) releaseClaim(ctx context.Context, c *claim) error {
 	if m, ok := h.cfg.dedup.(*MemoryDeduplicator); ok {
 		err = m.Release(context.WithoutCancel(ctx), c.key, c.token)
 	} else {
-		sctx, cancel := outcomeContext(ctx)
-		err = h.cfg.dedup.Release(sctx, c.key, c.token)
-		cancel()
+		err = h.releaseStore(ctx, c)
 	}
 	if err == nil {
 		h.failures.answered(ctx, h.cfg.logger, callRelease)
 	}
 	return err
+}
+
+// releaseStore releases c in a store other than the default one.
+func (h *handler) releaseStore(ctx context.Context, c *claim) (err error) {
+	defer recoverStore(callRelease, &err)
+	sctx, cancel := outcomeContext(ctx)
+	defer cancel()
+	return h.cfg.dedup.Release(sctx, c.key, c.token)
 }
 
 // outcomeContext is the context that completes or releases a claim: not

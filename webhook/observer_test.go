@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -198,4 +199,75 @@ func TestNilObserver(t *testing.T) {
 	if rec := serveOnce(h, delivery(deliveredForm)); rec.Code != 200 {
 		t.Fatalf("status %d", rec.Code)
 	}
+}
+
+// panickingStore is a store that takes a call's effect and then panics, in
+// the calls it is told to.
+type panickingStore struct {
+	MemoryDeduplicator
+	claim, complete, release atomic.Bool
+}
+
+func (s *panickingStore) Claim(ctx context.Context, key, token string, lease time.Duration) (ClaimState, error) {
+	st, err := s.MemoryDeduplicator.Claim(ctx, key, token, lease)
+	if s.claim.Load() {
+		panic("claim broken")
+	}
+	return st, err
+}
+
+func (s *panickingStore) Complete(ctx context.Context, key, token string) error {
+	err := s.MemoryDeduplicator.Complete(ctx, key, token)
+	if s.complete.Load() {
+		panic("complete broken")
+	}
+	return err
+}
+
+func (s *panickingStore) Release(ctx context.Context, key, token string) error {
+	err := s.MemoryDeduplicator.Release(ctx, key, token)
+	if s.release.Load() {
+		panic("release broken")
+	}
+	return err
+}
+
+// A store that panics is answered as one that fails: the claim it took is
+// released, the answer is written, and the observer sees it once.
+func TestHandlerStorePanicIsAFailure(t *testing.T) {
+	t.Parallel()
+	store := &panickingStore{}
+	var fail atomic.Bool
+	var calls atomic.Int32
+	obs := &observed{}
+	h := NewHandler(func(context.Context, *Event) error {
+		calls.Add(1)
+		if fail.Load() {
+			return errors.New("failed")
+		}
+		return nil
+	}, WithDeduplicator(store), WithObserver(obs.observe))
+	check := func(name, ev string, status int, outcome Outcome, calls0 int32) {
+		t.Helper()
+		rec := serveOnce(h, delivery(ev))
+		ds := obs.all()
+		obs.mu.Lock()
+		obs.ds = nil
+		obs.mu.Unlock()
+		if rec.Code != status || calls.Load() != calls0 || len(ds) != 1 || ds[0].Outcome != outcome {
+			t.Errorf("%s: status %d, calls %d, observed %+v; want %d, %d calls, one %s", name, rec.Code, calls.Load(), ds, status, calls0, outcome)
+		}
+	}
+	store.claim.Store(true)
+	check("claim panics", deliveredForm, 500, OutcomeStoreFailed, 0)
+	store.claim.Store(false)
+	check("redelivery after a claim panicked", deliveredForm, 200, OutcomeProcessed, 1)
+
+	store.complete.Store(true)
+	check("complete panics", strings.Replace(deliveredForm, "id=0f", "id=1f", 1), 200, OutcomeProcessed, 2)
+	store.complete.Store(false)
+
+	store.release.Store(true)
+	fail.Store(true)
+	check("release panics", strings.Replace(deliveredForm, "id=0f", "id=2f", 1), 500, OutcomeFailed, 3)
 }

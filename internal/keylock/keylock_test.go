@@ -4,7 +4,12 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 )
+
+// waitLimit bounds every wait of these tests, so that a lock that never
+// wakes its waiter fails with a message rather than hanging the run.
+const waitLimit = 10 * time.Second
 
 func TestSetSerialisesOneKey(t *testing.T) {
 	t.Parallel()
@@ -20,15 +25,24 @@ func TestSetSerialisesOneKey(t *testing.T) {
 	waiting := make(chan struct{})
 	got := make(chan error)
 	go func() { got <- l.Acquire(ctx, "a", func() { close(waiting) }) }()
-	<-waiting
+	select {
+	case <-waiting:
+	case <-time.After(waitLimit):
+		t.Fatal("the second Acquire never started waiting")
+	}
 	select {
 	case err := <-got:
 		t.Fatalf("second holder of a key got it while held: %v", err)
 	default:
 	}
 	unlock()
-	if err := <-got; err != nil {
-		t.Fatal(err)
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("the waiter was not woken when the key was released")
 	}
 	l.Release("a")
 	l.Release("b")

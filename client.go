@@ -85,7 +85,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 // from SMTP2GO_REGION and the base URL from SMTP2GO_BASE_URL; a variable
 // that is blank (empty, or only spaces) counts as not set. opts win over
 // the environment: a [WithRegion] or [WithBaseURL] among them replaces both
-// variables. A missing key or an invalid value is an error wrapping
+// variables, which are then not checked. A missing key or an invalid value is an error wrapping
 // [ErrInvalidRequest] that names the variable. It never shows the key; it
 // quotes an invalid region, and an invalid base URL with any password and
 // query values redacted (as [RedactURL] does): neither is a secret.
@@ -137,11 +137,11 @@ func checkKey(field, key string) error {
 	return nil
 }
 
-// newClient applies the defaults (from the environment), then opts, and
-// builds the client with apiKey, which the caller has checked. Where to send is decided last: WithBaseURL wins over
+// newClient applies opts, then the defaults (from the environment) unless
+// opts say where to send, and builds the client with apiKey, which the
+// caller has checked. Where to send is decided last: WithBaseURL wins over
 // WithRegion whatever their order, so that a test configuration never
-// reaches SMTP2GO because of the order of options; and opts that say where
-// replace the defaults that do.
+// reaches SMTP2GO because of the order of options.
 func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
 	c := &Client{
 		apiKey:       Ptr(Secret(apiKey)),
@@ -152,16 +152,15 @@ func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
 		timeout:      DefaultTimeout,
 		userAgent:    defaultUserAgent,
 	}
-	if err := c.apply(defaults); err != nil {
-		return nil, err
-	}
-	envBase, envRegion := c.explicitBase, c.region
-	c.explicitBase, c.region = nil, ""
 	if err := c.apply(opts); err != nil {
 		return nil, err
 	}
 	if c.explicitBase == nil && c.region == "" {
-		c.explicitBase, c.region = envBase, envRegion
+		// The defaults say only where to send: they count, and are
+		// checked, only when opts do not say it.
+		if err := c.apply(defaults); err != nil {
+			return nil, err
+		}
 	}
 	c.baseURL = c.explicitBase
 	if c.baseURL == nil {

@@ -39,6 +39,8 @@ func TestNewClientFromEnv(t *testing.T) {
 			opts: []smtp2go.Option{smtp2go.WithRegion(smtp2go.RegionAU)}, wantBase: "https://au-api.smtp2go.com/v3/"},
 		{name: "an option's base URL wins over the environment's region", key: testKey, region: "us",
 			opts: []smtp2go.Option{smtp2go.WithBaseURL("http://127.0.0.1:9/v3/")}, wantBase: "http://127.0.0.1:9/v3/"},
+		{name: "an option's base URL leaves an invalid region variable unread", key: testKey, region: "mars",
+			opts: []smtp2go.Option{smtp2go.WithBaseURL("http://127.0.0.1:9/v3/")}, wantBase: "http://127.0.0.1:9/v3/"},
 		{name: "a base URL without a path gets /v3/", key: testKey, base: "http://127.0.0.1:8025", wantBase: "http://127.0.0.1:8025/v3/"},
 		{name: "a base URL of / gets /v3/", key: testKey, base: "http://127.0.0.1:8025/", wantBase: "http://127.0.0.1:8025/v3/"},
 		{name: "a base URL's own path is kept", key: testKey, base: "https://proxy.example/smtp2go", wantBase: "https://proxy.example/smtp2go/"},

@@ -106,20 +106,6 @@ type setting struct {
 	where, value string
 }
 
-// where returns the region and the base URL to send to, each with where it
-// was set, by NewClientFromEnv's rule: explicit settings win over the
-// environment, so --region or --base-url, if either is given, replaces both
-// variables; and a blank variable is unset. (The CLI cannot call
-// NewClientFromEnv itself: it reads the environment through env, and the
-// key may come from --api-key-file.) With both set, the base URL wins, as
-// in the SDK.
-func (a *apiSettings) where(e *env) (region, base setting) {
-	if a.region != "" || a.baseURL != "" {
-		return setting{"--region", a.region}, setting{"--base-url", strings.TrimSpace(a.baseURL)}
-	}
-	return setting{envRegion, strings.TrimSpace(e.getenv(envRegion))}, setting{envBaseURL, strings.TrimSpace(e.getenv(envBaseURL))}
-}
-
 // key returns the API key, from --api-key-file or the environment, with
 // where it was read.
 func (a *apiSettings) key(e *env) (setting, error) {
@@ -136,29 +122,45 @@ func (a *apiSettings) key(e *env) (setting, error) {
 	return setting{"--api-key-file", strings.TrimSpace(string(b))}, nil
 }
 
-// client returns an SDK client configured from the flags and environment.
-// Its errors name the flag or variable at fault.
+// client returns an SDK client configured from the flags and environment,
+// by the SDK's own rule (NewClientFromGetenv): the environment as the
+// command was given it, the key from --api-key-file when set, and --region
+// and --base-url as options, which replace both variables. Its errors name
+// the flag or variable at fault.
 func (a *apiSettings) client(e *env) (*smtp2go.Client, error) {
 	key, err := a.key(e)
 	if err != nil {
 		return nil, err
 	}
-	opts := []smtp2go.Option{smtp2go.WithUserAgent("smtp2go-webhooks/" + smtp2go.Version)}
-	region, base := a.where(e)
-	if region.value != "" {
-		opts = append(opts, named(region.where, smtp2go.WithRegion(smtp2go.Region(strings.ToLower(region.value)))))
+	getenv := func(name string) string {
+		if name == envAPIKey {
+			return key.value
+		}
+		return e.getenv(name)
 	}
-	if base.value != "" {
-		if err := schemeMissing(base); err != nil {
+	opts := []smtp2go.Option{smtp2go.WithUserAgent("smtp2go-webhooks/" + smtp2go.Version)}
+	if a.region != "" {
+		opts = append(opts, named("--region", smtp2go.WithRegion(smtp2go.Region(strings.ToLower(a.region)))))
+	}
+	if base := strings.TrimSpace(a.baseURL); base != "" {
+		if err := schemeMissing(setting{"--base-url", base}); err != nil {
 			return nil, err
 		}
-		opts = append(opts, named(base.where, smtp2go.WithBaseURL(base.value)))
+		opts = append(opts, named("--base-url", smtp2go.WithBaseURL(base)))
 	}
-	c, err := smtp2go.NewClient(key.value, append(opts, e.apiOptions...)...)
+	c, err := smtp2go.NewClientFromGetenv(getenv, append(opts, e.apiOptions...)...)
 	var ve *smtp2go.ValidationError
 	var ce *cliError
 	if errors.As(err, &ve) && !errors.As(err, &ce) {
-		return nil, invalidf("%s: %s", key.where, ve.Problem) // only the key is left to refuse
+		switch ve.Field {
+		case smtp2go.APIKeyEnv:
+			return nil, invalidf("%s: %s", key.where, ve.Problem)
+		case smtp2go.BaseURLEnv:
+			if err := schemeMissing(setting{envBaseURL, strings.TrimSpace(e.getenv(envBaseURL))}); err != nil {
+				return nil, err
+			}
+		}
+		return nil, invalidf("%s: %s", ve.Field, ve.Problem)
 	}
 	return c, err
 }

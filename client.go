@@ -85,10 +85,11 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 // from SMTP2GO_REGION and the base URL from SMTP2GO_BASE_URL; a variable
 // that is blank (empty, or only spaces) counts as not set. opts win over
 // the environment: a [WithRegion] or [WithBaseURL] among them replaces both
-// variables, which are then not checked. A missing key or an invalid value is an error wrapping
-// [ErrInvalidRequest] that names the variable. It never shows the key; it
-// quotes an invalid region, and an invalid base URL with any password and
-// query values redacted (as [RedactURL] does): neither is a secret.
+// variables, which are then not checked. A missing key or an invalid value
+// is an error wrapping [ErrInvalidRequest] that names the variable. It never
+// shows the key; it quotes an invalid region, and an invalid base URL with
+// any password and query values redacted (as [RedactURL] does): neither is
+// a secret.
 func NewClientFromEnv(opts ...Option) (*Client, error) {
 	return NewClientFromGetenv(os.Getenv, opts...)
 }

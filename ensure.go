@@ -135,6 +135,10 @@ func plan(list []Webhook, req *AddWebhookRequest) (*EnsurePlan, error) {
 // An add refused because the plan's webhook limit is reached (by racing
 // processes, perhaps) is a reason to look again too: it fails only if no
 // webhook with the URL is there.
+//
+// The calls of one Client for one URL take turns, so that one process never
+// races itself into a duplicate (which would also take a place of the
+// plan's webhook limit until it is removed).
 func (s *WebhooksService) Ensure(ctx context.Context, req *AddWebhookRequest) (*EnsureWebhookResponse, error) {
 	c, err := s.clientOrErr()
 	if err != nil {
@@ -143,6 +147,11 @@ func (s *WebhooksService) Ensure(ctx context.Context, req *AddWebhookRequest) (*
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
+	unlock, err := s.locks.Lock(ctx, req.SubaccountID+"\x00"+req.URL, s.onEnsureWait)
+	if err != nil {
+		return nil, fmt.Errorf("smtp2go: ensure: %w", err)
+	}
+	defer unlock()
 	list, err := s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID})
 	if err != nil {
 		return nil, err

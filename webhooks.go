@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/relaykit/smtp2go/internal/keylock"
 )
 
 // WebhooksService manages webhooks with SMTP2GO's webhook/add, webhook/view,
@@ -20,6 +22,11 @@ import (
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/add-webhook
 type WebhooksService struct {
 	client *Client
+	// locks holds one lock per subaccount and URL, so that one client never
+	// races itself into a duplicate: Ensure's calls for one URL take turns.
+	locks keylock.Set
+	// onEnsureWait, if set, is called when an Ensure waits for another.
+	onEnsureWait func()
 }
 
 // AddWebhookRequest is the body of webhook/add.

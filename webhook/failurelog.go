@@ -104,9 +104,9 @@ func (f *failureLog) log(ctx context.Context, logger *slog.Logger, kind failureK
 	logger.LogAttrs(ctx, level, msg, attrs...)
 }
 
-// answered is called when the store answers call: the failures of that call
-// counted and not logged yet are logged as a count, and the next failure is
-// logged in full at once. Until a failure is logged or counted, it costs
+// answered is called when the store answers call: after a failure of that
+// call was logged, one line says so, with the count of those not logged yet,
+// and the next failure is logged in full at once. Until a failure is logged or counted, it costs
 // one atomic load.
 func (f *failureLog) answered(ctx context.Context, logger *slog.Logger, call storeCall) {
 	if logger == nil || !f.pending[call].Load() {
@@ -122,8 +122,9 @@ func (f *failureLog) answered(ctx context.Context, logger *slog.Logger, call sto
 	}
 	f.pending[call].Store(false)
 	f.mu.Unlock()
+	attrs := []slog.Attr{slog.String("call", call.String())}
 	if notLogged > 0 {
-		logger.LogAttrs(ctx, slog.LevelInfo, "smtp2go webhook: deduplication store answers again",
-			slog.String("call", call.String()), slog.Int("repeats_not_logged", notLogged))
+		attrs = append(attrs, slog.Int("repeats_not_logged", notLogged))
 	}
+	logger.LogAttrs(ctx, slog.LevelInfo, "smtp2go webhook: deduplication store answers again", attrs...)
 }

@@ -298,7 +298,8 @@ func TestFailureLogSummarisesByKind(t *testing.T) {
 }
 
 // A store that answers again ends the run of failures, whether or not any
-// was counted: the next failure, even within the interval, is logged in full.
+// was counted, and a line says so: the next failure, even within the
+// interval, is logged in full.
 func TestFailureLogAnsweredEndsTheRun(t *testing.T) {
 	t.Parallel()
 	clock := &fakeClock{t: time.Date(2026, 3, 24, 8, 0, 0, 0, time.UTC)}
@@ -307,13 +308,14 @@ func TestFailureLogAnsweredEndsTheRun(t *testing.T) {
 	f := &failureLog{now: clock.now}
 	ctx := context.Background()
 	f.log(ctx, logger, claimFailed, slog.LevelError, "one failure")
-	f.answered(ctx, logger, callClaim) // nothing counted: no line
+	f.answered(ctx, logger, callClaim) // nothing counted: the line has no count
 	f.log(ctx, logger, claimFailed, slog.LevelError, "new outage")
 	f.log(ctx, logger, claimFailed, slog.LevelError, "counted")
 	f.answered(ctx, logger, callClaim)
 	f.log(ctx, logger, claimFailed, slog.LevelError, "another outage")
 	want := strings.Join([]string{
 		`level=ERROR msg="one failure"`,
+		`level=INFO msg="smtp2go webhook: deduplication store answers again" call=claim`,
 		`level=ERROR msg="new outage"`,
 		`level=INFO msg="smtp2go webhook: deduplication store answers again" call=claim repeats_not_logged=1`,
 		`level=ERROR msg="another outage"`,

@@ -1,6 +1,7 @@
 package smtp2go
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -302,8 +303,8 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 		*f = nil
 		return nil
 	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := jsonString(b)
+		if err != nil {
 			return err
 		}
 		// The docs show one-element lists as a plain string; a longer list in
@@ -326,6 +327,17 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// jsonString decodes b, a JSON string that encoding/json has already found
+// valid: as it is when it holds no escape, else through json.Unmarshal.
+func jsonString(b []byte) (string, error) {
+	if len(b) >= 2 && !bytes.ContainsRune(b, '\\') {
+		return string(b[1 : len(b)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
+}
+
 // flexInt decodes a JSON number or a string holding a whole number.
 type flexInt int64
 
@@ -334,8 +346,8 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := jsonString(b)
+		if err != nil {
 			return err
 		}
 		b = []byte(s)

@@ -22,7 +22,7 @@ func (a *app) applyCommand() *cobra.Command {
 	pf := planFlagsOf(cmd)
 	file := cmd.Flags().StringP("file", "f", "", "the webhooks wanted: `FILE` holding a JSON array of webhook/add bodies (- for stdin)")
 	prune := cmd.Flags().Bool("prune", false, "also remove the webhooks whose URL is not in the file")
-	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if *file == "" {
 			return usagef("-f FILE is required: the JSON array of the webhooks wanted")
 		}
@@ -30,25 +30,22 @@ func (a *app) applyCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		c, err := a.connect(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer c.finish(&err)
-		var current []smtp2go.Webhook
-		if *prune {
-			list, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: *sub})
+		return a.withCall(cmd, func(c *call) error {
+			var current []smtp2go.Webhook
+			if *prune {
+				list, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: *sub})
+				if err != nil {
+					return err
+				}
+				current = list.Webhooks
+			}
+			p, err := makePlan(c, want, current, *prune)
 			if err != nil {
 				return err
 			}
-			current = list.Webhooks
-		}
-		p, err := makePlan(c, want, current, *prune)
-		if err != nil {
-			return err
-		}
-		p.subaccount = *sub
-		return a.report(c, p, pf, "No changes: the webhooks are set up as the file says.")
+			p.subaccount = *sub
+			return a.report(c, p, pf, "No changes: the webhooks are set up as the file says.")
+		})
 	}
 	return cmd
 }

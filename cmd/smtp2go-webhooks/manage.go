@@ -16,18 +16,17 @@ import (
 type call struct {
 	ctx    context.Context
 	client *smtp2go.Client
-	finish func(*error)
 }
 
-// connect builds the client and bounds ctx by --timeout. The command defers
-// finish with its error.
-func (a *app) connect(ctx context.Context) (*call, error) {
-	c, err := a.global.client(a.env)
+// withCall runs f with the client and cmd's context bounded by --timeout.
+func (a *app) withCall(cmd *cobra.Command, f func(*call) error) (err error) {
+	client, err := a.global.client(a.env)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	ctx, finish := a.global.bound(ctx)
-	return &call{ctx: ctx, client: c, finish: finish}, nil
+	ctx, finish := a.global.bound(cmd.Context())
+	defer finish(&err)
+	return f(&call{ctx: ctx, client: client})
 }
 
 // subaccountFlag defines --subaccount on a command that calls the API.
@@ -59,17 +58,14 @@ func (a *app) listCommand() *cobra.Command {
 		Args:    noArgs,
 	}
 	sub := subaccountFlag(cmd)
-	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
-		c, err := a.connect(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer c.finish(&err)
-		res, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: *sub})
-		if err != nil {
-			return err
-		}
-		return printWebhooks(a.env.stdout, a.json(), res.Webhooks)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		return a.withCall(cmd, func(c *call) error {
+			res, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: *sub})
+			if err != nil {
+				return err
+			}
+			return printWebhooks(a.env.stdout, a.json(), res.Webhooks)
+		})
 	}
 	return cmd
 }
@@ -82,17 +78,14 @@ func (a *app) getCommand() *cobra.Command {
 		Args:    oneID,
 	}
 	sub := subaccountFlag(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) (err error) {
-		c, err := a.connect(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer c.finish(&err)
-		w, err := c.client.Webhooks.Get(c.ctx, parseID(args[0]), &smtp2go.GetWebhookOptions{SubaccountID: *sub})
-		if err != nil {
-			return err
-		}
-		return printResult(a.env.stdout, a.json(), "", *w)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return a.withCall(cmd, func(c *call) error {
+			w, err := c.client.Webhooks.Get(c.ctx, parseID(args[0]), &smtp2go.GetWebhookOptions{SubaccountID: *sub})
+			if err != nil {
+				return err
+			}
+			return printResult(a.env.stdout, a.json(), "", *w)
+		})
 	}
 	return cmd
 }
@@ -109,7 +102,7 @@ func (a *app) addCommand() *cobra.Command {
 	sub := subaccountFlag(cmd)
 	allowDuplicate := cmd.Flags().Bool("allow-duplicate", false, "create it even if a webhook already has the URL (each then delivers every event)")
 	allowEmpty := cmd.Flags().Bool("allow-empty", false, "create it even with no events and no SMS events (it then delivers nothing)")
-	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		w, err := wf.wanted(a.env, *sub)
 		if err != nil {
 			return err
@@ -121,24 +114,21 @@ func (a *app) addCommand() *cobra.Command {
 		if len(req.Events) == 0 && len(req.SMSEvents) == 0 && !*allowEmpty {
 			return withHint(invalidf("the webhook would receive no events"), "Give --events or --sms-events (or --allow-empty).")
 		}
-		c, err := a.connect(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer c.finish(&err)
-		if !*allowDuplicate {
-			if err := refuseDuplicate(c, req.URL, req.SubaccountID, 0); err != nil {
+		return a.withCall(cmd, func(c *call) error {
+			if !*allowDuplicate {
+				if err := refuseDuplicate(c, req.URL, req.SubaccountID, 0); err != nil {
+					return err
+				}
+			}
+			res, err := c.client.Webhooks.Add(c.ctx, req)
+			if errors.Is(err, smtp2go.ErrOutcomeUnknown) {
+				return withHint(err, "\"smtp2go-webhooks ensure\" settles it: it adds only when no webhook has the URL.")
+			}
+			if err != nil {
 				return err
 			}
-		}
-		res, err := c.client.Webhooks.Add(c.ctx, req)
-		if errors.Is(err, smtp2go.ErrOutcomeUnknown) {
-			return withHint(err, "\"smtp2go-webhooks ensure\" settles it: it adds only when no webhook has the URL.")
-		}
-		if err != nil {
-			return err
-		}
-		return printResult(a.env.stdout, a.json(), "created", res.Webhook)
+			return printResult(a.env.stdout, a.json(), "created", res.Webhook)
+		})
 	}
 	return cmd
 }
@@ -170,7 +160,7 @@ func (a *app) editCommand() *cobra.Command {
 	wf.register(cmd)
 	sub := subaccountFlag(cmd)
 	allowDuplicate := cmd.Flags().Bool("allow-duplicate", false, "give it the --url even if another webhook has it")
-	cmd.RunE = func(cmd *cobra.Command, args []string) (err error) {
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		id := parseID(args[0])
 		req, err := wf.editRequest(a.env, id, *sub)
 		if err != nil {
@@ -180,30 +170,27 @@ func (a *app) editCommand() *cobra.Command {
 			req.OutputFormat == nil && req.AuthHeaderType == nil && req.AuthHeaderValue == nil {
 			return usagef("nothing to change: give the fields to change as flags or in --from-json")
 		}
-		c, err := a.connect(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer c.finish(&err)
-		if req.URL != nil && !*allowDuplicate {
-			if err := refuseDuplicate(c, *req.URL, req.SubaccountID, id); err != nil {
-				return err
+		return a.withCall(cmd, func(c *call) error {
+			if req.URL != nil && !*allowDuplicate {
+				if err := refuseDuplicate(c, *req.URL, req.SubaccountID, id); err != nil {
+					return err
+				}
 			}
-		}
-		if req.AuthHeaderValue != nil && req.AuthHeaderType == nil {
-			// A new value for the current type: basic wants user:pass encoded,
-			// so look the type up.
-			current, err := c.client.Webhooks.Get(c.ctx, id, &smtp2go.GetWebhookOptions{SubaccountID: req.SubaccountID})
+			if req.AuthHeaderValue != nil && req.AuthHeaderType == nil {
+				// A new value for the current type: basic wants user:pass encoded,
+				// so look the type up.
+				current, err := c.client.Webhooks.Get(c.ctx, id, &smtp2go.GetWebhookOptions{SubaccountID: req.SubaccountID})
+				if err != nil {
+					return err
+				}
+				req.AuthHeaderValue = smtp2go.Ptr(basicValue(current.AuthHeaderType, *req.AuthHeaderValue))
+			}
+			res, err := c.client.Webhooks.Edit(c.ctx, req)
 			if err != nil {
-				return err
+				return wf.explain(err)
 			}
-			req.AuthHeaderValue = smtp2go.Ptr(basicValue(current.AuthHeaderType, *req.AuthHeaderValue))
-		}
-		res, err := c.client.Webhooks.Edit(c.ctx, req)
-		if err != nil {
-			return wf.explain(err)
-		}
-		return printResult(a.env.stdout, a.json(), "updated", res.Webhook)
+			return printResult(a.env.stdout, a.json(), "updated", res.Webhook)
+		})
 	}
 	return cmd
 }
@@ -219,28 +206,25 @@ only 'yes' proceeds. Without a terminal it needs --yes (or --auto-approve).`,
 	}
 	sub := subaccountFlag(cmd)
 	yes := yesFlag(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) (err error) {
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		id := parseID(args[0])
-		c, err := a.connect(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer c.finish(&err)
-		// webhook/remove's answer to an unknown ID is not documented; look first,
-		// so that a missing ID exits 3 like get and edit.
-		w, err := c.client.Webhooks.Get(c.ctx, id, &smtp2go.GetWebhookOptions{SubaccountID: *sub})
-		if err != nil {
-			return err
-		}
-		p := &plan{}
-		p.add(&change{action: actionRemove, id: id, url: smtp2go.RedactURL(w.URL), reason: "asked for"})
-		if err := a.confirm(p, *yes, false); err != nil {
-			return err
-		}
-		if _, err := c.client.Webhooks.Remove(c.ctx, &smtp2go.RemoveWebhookRequest{ID: id, SubaccountID: *sub}); err != nil {
-			return err
-		}
-		return printResult(a.env.stdout, a.json(), "removed", *w)
+		return a.withCall(cmd, func(c *call) error {
+			// webhook/remove's answer to an unknown ID is not documented; look first,
+			// so that a missing ID exits 3 like get and edit.
+			w, err := c.client.Webhooks.Get(c.ctx, id, &smtp2go.GetWebhookOptions{SubaccountID: *sub})
+			if err != nil {
+				return err
+			}
+			p := &plan{}
+			p.add(&change{action: actionRemove, id: id, url: smtp2go.RedactURL(w.URL), reason: "asked for"})
+			if err := a.confirm(p, *yes, false); err != nil {
+				return err
+			}
+			if _, err := c.client.Webhooks.Remove(c.ctx, &smtp2go.RemoveWebhookRequest{ID: id, SubaccountID: *sub}); err != nil {
+				return err
+			}
+			return printResult(a.env.stdout, a.json(), "removed", *w)
+		})
 	}
 	return cmd
 }
@@ -257,7 +241,7 @@ func (a *app) ensureCommand() *cobra.Command {
 	wf.register(cmd)
 	sub := subaccountFlag(cmd)
 	pf := planFlagsOf(cmd)
-	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		w, err := wf.wanted(a.env, *sub)
 		if err != nil {
 			return err
@@ -265,16 +249,13 @@ func (a *app) ensureCommand() *cobra.Command {
 		if err := w.validate(); err != nil {
 			return wf.explain(err)
 		}
-		c, err := a.connect(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer c.finish(&err)
-		p, err := planEnsure(c, w)
-		if err != nil {
-			return wf.explain(err)
-		}
-		return a.report(c, p, pf, fmt.Sprintf("No changes: webhook %d is set up as asked.", p.changes[0].id))
+		return a.withCall(cmd, func(c *call) error {
+			p, err := planEnsure(c, w)
+			if err != nil {
+				return wf.explain(err)
+			}
+			return a.report(c, p, pf, fmt.Sprintf("No changes: webhook %d is set up as asked.", p.changes[0].id))
+		})
 	}
 	return cmd
 }

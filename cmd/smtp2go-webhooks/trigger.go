@@ -35,7 +35,7 @@ fails: SMTP2GO itself has no such endpoint.`,
 	sub := subaccountFlag(cmd)
 	var fields pairsFlag
 	cmd.Flags().Var(&fields, "field", "set the delivery's field `NAME=VALUE`, as SMTP2GO names it (rcpt, bounce, message…), or add one; empty drops it (repeatable)")
-	cmd.RunE = func(cmd *cobra.Command, args []string) (err error) {
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		event, err := deliveryEventEnum.parse("EVENT", args[0])
 		if err != nil {
 			return err
@@ -44,20 +44,17 @@ fails: SMTP2GO itself has no such endpoint.`,
 		for i, name := range fields.names {
 			req.Fields[name] = fields.values[i]
 		}
-		c, err := a.connect(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer c.finish(&err)
-		key, err := a.global.key(a.env)
-		if err != nil {
-			return err
-		}
-		res, err := trigger(c, key.value, req)
-		if err != nil {
-			return err
-		}
-		return a.printTrigger(event, res)
+		return a.withCall(cmd, func(c *call) error {
+			key, err := a.global.key(a.env)
+			if err != nil {
+				return err
+			}
+			res, err := trigger(c, key.value, req)
+			if err != nil {
+				return err
+			}
+			return a.printTrigger(event, res)
+		})
 	}
 	return cmd
 }

@@ -132,6 +132,9 @@ func plan(list []Webhook, req *AddWebhookRequest) (*EnsurePlan, error) {
 // attempts made at webhook/add are fewer than the client's retries plus
 // one. If they are not, or that list fails, or the context ends before a
 // list settles it, Ensure returns an [*OutcomeUnknownError], as Add does.
+// A list that fails after an add that succeeded is an error too, the
+// list's: a racer may have removed that webhook as a duplicate of its own,
+// and only a list tells which one is kept; Ensure again settles it.
 // An add refused because the plan's webhook limit is reached (by racing
 // processes, perhaps) is a reason to look again too: it fails only if no
 // webhook with the URL is there.
@@ -213,11 +216,9 @@ func (e *ensure) converge(ctx context.Context, list *ListWebhooksResponse) (*Ens
 		}
 		e.looksLeft--
 		if list, err = e.s.List(ctx, &ListWebhooksRequest{SubaccountID: e.req.SubaccountID}); err != nil {
-			if e.added != nil && len(e.res.Removed) == 0 {
-				// The add succeeded: the webhook it returned is the one.
-				e.res.RequestID, e.res.Webhook = e.added.RequestID, e.added.Webhook
-				return &e.res, nil
-			}
+			// Even after an add that succeeded: a racer may have removed
+			// that webhook as a duplicate of its own, and only a look can
+			// tell which one is kept. Ensure again settles it.
 			return nil, e.unsettled(ctx, err)
 		}
 	}

@@ -299,9 +299,6 @@ func TestEnsureSettlesItsAdds(t *testing.T) {
 		{"no permission: no look", []httpmock.Responder{fixture(t, 400, "error_permission_400.json")},
 			[]httpmock.Responder{fixture(t, 200, "view_empty.json")},
 			[]string{"webhook/view", "webhook/add"}, 0, smtp2go.ErrForbidden},
-		{"added, then the look fails: the added one returned, the look retried only by the client", []httpmock.Responder{fixture(t, 200, "add_documented.json")},
-			[]httpmock.Responder{fixture(t, 200, "view_empty.json"), raw(503, "text/plain", "", nil), raw(503, "text/plain", "", nil), raw(503, "text/plain", "", nil), raw(503, "text/plain", "", nil), view("v", documentedJSON(4320))},
-			[]string{"webhook/view", "webhook/add", "webhook/view", "webhook/view", "webhook/view", "webhook/view"}, 4320, nil},
 		{"added, and never listed: looked for, never added twice, and the added one returned", []httpmock.Responder{fixture(t, 200, "add_documented.json")},
 			[]httpmock.Responder{fixture(t, 200, "view_empty.json")},
 			[]string{"webhook/view", "webhook/add", "webhook/view", "webhook/view", "webhook/view", "webhook/view", "webhook/view"}, 4320, nil},
@@ -333,6 +330,31 @@ func TestEnsureSettlesItsAdds(t *testing.T) {
 				t.Errorf("Ensure = %v; want outcome unknown %t", err, unknown)
 			}
 		})
+	}
+}
+
+// TestEnsureAddedThenLookFails: an add that succeeded, then a look that
+// fails after the client's retries: Ensure returns the look's error, not the
+// webhook the add returned, since a racer may have removed it as a
+// duplicate of its own; the look is retried only by the client, and nothing
+// is added twice. Ensure again settles it.
+func TestEnsureAddedThenLookFails(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	api.on("webhook/add", fixture(t, 200, "add_documented.json"))
+	api.on("webhook/view", fixture(t, 200, "view_empty.json"), raw(503, "text/plain", "", nil), raw(503, "text/plain", "", nil),
+		raw(503, "text/plain", "", nil), raw(503, "text/plain", "", nil), view("v", documentedJSON(4320)))
+	req := documentedAdd
+	res, err := api.client().Webhooks.Ensure(context.Background(), &req)
+	if want := []string{"webhook/view", "webhook/add", "webhook/view", "webhook/view", "webhook/view", "webhook/view"}; !slices.Equal(api.endpoints(), want) {
+		t.Errorf("sent %v\nwant %v", api.endpoints(), want)
+	}
+	if res != nil || !errors.Is(err, smtp2go.ErrServer) || errors.Is(err, smtp2go.ErrOutcomeUnknown) {
+		t.Fatalf("Ensure = %+v, %v; want the look's 503, not an unknown outcome", res, err)
+	}
+	res, err = api.client().Webhooks.Ensure(context.Background(), &req)
+	if err != nil || res.Webhook.ID != 4320 || res.Action != smtp2go.EnsureUnchanged {
+		t.Errorf("Ensure again = %+v, %v; want webhook 4320 unchanged", res, err)
 	}
 }
 

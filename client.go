@@ -28,14 +28,6 @@ const (
 	BaseURLEnv = "SMTP2GO_BASE_URL" // an API base URL, as for WithBaseURL; optional (blank is unset)
 )
 
-// Defaults. Each can be changed with the [Option] named beside it.
-const (
-	DefaultRetryMax     = 3                      // WithRetryMax
-	DefaultRetryWaitMin = 500 * time.Millisecond // WithRetryWait
-	DefaultRetryWaitMax = 10 * time.Second       // WithRetryWait
-	DefaultTimeout      = 30 * time.Second       // WithTimeout
-)
-
 const (
 	defaultUserAgent = "smtp2go-go/" + Version
 	apiKeyHeader     = "X-Smtp2go-Api-Key"
@@ -147,10 +139,10 @@ func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
 	c := &Client{
 		apiKey:       Ptr(Secret(apiKey)),
 		userHTTP:     http.DefaultClient,
-		retryMax:     DefaultRetryMax,
-		retryWaitMin: DefaultRetryWaitMin,
-		retryWaitMax: DefaultRetryWaitMax,
-		timeout:      DefaultTimeout,
+		retryMax:     3,                      // as WithRetryMax says
+		retryWaitMin: 500 * time.Millisecond, // as WithRetryWait says
+		retryWaitMax: 10 * time.Second,
+		timeout:      30 * time.Second, // as WithTimeout says
 		userAgent:    defaultUserAgent,
 	}
 	if err := c.apply(opts); err != nil {
@@ -165,7 +157,7 @@ func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
 	}
 	c.baseURL = c.explicitBase
 	if c.baseURL == nil {
-		c.baseURL, _ = url.Parse(c.region.BaseURL()) // "" is RegionGlobal
+		c.baseURL, _ = url.Parse(c.region.baseURL()) // "" is RegionGlobal
 	}
 	timeout := c.timeout
 	if t := c.userHTTP.Timeout; t > 0 && t < timeout {

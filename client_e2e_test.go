@@ -284,7 +284,7 @@ func TestE2EDenyEndpoint(t *testing.T) {
 	srv.DenyEndpoint("webhook/add")
 	_, err := srv.Client().Webhooks.Add(context.Background(), &smtp2go.AddWebhookRequest{URL: "https://example.com/x"})
 	var apiErr *smtp2go.APIError
-	if !errors.Is(err, smtp2go.ErrForbidden) || !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Code != smtp2go.CodePermissionDenied {
+	if !errors.Is(err, smtp2go.ErrForbidden) || !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Code != permissionDenied {
 		t.Errorf("Add on a denied endpoint: %v", err)
 	}
 	if got := e2eEndpoints(srv); !slices.Equal(got, []string{"webhook/add"}) {
@@ -326,11 +326,11 @@ func TestE2ERetries(t *testing.T) {
 		if !errors.Is(err, smtp2go.ErrRateLimited) || !errors.As(err, &apiErr) {
 			t.Fatalf("err = %v, want ErrRateLimited", err)
 		}
-		if apiErr.Attempts != smtp2go.DefaultRetryMax+1 || apiErr.RetryAfter != time.Second ||
+		if apiErr.Attempts != defaultRetryMax+1 || apiErr.RetryAfter != time.Second ||
 			apiErr.Code != "E_ApiResponseCodes.REQ_LIMIT_EXCEEDED" || apiErr.RequestID == "" {
 			t.Errorf("APIError = %+v", apiErr)
 		}
-		if n := len(srv.Requests()); n != smtp2go.DefaultRetryMax+1 {
+		if n := len(srv.Requests()); n != defaultRetryMax+1 {
 			t.Errorf("sent %d requests", n)
 		}
 	})

@@ -124,8 +124,8 @@ func TestTolerantWebhookDecoding(t *testing.T) {
 func TestFieldErrorsShapes(t *testing.T) {
 	t.Parallel()
 	// An unusable field_validation_errors does not lose the code and message.
-	e := newAPIError("webhook/add", 400, []byte(`{"data":{"error":"denied","error_code":"`+CodePermissionDenied+`","field_validation_errors":"url"}}`), nil)
-	if e.Code != CodePermissionDenied || e.Message != "denied" || len(e.FieldErrors) != 0 {
+	e := newAPIError("webhook/add", 400, []byte(`{"data":{"error":"denied","error_code":"`+codePermissionDenied+`","field_validation_errors":"url"}}`), nil)
+	if e.Code != codePermissionDenied || e.Message != "denied" || len(e.FieldErrors) != 0 {
 		t.Errorf("APIError = %+v", e)
 	}
 }

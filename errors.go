@@ -23,16 +23,16 @@ var (
 	ErrBadRequest     = errors.New("smtp2go: bad request")     // 400
 	ErrUnauthorized   = errors.New("smtp2go: unauthorized")    // 401
 	ErrRequestFailed  = errors.New("smtp2go: request failed")  // 402
-	ErrForbidden      = errors.New("smtp2go: forbidden")       // 403, or error code ENDPOINT_PERMISSION_DENIED
+	ErrForbidden      = errors.New("smtp2go: forbidden")       // 403, or code E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED with any status
 	ErrNotFound       = errors.New("smtp2go: not found")       // 404, or Get or Edit of an ID that does not exist
 	ErrRateLimited    = errors.New("smtp2go: rate limited")    // 429
 	ErrServer         = errors.New("smtp2go: server error")    // 5xx
 	ErrInvalidRequest = errors.New("smtp2go: invalid request") // rejected before sending
 )
 
-// CodePermissionDenied is the error code SMTP2GO returns when the API key may
+// codePermissionDenied is the error code SMTP2GO returns when the API key may
 // not use an endpoint. SMTP2GO has sent it with status 400 as well as 403.
-const CodePermissionDenied = "E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED"
+const codePermissionDenied = "E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED"
 
 // APIError is returned for every non-2xx response, and for a 2xx response whose
 // body could not be decoded. It carries what SMTP2GO said and how many attempts
@@ -102,7 +102,7 @@ func (e *APIError) Error() string {
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrForbidden:
-		return e.StatusCode == http.StatusForbidden || e.Code == CodePermissionDenied
+		return e.StatusCode == http.StatusForbidden || e.Code == codePermissionDenied
 	case ErrServer:
 		return e.StatusCode >= 500
 	}

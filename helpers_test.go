@@ -21,6 +21,10 @@ import (
 const (
 	testKey  = "api-0123456789ABCDEFabcdef0123456789"
 	testBase = "https://api.test/v3/"
+	// defaultRetryMax is the retries a Client makes by default, as WithRetryMax says.
+	defaultRetryMax = 3
+	// permissionDenied is SMTP2GO's error code for a key that may not use an endpoint.
+	permissionDenied = "E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED"
 )
 
 // mockAPI is an httpmock transport that records every request it answers and

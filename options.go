@@ -47,7 +47,7 @@ func WithBaseURL(u string) Option {
 // which SMTP2GO routes to the nearest region.
 func WithRegion(r Region) Option {
 	return func(c *Client) error {
-		if r.BaseURL() == "" {
+		if r.baseURL() == "" {
 			return invalid("region", "unknown region %q (want global, us, eu or au)", string(r))
 		}
 		c.region = r

@@ -143,9 +143,9 @@ const (
 	RegionAU     Region = "au"     // https://au-api.smtp2go.com/v3/
 )
 
-// BaseURL returns the API base URL of the region, ending in "/v3/". The empty
+// baseURL returns the API base URL of the region, ending in "/v3/". The empty
 // Region is RegionGlobal. It returns "" for an unknown region.
-func (r Region) BaseURL() string {
+func (r Region) baseURL() string {
 	switch r {
 	case RegionGlobal, "":
 		return "https://api.smtp2go.com" + apiPath

@@ -418,7 +418,7 @@ func TestErrorResponses(t *testing.T) {
 		fieldErrors []smtp2go.FieldError
 		attempts    int
 	}{
-		{400, "error_permission_400.json", smtp2go.ErrForbidden, smtp2go.CodePermissionDenied, "You do not have permission to access this API endpoint", nil, 1},
+		{400, "error_permission_400.json", smtp2go.ErrForbidden, permissionDenied, "You do not have permission to access this API endpoint", nil, 1},
 		{400, "error_field_object_400.json", smtp2go.ErrBadRequest, "E_ApiResponseCodes.NON_VALIDATING_IN_PAYLOAD", "An error occurred processing the json data",
 			[]smtp2go.FieldError{{Field: "url", Message: "This field is required"}}, 1},
 		{400, "error_field_array_400.json", smtp2go.ErrBadRequest, "E_ApiResponseCodes.NON_VALIDATING_IN_PAYLOAD", "An error occurred processing the json data",
@@ -427,7 +427,7 @@ func TestErrorResponses(t *testing.T) {
 			[]smtp2go.FieldError{{Field: "events", Message: "Invalid value"}, {Field: "url", Message: "Enter a valid URL"}}, 1},
 		{401, "error_unauthorized_401_top_level.json", smtp2go.ErrUnauthorized, "E_ApiResponseCodes.API_EXCEPTION", "Invalid API key", nil, 1},
 		{402, "error_request_failed_402.json", smtp2go.ErrRequestFailed, "E_ApiResponseCodes.API_EXCEPTION", "The request failed", nil, 1},
-		{403, "error_permission_403.json", smtp2go.ErrForbidden, smtp2go.CodePermissionDenied, "You do not have permission to access this API endpoint", nil, 1},
+		{403, "error_permission_403.json", smtp2go.ErrForbidden, permissionDenied, "You do not have permission to access this API endpoint", nil, 1},
 		{404, "error_not_found_404.json", smtp2go.ErrNotFound, "E_ApiResponseCodes.API_EXCEPTION", "Not found", nil, 1},
 		{429, "error_rate_limited_429.json", smtp2go.ErrRateLimited, "E_ApiResponseCodes.REQ_LIMIT_EXCEEDED", "Too many requests", nil, 4},
 		{500, "error_server_500.json", smtp2go.ErrServer, "E_ApiResponseCodes.API_EXCEPTION", "An unexpected error occurred", nil, 4},

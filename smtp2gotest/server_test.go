@@ -21,6 +21,9 @@ var (
 	keyRE  = regexp.MustCompile(`^api-[A-Za-z0-9]{32}$`)
 )
 
+// permissionDenied is SMTP2GO's error code for a key that may not use an endpoint.
+const permissionDenied = "E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED"
+
 // reply is a decoded answer of the fake.
 type reply struct {
 	Status    int
@@ -514,7 +517,7 @@ func TestDenyEndpoint(t *testing.T) {
 	r := post(t, srv, "webhook/add", `{"url":"https://example.com/a"}`)
 	wantStatus(t, r, 400)
 	e := r.errorData(t)
-	if e.Code != smtp2go.CodePermissionDenied || e.Error != "You do not have permission to access this API endpoint" {
+	if e.Code != permissionDenied || e.Error != "You do not have permission to access this API endpoint" {
 		t.Errorf("denied: %s", r.Raw)
 	}
 	if len(srv.Webhooks()) != 0 {
@@ -527,7 +530,7 @@ func TestDenyEndpoint(t *testing.T) {
 	wantStatus(t, post(t, srv, "webhook/add", `{`), 400)
 
 	srv.DenyEndpoint("*")
-	if e := post(t, srv, "webhook/view", `{}`).errorData(t); e.Code != smtp2go.CodePermissionDenied {
+	if e := post(t, srv, "webhook/view", `{}`).errorData(t); e.Code != permissionDenied {
 		t.Errorf("after DenyEndpoint(*), view: %+v", e)
 	}
 }

@@ -338,34 +338,43 @@ type undecodableError struct{ err error }
 func (e *undecodableError) Error() string { return e.err.Error() }
 func (e *undecodableError) Unwrap() error { return e.err }
 
+// bodyDecoder is a response data type that can decode the whole body of
+// the answer SMTP2GO usually sends in one pass, where decoding its data
+// through UnmarshalJSON would scan it again. ok is false for any other
+// body, which decode then reads the general way.
+type bodyDecoder interface {
+	decodeBody(body []byte) (requestID string, ok bool)
+}
+
 // checker is a response data type that can tell, once decoded, that it
 // lacks what the call needs: webhook/add's answer must hold a webhook.
 type checker interface{ check() error }
 
-// decode reads SMTP2GO's envelope in one pass, its data member straight into
-// out (which may be nil), and returns its request_id.
+// decode reads SMTP2GO's envelope, its data member straight into out (which
+// may be nil), and returns its request_id.
 func decode(body []byte, out any) (requestID string, err error) {
-	if l, ok := out.(*wireWebhookList); ok {
-		if requestID, ok := l.decodeBody(body); ok {
-			return requestID, nil
+	decoded := false
+	if d, ok := out.(bodyDecoder); ok {
+		requestID, decoded = d.decodeBody(body)
+	}
+	if !decoded {
+		env := struct {
+			RequestID string `json:"request_id"`
+			Data      any    `json:"data"`
+		}{Data: out}
+		if out == nil {
+			env.Data = &json.RawMessage{}
 		}
+		err = json.Unmarshal(body, &env)
+		requestID = env.RequestID
 	}
-	env := struct {
-		RequestID string `json:"request_id"`
-		Data      any    `json:"data"`
-	}{Data: out}
-	if out == nil {
-		env.Data = &json.RawMessage{}
+	if c, ok := out.(checker); ok && err == nil {
+		err = c.check()
 	}
-	if err := json.Unmarshal(body, &env); err != nil {
-		return env.RequestID, &undecodableError{err}
+	if err != nil {
+		return requestID, &undecodableError{err}
 	}
-	if c, ok := out.(checker); ok {
-		if err := c.check(); err != nil {
-			return env.RequestID, &undecodableError{err}
-		}
-	}
-	return env.RequestID, nil
+	return requestID, nil
 }
 
 func success(status int) bool { return status >= 200 && status <= 299 }

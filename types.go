@@ -225,10 +225,8 @@ func (l *wireWebhookList) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// decodeBody decodes a whole webhook/view body when its data is the array
-// SMTP2GO answers with and every list in it an array: in one pass, where the
-// data's own UnmarshalJSON would scan it twice more. ok is false for any
-// other body, which decode then reads through UnmarshalJSON.
+// decodeBody decodes a webhook/view body whose data is the array SMTP2GO
+// answers with and every list in it an array.
 func (l *wireWebhookList) decodeBody(body []byte) (requestID string, ok bool) {
 	var env struct {
 		RequestID string                  `json:"request_id"`
@@ -279,6 +277,19 @@ func decodeWebhooks[L ~[]string](b []byte, l *wireWebhookList) error {
 // oneWebhook decodes the data of webhook/add and webhook/edit as tolerantly
 // as that of webhook/view: an object, an array of one, or a "webhooks" member.
 type oneWebhook struct{ Webhook }
+
+// decodeBody decodes a body whose data is one webhook object with an ID.
+func (o *oneWebhook) decodeBody(body []byte) (requestID string, ok bool) {
+	var env struct {
+		RequestID string                   `json:"request_id"`
+		Data      wireWebhook[flexStrings] `json:"data"`
+	}
+	if json.Unmarshal(body, &env) != nil || env.Data.ID == 0 {
+		return "", false
+	}
+	o.Webhook = env.Data.webhook()
+	return env.RequestID, true
+}
 
 func (o *oneWebhook) UnmarshalJSON(b []byte) error {
 	var l wireWebhookList

@@ -400,30 +400,23 @@ func classify(err error) failure {
 const maxExcerpt = 256
 
 // excerpt turns a body into a short printable snippet: secrets removed
-// (before anything is cut, so no part of one survives), whitespace runs
-// folded, control characters dropped, cut at maxExcerpt bytes.
+// (before anything is cut, so no part of one survives), invalid UTF-8 and
+// control characters dropped, whitespace runs folded, cut at maxExcerpt
+// bytes.
 func excerpt(body []byte, secrets []string) string {
-	text := scrub(string(body), secrets)
-	var b strings.Builder
-	space := false
-	for i, r := range text {
-		if b.Len() >= maxExcerpt {
-			return b.String() + "…"
+	text := strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || unicode.IsPrint(r) {
+			return r
 		}
-		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(text[i:], "\uFFFD"):
-			continue
-		case unicode.IsSpace(r):
-			space = b.Len() > 0
-			continue
-		case !unicode.IsPrint(r):
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
+		return -1
+	}, strings.ToValidUTF8(scrub(string(body), secrets), ""))
+	text = strings.Join(strings.Fields(text), " ")
+	if len(text) <= maxExcerpt {
+		return text
 	}
-	return b.String()
+	cut := maxExcerpt
+	for !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return text[:cut] + "…"
 }

@@ -91,6 +91,29 @@ func TestExcerptNeverKeepsPartOfASecret(t *testing.T) {
 	if got := excerpt([]byte("a\x00b\xff\n\n  c\u00e9"), nil); got != "ab cé" {
 		t.Errorf("excerpt = %q", got)
 	}
+	// Cut at maxExcerpt bytes, on a rune boundary: "é" is two bytes.
+	if got := excerpt([]byte("x"+strings.Repeat("é", maxExcerpt)), nil); got != "x"+strings.Repeat("é", maxExcerpt/2-1)+"…" {
+		t.Errorf("long excerpt = %q (%d bytes)", got, len(got))
+	}
+}
+
+// TestDecodeOneWebhookShapes: the answers of webhook/add and webhook/edit are
+// read in each shape webhook/view is, whether or not the one-pass path
+// takes them.
+func TestDecodeOneWebhookShapes(t *testing.T) {
+	t.Parallel()
+	const hook = `{"id":4320,"url":"https://example.com/h","events":"bounce"}`
+	for _, data := range []string{hook, "[" + hook + "]", `{"webhooks":[` + hook + `]}`} {
+		var got addedWebhook
+		requestID, err := decode([]byte(`{"request_id":"r-1","data":`+data+`}`), &got)
+		if err != nil || requestID != "r-1" || got.ID != 4320 || got.URL != "https://example.com/h" || len(got.Events) != 1 {
+			t.Errorf("data %s: decoded %+v, %q, %v", data, got.Webhook, requestID, err)
+		}
+	}
+	var none addedWebhook
+	if _, err := decode([]byte(`{"request_id":"r-2","data":{"url":"https://example.com/h"}}`), &none); err == nil {
+		t.Error("an answer without an id decoded without error")
+	}
 }
 
 func TestLooksMasked(t *testing.T) {

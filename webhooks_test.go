@@ -1012,7 +1012,9 @@ func TestEditAuthValues(t *testing.T) {
 // delivery would then be refused.
 func TestMaskedAuthValuesAreNeverSent(t *testing.T) {
 	t.Parallel()
-	for _, masked := range []string{"********", "****abcd", "••••", "ab****cd"} {
+	// "[redacted]" is what this SDK prints for a Secret: copied from its
+	// output, it is a mask too.
+	for _, masked := range []string{"********", "****abcd", "••••", "ab****cd", "[redacted]"} {
 		api := newMockAPI(t)
 		api.on("webhook/view", raw(200, "application/json", `{"request_id":"r","data":[{"id":5,"url":"https://example.com/h","events":["bounce"],"auth_header_type":"bearer","auth_header_value":"`+masked+`"}]}`, nil))
 		client := api.client()

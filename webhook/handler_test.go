@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/relaykit/smtp2go/internal/testwait"
 )
 
 // Test credentials. They are fake, but tests treat them as secrets all the
@@ -695,6 +697,8 @@ func TestHandlerConcurrentDuplicates(t *testing.T) {
 	var calls atomic.Int32
 	started := make(chan struct{})
 	release := make(chan struct{})
+	free := sync.OnceFunc(func() { close(release) })
+	defer free() // a failed wait leaves no delivery held
 	h := NewHandler(func(ctx context.Context, ev *Event) error {
 		if calls.Add(1) == 1 {
 			close(started)
@@ -713,15 +717,15 @@ func TestHandlerConcurrentDuplicates(t *testing.T) {
 	}
 	wg.Add(1)
 	go deliver(0)
-	<-started // the first delivery is in its callback
+	testwait.Receive(t, started, "the first delivery's callback")
 	for i := 1; i < n; i++ {
 		wg.Add(1)
 		go deliver(i)
 	}
 	for i := 1; i < n; i++ {
-		<-waiting // every other delivery waits for the first
+		testwait.Receive(t, waiting, "every other delivery to wait for the first")
 	}
-	close(release)
+	free()
 	wg.Wait()
 
 	if got := calls.Load(); got != 1 {
@@ -745,6 +749,8 @@ func TestHandlerConcurrentFailure(t *testing.T) {
 	var calls atomic.Int32
 	started := make(chan struct{})
 	release := make(chan struct{})
+	free := sync.OnceFunc(func() { close(release) })
+	defer free() // a failed wait leaves no delivery held
 	h := NewHandler(func(ctx context.Context, ev *Event) error {
 		if calls.Add(1) == 1 {
 			close(started)
@@ -769,15 +775,15 @@ func TestHandlerConcurrentFailure(t *testing.T) {
 	}
 	wg.Add(1)
 	go deliver()
-	<-started
+	testwait.Receive(t, started, "the first delivery's callback")
 	for i := 1; i < n; i++ {
 		wg.Add(1)
 		go deliver()
 	}
 	for i := 1; i < n; i++ {
-		<-waiting
+		testwait.Receive(t, waiting, "every other delivery to wait for the first")
 	}
-	close(release)
+	free()
 	wg.Wait()
 	if calls.Load() != 2 || failed.Load() != 1 || ok.Load() != n-1 {
 		t.Errorf("calls %d, 500s %d, 200s %d; want 2, 1, %d", calls.Load(), failed.Load(), ok.Load(), n-1)

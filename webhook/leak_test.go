@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -36,6 +37,8 @@ func TestHandlerLeavesNoGoroutines(t *testing.T) {
 	h.onWait = func() { waiting <- struct{}{} }
 	srv := httptest.NewServer(h)
 	defer srv.Close()
+	free := sync.OnceFunc(func() { close(release) })
+	defer free() // before srv.Close, which waits for the held delivery, if the test fails early
 	transport := &http.Transport{}
 	defer transport.CloseIdleConnections()
 	hc := &http.Client{Transport: transport}
@@ -60,7 +63,7 @@ func TestHandlerLeavesNoGoroutines(t *testing.T) {
 	for range 3 {
 		testwait.Receive(t, waiting, "a duplicate to wait for the first")
 	}
-	close(release)
+	free()
 	for range 4 {
 		if s := testwait.Receive(t, statuses, "an answer"); s != http.StatusOK {
 			t.Errorf("held delivery or duplicate answered %d", s)

@@ -31,7 +31,7 @@ func (a *app) demoCommand() *cobra.Command {
 		Use:     "demo",
 		Short:   "Run a full cycle against an in-process fake SMTP2GO (offline)",
 		Example: "  smtp2go-webhooks demo",
-		Args:    noArgs,
+		Args:    cobra.NoArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return demo(cmd.Context(), a.env, a.json()) },
 	}
 }

@@ -30,14 +30,13 @@ Runs until Ctrl-C (or SIGTERM), then exits 0: a server that is stopped has
 done its job (other commands exit 130 when interrupted). Its webhooks are
 kept in memory, and go with it.`,
 		Example: "  smtp2go-webhooks fake --addr 127.0.0.1:8025",
-		Args:    noArgs,
+		Args:    cobra.NoArgs,
 	}
 	fs := cmd.Flags()
 	addr := fs.String("addr", "127.0.0.1:8025", "listen on `HOST:PORT` (port 0 picks a free one)")
 	apiKey := fs.String("api-key", "", "the API `KEY` the fake accepts, to fix it in scripts (default: a new random one); never a real key")
 	limit := fs.Int("webhook-limit", fakesmtp2go.DefaultWebhookLimit, "at most `N` webhooks per account: 1 as on free plans, 10 on paid ones; 0 for no limit")
-	view := newEnumFlag(fs, "view-shape", "", viewEnum, fakesmtp2go.ViewArray, "`SHAPE` of webhook/view's data: array (as SMTP2GO answers), object (as it documents) or wrapped")
-	_ = cmd.RegisterFlagCompletionFunc("view-shape", viewEnum.complete)
+	view := newEnumFlag(cmd, "view-shape", viewEnum, fakesmtp2go.ViewArray, "`SHAPE` of webhook/view's data: array (as SMTP2GO answers), object (as it documents) or wrapped")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		logger := newLogger(a.env.stderr, a.json())
 		cfg := fakesmtp2go.DefaultConfig()
@@ -49,28 +48,23 @@ kept in memory, and go with it.`,
 		if err != nil {
 			return err
 		}
-		if err := printFakeBanner(a.env.stdout, a.json(), api); err != nil {
-			api.close()
-			return err
+		if a.json() {
+			err = writeJSON(a.env.stdout, struct {
+				BaseURL string `json:"base_url"`
+				APIKey  string `json:"api_key"`
+			}{api.url, api.APIKey()})
+		} else {
+			_, err = fmt.Fprintf(a.env.stdout, "Fake SMTP2GO API on %s (Ctrl-C to stop). In another terminal:\n\n  export %s=%s\n  export %s=%s\n\n",
+				api.url, envBaseURL, api.url, envAPIKey, api.APIKey())
 		}
-		<-cmd.Context().Done()
+		if err == nil {
+			<-cmd.Context().Done()
+		}
 		api.close()
 		logger.Info("stopped")
-		return nil
+		return err
 	}
 	return cmd
-}
-
-func printFakeBanner(w io.Writer, asJSON bool, api *fakeServer) error {
-	if asJSON {
-		return writeJSON(w, struct {
-			BaseURL string `json:"base_url"`
-			APIKey  string `json:"api_key"`
-		}{api.url, api.APIKey()})
-	}
-	_, err := fmt.Fprintf(w, "Fake SMTP2GO API on %s (Ctrl-C to stop). In another terminal:\n\n  export %s=%s\n  export %s=%s\n\n",
-		api.url, envBaseURL, api.url, envAPIKey, api.APIKey())
-	return err
 }
 
 // newLogger returns the logger of a command that runs until interrupted:

@@ -35,7 +35,7 @@ Runs until Ctrl-C (or SIGTERM), then finishes the deliveries in progress and
 exits 0: a server that is stopped has done its job (other commands exit 130
 when interrupted). A second Ctrl-C ends it at once.`,
 		Example: "  HOOK_TOKEN=s3cret smtp2go-webhooks listen --addr 127.0.0.1:8788 --bearer-env HOOK_TOKEN",
-		Args:    noArgs,
+		Args:    cobra.NoArgs,
 	}
 	fs := cmd.Flags()
 	addr := fs.String("addr", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0 picks a free one)")
@@ -50,16 +50,16 @@ when interrupted). A second Ctrl-C ends it at once.`,
 }
 
 func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string, maxBody int64) error {
-	e := a.env
 	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " ?#") {
 		return usagef("--path must start with / and hold no spaces, ? or #")
 	}
 	if maxBody <= 0 {
 		return usagef("--max-body-bytes must be positive, got %d", maxBody)
 	}
-	opts := []webhook.Option{webhook.WithMaxBodyBytes(maxBody)}
+	logger := newLogger(a.env.stderr, a.json())
+	opts := []webhook.Option{webhook.WithMaxBodyBytes(maxBody), webhook.WithLogger(logger)}
 	if basicEnv != "" {
-		userPass, _, err := secretValue(e, "", basicEnv)
+		userPass, _, err := secretValue(a.env, "", basicEnv)
 		if err != nil {
 			return err
 		}
@@ -70,30 +70,26 @@ func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string
 		opts = append(opts, webhook.WithBasicAuth(user, pass))
 	}
 	if bearerEnv != "" {
-		token, _, err := secretValue(e, "", bearerEnv)
+		token, _, err := secretValue(a.env, "", bearerEnv)
 		if err != nil {
 			return err
 		}
 		opts = append(opts, webhook.WithBearerToken(token))
 	}
-	logger := newLogger(e.stderr, a.json())
-	opts = append(opts, webhook.WithLogger(logger))
-
-	printer := &requestPrinter{w: e.stdout, json: a.json()}
+	printer := &requestPrinter{w: a.env.stdout, json: a.json()}
 	hook := webhook.NewHandler(printer.event, opts...)
 	// The path is compared as it is, not used as a ServeMux pattern, in
 	// which braces and methods mean something.
 	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &recorder{ResponseWriter: w}
-		var ev eventSlot
-		r = r.WithContext(context.WithValue(r.Context(), eventSlotKey{}, &ev))
+		r = r.WithContext(context.WithValue(r.Context(), recorderKey{}, rec))
 		if r.URL.Path != path {
 			// Most likely a webhook pointed at the wrong path: say so.
 			http.Error(rec, "not the webhook path, "+path, http.StatusNotFound)
 		} else {
 			hook.ServeHTTP(rec, r)
 		}
-		if !ev.printed || rec.status >= 300 {
+		if !rec.printed || rec.status >= 300 {
 			printer.request(r, rec)
 		}
 	})
@@ -128,19 +124,17 @@ func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string
 	return nil
 }
 
-// eventSlot tells the line printed once a request is answered whether the
-// handler's callback printed the event already.
-type eventSlot struct{ printed bool }
-
-type eventSlotKey struct{}
-
 // recorder keeps the status and the start of the body of an answer, the
-// reason a refusal gives.
+// reason a refusal gives, and whether the handler's callback printed the
+// event already.
 type recorder struct {
 	http.ResponseWriter
-	status int
-	body   []byte
+	status  int
+	body    []byte
+	printed bool
 }
+
+type recorderKey struct{}
 
 func (r *recorder) WriteHeader(status int) {
 	if r.status == 0 {
@@ -172,8 +166,8 @@ type requestPrinter struct {
 // handler answers 200, so that a failed write answers 500 instead, and
 // SMTP2GO delivers again.
 func (p *requestPrinter) event(ctx context.Context, ev *webhook.Event) error {
-	if slot, ok := ctx.Value(eventSlotKey{}).(*eventSlot); ok {
-		slot.printed = true
+	if rec, ok := ctx.Value(recorderKey{}).(*recorder); ok {
+		rec.printed = true
 	}
 	var line bytes.Buffer
 	if p.json {

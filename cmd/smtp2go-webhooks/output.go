@@ -29,35 +29,34 @@ type webhookOut struct {
 	AuthHeaderValue string   `json:"auth_header_value"`
 }
 
-// toOut is w as the CLI prints it, its secrets redacted by the SDK's
-// Webhook.Redacted.
+// toOut is w as the CLI prints it: its auth value a Secret, which prints
+// masked, and its URL and usernames through RedactURL.
 func toOut(w smtp2go.Webhook) webhookOut {
 	users := []string{}
 	for _, u := range w.Usernames {
 		users = append(users, smtp2go.RedactURL(u))
 	}
 	return webhookOut{
-		ID:              w.ID,
-		URL:             smtp2go.RedactURL(w.URL),
-		Events:          names(w.Events),
-		SMSEvents:       names(w.SMSEvents),
-		Headers:         append([]string{}, w.Headers...),
-		Usernames:       users,
-		OutputFormat:    string(w.OutputFormat),
-		AuthHeaderType:  string(w.AuthHeaderType),
-		AuthHeaderValue: w.AuthHeaderValue.String(),
+		ID: w.ID, URL: smtp2go.RedactURL(w.URL), Events: names(w.Events), SMSEvents: names(w.SMSEvents),
+		Headers: append([]string{}, w.Headers...), Usernames: users, OutputFormat: string(w.OutputFormat),
+		AuthHeaderType: string(w.AuthHeaderType), AuthHeaderValue: w.AuthHeaderValue.String(),
 	}
+}
+
+func ptrOut(w smtp2go.Webhook) *webhookOut {
+	o := toOut(w)
+	return &o
+}
+
+// listOut is the document of list.
+type listOut struct {
+	Webhooks []webhookOut `json:"webhooks"`
 }
 
 // resultOut is the document of a command that shows or changes one webhook.
 type resultOut struct {
 	Action  string     `json:"action,omitempty"` // created, updated, unchanged or removed; none for get
 	Webhook webhookOut `json:"webhook"`
-}
-
-// listOut is the document of list.
-type listOut struct {
-	Webhooks []webhookOut `json:"webhooks"`
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -70,9 +69,9 @@ func writeJSON(w io.Writer, v any) error {
 // printWebhooks prints webhooks as a table, or as a JSON document.
 func printWebhooks(w io.Writer, asJSON bool, list []smtp2go.Webhook) error {
 	if asJSON {
-		out := listOut{Webhooks: make([]webhookOut, len(list))}
-		for i, wh := range list {
-			out.Webhooks[i] = toOut(wh)
+		out := listOut{Webhooks: []webhookOut{}}
+		for _, wh := range list {
+			out.Webhooks = append(out.Webhooks, toOut(wh))
 		}
 		return writeJSON(w, out)
 	}

@@ -5,10 +5,8 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -94,31 +92,22 @@ func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string
 		}
 	})
 
-	ln, err := net.Listen("tcp", addr)
+	srv, err := serve(addr, route)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", addr, err) // in use, or not ours: not a usage error
+		return err
 	}
-	srv := &http.Server{Handler: route, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	if basicEnv == "" && bearerEnv == "" {
 		logger.Warn("no credentials required: anyone who can reach this address can post events; pass --bearer-env or --basic-auth-env")
 	}
-	logger.Info("listening", "url", "http://"+reachable(ln.Addr())+path)
-
+	logger.Info("listening", "url", srv.url+path)
 	select {
-	case err := <-served:
+	case err := <-srv.served:
 		return err
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing in-flight deliveries")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := srv.stop(shutdownGrace); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
 	}
 	logger.Info("stopped")
 	return nil

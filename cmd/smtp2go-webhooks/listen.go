@@ -74,8 +74,16 @@ func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string
 		}
 		opts = append(opts, webhook.WithBearerToken(token))
 	}
-	printer := &requestPrinter{w: a.env.stdout, json: a.json()}
-	hook := webhook.NewHandler(printer.event, opts...)
+	p := &printer{w: a.env.stdout, json: a.json()}
+	// The handler's callback prints the event's line before the handler
+	// answers 200, so that a failed write answers 500 instead, and SMTP2GO
+	// delivers again.
+	hook := webhook.NewHandler(func(ctx context.Context, ev *webhook.Event) error {
+		if rec, ok := ctx.Value(recorderKey{}).(*recorder); ok {
+			rec.printed = true
+		}
+		return p.print(requestOut{Status: http.StatusOK, Event: toEventOut(ev)}, ev)
+	}, opts...)
 	// The path is compared as it is, not used as a ServeMux pattern, in
 	// which braces and methods mean something.
 	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -87,8 +95,8 @@ func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string
 		} else {
 			hook.ServeHTTP(rec, r)
 		}
-		if !rec.printed || rec.status >= 300 {
-			printer.request(r, rec)
+		if !rec.printed || rec.status >= 300 { // no event, or its line could not be written
+			_ = p.print(requestOut{Status: cmp.Or(rec.status, http.StatusOK), Method: r.Method, Path: r.URL.Path, Reason: strings.TrimSpace(string(rec.body))}, nil)
 		}
 	})
 
@@ -142,46 +150,13 @@ func (r *recorder) Write(p []byte) (int, error) {
 	return r.ResponseWriter.Write(p)
 }
 
-// requestPrinter writes one line for each request answered: a JSON
-// document, or a short description. Deliveries arrive concurrently, and
-// lines must not interleave.
-type requestPrinter struct {
+// printer writes one line for each request answered: a JSON document, or
+// a short description. Deliveries arrive concurrently, and lines must not
+// interleave.
+type printer struct {
 	mu   sync.Mutex
 	w    io.Writer
 	json bool
-}
-
-// event is the handler's callback: it prints the event's line before the
-// handler answers 200, so that a failed write answers 500 instead, and
-// SMTP2GO delivers again.
-func (p *requestPrinter) event(ctx context.Context, ev *webhook.Event) error {
-	if rec, ok := ctx.Value(recorderKey{}).(*recorder); ok {
-		rec.printed = true
-	}
-	var line bytes.Buffer
-	if p.json {
-		eo := toEventOut(ev)
-		if err := encodeLine(&line, requestOut{Status: http.StatusOK, Event: &eo}); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintf(&line, "%d %s\n", http.StatusOK, describe(ev))
-	}
-	return p.write(line.Bytes())
-}
-
-func (p *requestPrinter) write(line []byte) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	_, err := p.w.Write(line)
-	return err
-}
-
-// encodeLine writes v as one line of JSON.
-func encodeLine(w io.Writer, v any) error {
-	enc := json.NewEncoder(w) // one line, ending in a newline
-	enc.SetEscapeHTML(false)  // keep <addresses> readable
-	return enc.Encode(v)
 }
 
 // requestOut is a request as listen prints it in JSON: the status, and the
@@ -194,21 +169,27 @@ type requestOut struct {
 	Event  *eventOut `json:"event,omitempty"`
 }
 
-// request prints the line of a request that delivered no event, or whose
-// event could not be printed: its status and the reason given.
-func (p *requestPrinter) request(r *http.Request, rec *recorder) {
-	status := cmp.Or(rec.status, http.StatusOK)
-	reason := strings.TrimSpace(string(rec.body))
+// print writes the line of a request: out, or as text ev if not nil.
+func (p *printer) print(out requestOut, ev *webhook.Event) error {
 	var line bytes.Buffer
 	switch {
 	case p.json:
-		_ = encodeLine(&line, requestOut{Status: status, Method: r.Method, Path: r.URL.Path, Reason: reason})
-	case reason != "":
-		fmt.Fprintf(&line, "%d %s %s: %s\n", status, r.Method, r.URL.Path, reason)
+		enc := json.NewEncoder(&line)
+		enc.SetEscapeHTML(false) // keep <addresses> readable
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	case ev != nil:
+		fmt.Fprintf(&line, "%d %s\n", out.Status, describe(ev))
+	case out.Reason != "":
+		fmt.Fprintf(&line, "%d %s %s: %s\n", out.Status, out.Method, out.Path, out.Reason)
 	default:
-		fmt.Fprintf(&line, "%d %s %s\n", status, r.Method, r.URL.Path)
+		fmt.Fprintf(&line, "%d %s %s\n", out.Status, out.Method, out.Path)
 	}
-	_ = p.write(line.Bytes())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, err := p.w.Write(line.Bytes())
+	return err
 }
 
 // describe is an event in one line: its type and ID, and the fields that
@@ -243,7 +224,7 @@ type eventOut struct {
 	ID         string              `json:"id,omitempty"`
 	EmailID    string              `json:"email_id,omitempty"`
 	MessageID  string              `json:"message_id,omitempty"`
-	Time       *time.Time          `json:"time,omitempty"`
+	Time       time.Time           `json:"time,omitzero"`
 	Rcpt       string              `json:"rcpt,omitempty"`
 	Recipients []string            `json:"recipients,omitempty"`
 	Sender     string              `json:"sender,omitempty"`
@@ -263,26 +244,18 @@ type smsOut struct {
 	RetryCount        int    `json:"retry_count,omitempty"`
 }
 
-// redactedAuth stands for an event's "auth" field, which may be an API key,
-// as package webhook prints it.
-const redactedAuth = "[redacted]"
-
-func toEventOut(ev *webhook.Event) eventOut {
-	out := eventOut{
-		Type: ev.Type, RawType: ev.RawType, ID: ev.ID, EmailID: ev.EmailID, MessageID: ev.MessageID,
+func toEventOut(ev *webhook.Event) *eventOut {
+	out := &eventOut{
+		Type: ev.Type, RawType: ev.RawType, ID: ev.ID, EmailID: ev.EmailID, MessageID: ev.MessageID, Time: ev.Time,
 		Rcpt: ev.Rcpt, Recipients: ev.Recipients, Sender: ev.Sender, Subject: ev.Subject,
 		Bounce: ev.Bounce, Message: ev.Message, URL: ev.URL, Fields: map[string][]string{},
-	}
-	if !ev.Time.IsZero() {
-		t := ev.Time
-		out.Time = &t
 	}
 	if s := ev.SMS; s != nil {
 		out.SMS = &smsOut{DestinationNumber: s.DestinationNumber, SourceNumber: s.SourceNumber, MessageID: s.MessageID, StatusCode: s.StatusCode, RetryCount: s.RetryCount}
 	}
 	for k, v := range ev.Fields {
 		if strings.EqualFold(k, "auth") {
-			v = []string{redactedAuth}
+			v = []string{"[redacted]"} // it may be an API key; the mask package webhook prints
 		}
 		out.Fields[k] = v
 	}

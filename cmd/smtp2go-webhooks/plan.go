@@ -15,12 +15,6 @@ import (
 	"github.com/relaykit/smtp2go"
 )
 
-// A plan is what ensure and apply would do, shown before they do it, in
-// Terraform's manner: "+ create", "~ update" with each field old -> new,
-// "- remove", and "Plan: 1 to add, 1 to change, 0 to remove." What differs
-// is the SDK's to say (Plan, and what Ensure did): the CLI compares
-// nothing itself. The same values are printed and make the JSON document.
-
 // Plan actions, and statuses of a change.
 const (
 	actionCreate    = "create"
@@ -35,10 +29,13 @@ const (
 	statusNotRun    = "not run" // an earlier change failed
 )
 
-// plan is the changes, in the order shown: the input's webhooks in its
-// order, each followed by its duplicates; then those to prune. Webhook is
-// ensure's webhook as it now is (or, with --dry-run, as it is before any
-// change; null if it is to be created).
+// plan is what ensure and apply would do, shown before they do it, in
+// Terraform's manner ("+ create", "~ update" with each field old -> new,
+// "- remove"), and as their JSON document. What differs is the SDK's to say
+// (Plan, and what Ensure did): the CLI compares nothing itself. Changes are
+// the input's webhooks in its order, each followed by its duplicates; then
+// those to prune. Webhook is ensure's webhook as it now is (or, with
+// --dry-run, as it is before any change; null if it is to be created).
 type plan struct {
 	DryRun  bool        `json:"dry_run"`
 	Changes []*change   `json:"changes"`
@@ -60,13 +57,9 @@ type change struct {
 	Error   string      `json:"error,omitempty"`
 	Webhook *webhookOut `json:"webhook,omitempty"` // done: the webhook as it now is
 
-	req   *smtp2go.AddWebhookRequest // what Ensure is asked; nil for a removal
-	dupOf int64                      // a duplicate that Ensure removes as it keeps webhook dupOf
-	// authSent is, for an update, the auth value the input gives when
-	// SMTP2GO does not show the current one: Ensure cannot compare them and
-	// counts them as equal, so it is sent all the same, by an Edit when
-	// Ensure changes nothing.
-	authSent *fieldOut
+	req      *smtp2go.AddWebhookRequest // what Ensure is asked; nil for a removal
+	dupOf    int64                      // a duplicate that Ensure removes as it keeps webhook dupOf
+	authSent *fieldOut                  // an auth value given, sent though Ensure cannot compare it (planOne)
 }
 
 // fieldOut is a field a change sets, as the SDK's FieldChange says it:
@@ -94,9 +87,8 @@ func fieldsOf(changes []smtp2go.FieldChange) []fieldOut {
 	return out
 }
 
-// makePlan asks the SDK's Plan what Ensure would do for each webhook
-// wanted, and, with prune, removes the account's webhooks (current) whose
-// URL is in no entry.
+// makePlan plans each webhook wanted and, with prune, the removal of the
+// account's webhooks (current) whose URL is in no entry.
 func makePlan(c *call, p *plan, want []*input, current []smtp2go.Webhook, prune bool) error {
 	p.Changes = []*change{}
 	for _, in := range want {
@@ -124,8 +116,9 @@ func makePlan(c *call, p *plan, want []*input, current []smtp2go.Webhook, prune 
 
 // planOne adds what Ensure would do for in, as the SDK's Plan says: asked
 // first with the auth in gives, or none, to learn which webhook is kept,
-// and again once the auth in leaves out is taken from that webhook. The
-// CLI only fills in that auth (settleAuth).
+// and again once the auth in leaves out is taken from that webhook. An
+// auth value given is sent even when SMTP2GO does not show the current
+// one: Ensure cannot compare them, and counts them as equal.
 func (p *plan) planOne(c *call, in *input) error {
 	req := in.req
 	probe := in.probe(req)
@@ -145,8 +138,6 @@ func (p *plan) planOne(c *call, in *input) error {
 		ch.Action, ch.ID = actionUnchanged, &kept.ID
 		if in.fields.AuthHeaderValue != nil && req.AuthHeaderValue != "" && !authValueShown(kept) &&
 			!slices.ContainsFunc(ep.Changes, func(f smtp2go.FieldChange) bool { return f.Field == "auth_header_value" }) {
-			// The value given may be the one SMTP2GO holds, or not: nothing
-			// tells, so it is sent rather than dropped.
 			ch.authSent = &fieldOut{Field: "auth_header_value", New: req.AuthHeaderValue.String()}
 			if kept.AuthHeaderType != smtp2go.AuthNone {
 				ch.authSent.Old = notShown
@@ -178,13 +169,10 @@ func (p *plan) add(c *change) {
 	p.Changes = append(p.Changes, c)
 }
 
-// settleAuth fills in the auth settings the input left out from the
-// webhook's current ones (kept; nil when it is to be created): without
-// either, the webhook keeps its auth; with a value alone, its type. A kept
-// auth is the value as this listing shows it, written back when the plan is
-// carried out: Ensure lists again, but compares with the request, so a
-// value rotated between the plan and the apply is set back. A value that
-// SMTP2GO does not show cannot be kept that way, and is refused.
+// settleAuth fills in the auth the input left out from the webhook kept
+// (nil when it is to be created): without either, the webhook keeps its
+// auth, as listed now (a value rotated before the apply is set back); with
+// a value alone, its type. A value SMTP2GO does not show cannot be kept.
 func settleAuth(in *input, req *smtp2go.AddWebhookRequest, kept *smtp2go.Webhook) error {
 	if in.fields.AuthHeaderType != nil || kept == nil {
 		return nil
@@ -240,11 +228,10 @@ func (p *plan) counts() (s summary) {
 
 func (p *plan) hasChanges() bool { return p.counts() != summary{} }
 
-// carryOut makes the changes: the removals first, so that an account at its
-// webhook limit (one, on free plans) can still converge, then each webhook
-// through Ensure, which looks again before it changes anything. It stops at
-// the first failure; the changes left are "not run". Each change done is
-// reported through say.
+// carryOut makes the changes, reporting each through say: the removals
+// first, so that an account at its webhook limit (one, on free plans) can
+// still converge, then each webhook through Ensure, which looks again. It
+// stops at the first failure; the changes left are "not run".
 func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, say func(string, ...any)) error {
 	for _, ch := range p.Changes {
 		if ch.Status == statusPlanned {
@@ -274,13 +261,11 @@ func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, say func(string,
 	return nil
 }
 
-// ensureOne has Ensure make ch, and records what it did: as it reports it,
-// which may not be what was planned if the account changed meanwhile.
+// ensureOne has Ensure make ch, and records what it did, which may not be
+// what was planned if the account changed meanwhile.
 func (p *plan) ensureOne(ctx context.Context, c *smtp2go.Client, ch *change, say func(string, ...any)) error {
 	res, err := c.Webhooks.Ensure(ctx, ch.req)
 	if err == nil && ch.authSent != nil && res.Action == smtp2go.EnsureUnchanged {
-		// Ensure counted the value SMTP2GO does not show as equal to the
-		// one given, and sent nothing: send the one given.
 		var edited *smtp2go.EditWebhookResponse
 		edited, err = c.Webhooks.Edit(ctx, &smtp2go.EditWebhookRequest{ID: res.Webhook.ID, SubaccountID: p.subaccount,
 			AuthHeaderType: &ch.req.AuthHeaderType, AuthHeaderValue: &ch.req.AuthHeaderValue})
@@ -378,10 +363,9 @@ func (p *plan) print(w io.Writer, noChanges string) {
 }
 
 // report prints the plan, asks when it removes a webhook, carries it out
-// unless it is a dry run, and prints what was done: the plan's document
-// with --output json, else the plan, a line for each change made, and the
-// totals. With --detailed-exitcode, a plan that changes (or changed)
-// something exits 2.
+// unless it is a dry run, and prints what was done (with --output json, the
+// plan's document, even when a change failed). With --detailed-exitcode, a
+// plan that changes (or changed) something exits 2.
 func (a *app) report(c *call, p *plan, pf *planFlags, noChanges string) error {
 	out, text := a.env.stdout, !a.json()
 	p.DryRun = pf.dryRun
@@ -413,8 +397,6 @@ func (a *app) report(c *call, p *plan, pf *planFlags, noChanges string) error {
 		p.Webhook = p.Changes[0].Webhook
 	}
 	if !text {
-		// What was done is printed even when a change failed, so that a
-		// script can tell what changed.
 		p.Summary = p.counts()
 		if werr := writeJSON(out, p); werr != nil && err == nil {
 			err = werr
@@ -445,10 +427,9 @@ func yesFlag(cmd *cobra.Command, yes *bool) {
 	cmd.Flags().BoolVarP(yes, "yes", "y", false, "remove webhooks without asking (alias --auto-approve); needed without a terminal")
 }
 
-// confirm lets a plan that removes webhooks go ahead: with --yes, or when
-// the person at the terminal answers yes, in Terraform's manner. Without a
-// terminal and --yes it is a usage error, and nothing is changed. shown
-// says whether the plan is on the screen already.
+// confirm lets a plan that removes webhooks go ahead, in Terraform's
+// manner: with --yes, or when the person at the terminal answers yes (shown:
+// the plan is on the screen already). Without either it is a usage error.
 func (a *app) confirm(p *plan, yes, shown bool) error {
 	remove := p.counts().Remove
 	if yes || remove == 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -87,17 +88,8 @@ func kindOf(err error) string {
 	return kindAPI
 }
 
-func exitCodeOf(kind string) int {
-	switch kind {
-	case kindUsage, kindValidation:
-		return exitUsage
-	case kindNotFound:
-		return exitNotFound
-	case kindInterrupted:
-		return exitInterrupted
-	}
-	return exitAPI
-}
+// exitCodes are the exit codes of the kinds that do not exit 1.
+var exitCodes = map[string]int{kindUsage: exitUsage, kindValidation: exitUsage, kindNotFound: exitNotFound, kindInterrupted: exitInterrupted}
 
 // interrupted is the error of a command the user interrupted: that alone,
 // unless err, why it stopped, has more to say: that what it was doing may
@@ -123,7 +115,7 @@ func (a *app) fail(cmd *cobra.Command, err error) int {
 		return xe.code
 	}
 	kind := kindOf(err)
-	code := exitCodeOf(kind)
+	code := cmp.Or(exitCodes[kind], exitAPI)
 	// With --detailed-exitcode, every error exits 1, so that 2 means only
 	// "changes", even one in the command line after the flag.
 	if f := cmd.Flags().Lookup("detailed-exitcode"); f != nil && f.Value.String() == "true" {

@@ -96,9 +96,9 @@ func (a *app) rootCommand() *cobra.Command {
 		Short: "Manage SMTP2GO webhooks and receive their deliveries",
 		Long: `smtp2go-webhooks manages SMTP2GO webhooks and receives their deliveries.
 
-The API key is read from SMTP2GO_API_KEY or --api-key-file; SMTP2GO_REGION and SMTP2GO_BASE_URL
-(or --region and --base-url, either of which replaces both variables) say where
-the API is. Every command takes --output json.
+The API key is read from SMTP2GO_API_KEY or --api-key-file; SMTP2GO_REGION
+and SMTP2GO_BASE_URL (or --region and --base-url, either of which replaces
+both variables) say where the API is. Every command takes --output json.
 
 Exit codes: 0 success, 1 API or network error, 2 usage or validation error,
 3 not found, 130 interrupted or declined (listen and fake, which run until

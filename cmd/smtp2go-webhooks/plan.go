@@ -351,9 +351,9 @@ func (p *plan) print(w io.Writer, noChanges string) {
 			width = max(width, len(f.Field)+1)
 		}
 		for _, f := range c.Fields {
-			value := dashOr(f.New, "(none)")
+			value := cmp.Or(f.New, "(none)")
 			if c.Action == actionUpdate {
-				value = dashOr(f.Old, "(none)") + " -> " + value
+				value = cmp.Or(f.Old, "(none)") + " -> " + value
 			}
 			fmt.Fprintf(w, "      %-*s %s\n", width, f.Field+":", value)
 		}

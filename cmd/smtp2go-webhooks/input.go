@@ -17,11 +17,9 @@ import (
 	"github.com/relaykit/smtp2go"
 )
 
-// input is one webhook as the command line, --from-json or an entry of
-// apply's file gives it: the fields set, as an edit, and the flags that
-// set them. Flags and files are read by one rule: a list is
-// comma-separated (or, in a file, an array), enums ignore case, and "all"
-// stands for every event.
+// input is one webhook as the flags, --from-json or an entry of apply's
+// file give it, all read by one rule (set): the fields set, as an edit, and
+// the flags that set them.
 type input struct {
 	fields     smtp2go.EditWebhookRequest
 	subaccount string            // the body's subaccount_id
@@ -38,15 +36,14 @@ var bodyKeys = []string{
 	"auth_header_type", "auth_header_value", "subaccount_id", "api_key",
 }
 
-// fieldFlags are the flags that set the API's fields (but the auth value,
-// which is never a flag's value).
+// fieldFlags are the flags that set the API's fields, but the auth value.
 var fieldFlags = []struct{ key, flag string }{
 	{"url", "url"}, {"events", "events"}, {"sms_events", "sms-events"}, {"headers", "headers"},
 	{"usernames", "usernames"}, {"output_format", "format"}, {"auth_header_type", "auth"},
 }
 
-// set sets the field key to s, or for a list to list. where names what
-// set it, in errors.
+// set sets the field key to s, or for a list to list; where, in errors,
+// names what set it. Enums ignore case, and "all" is every event.
 func (in *input) set(key, where, s string, list []string) error {
 	f := &in.fields
 	var err error
@@ -76,8 +73,7 @@ func (in *input) set(key, where, s string, list []string) error {
 }
 
 // readBody reads a webhook body strictly: an unknown key is an error that
-// names it and lists the valid ones, and a member set to null says
-// nothing. where prefixes every error.
+// lists the valid ones, and a member set to null says nothing.
 func (in *input) readBody(where string, data []byte) error {
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(data, &members); err != nil || members == nil {
@@ -114,8 +110,7 @@ func (in *input) readBody(where string, data []byte) error {
 }
 
 // whole returns, and keeps as in.req, the whole webhook that in describes:
-// what it leaves out is empty, but for the auth, which ensure and apply
-// fill in (settleAuth).
+// what it leaves out is empty, but the auth (settleAuth).
 func (in *input) whole(subaccount string) *smtp2go.AddWebhookRequest {
 	f := in.fields
 	req := &smtp2go.AddWebhookRequest{
@@ -138,8 +133,8 @@ func (in *input) probe(req *smtp2go.AddWebhookRequest) *smtp2go.AddWebhookReques
 }
 
 // explain names, in the SDK's refusal of a request, the flag that set the
-// field at fault, when a flag did (rather than a file). typ is the auth
-// type the request has.
+// field at fault, when a flag did; typ is the request's auth type. It says
+// in the CLI's own words what is wrong with an auth value.
 func (in *input) explain(err error, typ smtp2go.AuthHeaderType) error {
 	var ve *smtp2go.ValidationError
 	if !errors.As(err, &ve) {
@@ -185,7 +180,7 @@ func (w *webhookFlags) register(cmd *cobra.Command) {
 }
 
 // authValueFlags defines --auth-value-file and --auth-value-env, the two
-// ways to give a secret (of which one at most).
+// ways to give a secret.
 func authValueFlags(cmd *cobra.Command, file, env *string, what string) {
 	cmd.Flags().StringVar(file, "auth-value-file", "", "read "+what+" from `FILE`")
 	cmd.Flags().StringVar(env, "auth-value-env", "", "read "+what+" from the environment variable `NAME`")
@@ -260,9 +255,9 @@ func splitList(s string) []string {
 	return out
 }
 
-// secretValue reads a secret from a file or an environment variable, and
-// returns the flag that named it (or "" for neither): never from a flag's
-// value, which the process list shows.
+// secretValue reads a secret from a file or an environment variable, never
+// from a flag's value, which the process list shows, and returns the flag
+// that named it ("" for neither).
 func secretValue(e *env, file, envName string) (value, from string, err error) {
 	switch {
 	case file != "":

@@ -16,16 +16,14 @@ func (a *app) applyCommand() *cobra.Command {
 		Short:   "Make the account's webhooks match a file, showing the plan first",
 		Long:    "Make the account's webhooks match a file, showing the plan first.\n\n" + aboutApply,
 		Example: "  smtp2go-webhooks apply -f webhooks.json --prune --dry-run",
-		Args:    noArgs,
+		Args:    cobra.NoArgs,
 	}
 	sub := subaccountFlag(cmd)
 	pf := planFlagsOf(cmd)
 	file := cmd.Flags().StringP("file", "f", "", "the webhooks wanted: `FILE` holding a JSON array of webhook/add bodies (- for stdin)")
+	_ = cmd.MarkFlagRequired("file")
 	prune := cmd.Flags().Bool("prune", false, "also remove the webhooks whose URL is not in the file")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if *file == "" {
-			return usagef("-f FILE is required: the JSON array of the webhooks wanted")
-		}
 		want, err := readWanted(a.env, *file, *sub)
 		if err != nil {
 			return err
@@ -39,11 +37,10 @@ func (a *app) applyCommand() *cobra.Command {
 				}
 				current = list.Webhooks
 			}
-			p, err := makePlan(c, want, current, *prune)
-			if err != nil {
+			p := &plan{subaccount: *sub}
+			if err := makePlan(c, p, want, current, *prune); err != nil {
 				return err
 			}
-			p.subaccount = *sub
 			return a.report(c, p, pf, "No changes: the webhooks are set up as the file says.")
 		})
 	}
@@ -67,7 +64,7 @@ asks for the auth ("auth_header_type": "none" removes it).`
 
 // readWanted reads and checks the file: every entry valid, no URL twice.
 // Nothing has been sent when it fails. Entries are numbered from 1.
-func readWanted(e *env, path, subaccount string) ([]wanted, error) {
+func readWanted(e *env, path, subaccount string) ([]*input, error) {
 	data, err := readInput(e, "-f", path)
 	if err != nil {
 		return nil, err
@@ -83,55 +80,27 @@ func readWanted(e *env, path, subaccount string) ([]wanted, error) {
 		return nil, invalidf("%s: want a JSON array of webhook/add bodies: %v", path, err)
 	}
 	seen := map[string]int{}
-	out := make([]wanted, len(entries))
+	out := make([]*input, len(entries))
 	for i, raw := range entries {
-		n := i + 1
-		where := fmt.Sprintf("%s: entry %d", path, n)
-		body, err := parseBody(where, raw)
-		if err != nil {
+		in := &input{where: fmt.Sprintf("%s: entry %d", path, i+1)}
+		if err := in.readBody(in.where, raw); err != nil {
 			return nil, err
 		}
-		if body.subaccountID != "" && body.subaccountID != subaccount {
-			return nil, invalidf("%s: subaccount_id %q differs from --subaccount %q; apply one account at a time", where, body.subaccountID, subaccount)
+		if in.subaccount != "" && in.subaccount != subaccount {
+			return nil, invalidf("%s: subaccount_id %q differs from --subaccount %q; apply one account at a time", in.where, in.subaccount, subaccount)
 		}
-		w := wantedFrom(body.fields, subaccount, where)
-		if err := w.validate(); err != nil {
-			return nil, err
+		req := in.probe(in.whole(subaccount))
+		if req.URL == "" {
+			return nil, invalidf("%s: url is required", in.where)
 		}
-		if j, dup := seen[w.req.URL]; dup {
-			return nil, invalidf("%s: entries %d and %d have the same url %s", path, j, n, smtp2go.RedactURL(w.req.URL))
+		if err := req.Validate(); err != nil {
+			return nil, inInput(in.where, err)
 		}
-		seen[w.req.URL] = n
-		out[i] = w
+		if j, dup := seen[req.URL]; dup {
+			return nil, invalidf("%s: entries %d and %d have the same url %s", path, j, i+1, smtp2go.RedactURL(req.URL))
+		}
+		seen[req.URL] = i + 1
+		out[i] = in
 	}
 	return out, nil
-}
-
-// wantedFrom is the webhook that fields describe, as a whole: what they
-// leave out is empty, but for the auth settings, which are kept.
-func wantedFrom(fields *smtp2go.EditWebhookRequest, subaccount, where string) wanted {
-	req := &smtp2go.AddWebhookRequest{
-		URL: deref(fields.URL), Events: fields.Events, SMSEvents: fields.SMSEvents, Headers: fields.Headers, Usernames: fields.Usernames,
-		OutputFormat: deref(fields.OutputFormat), AuthHeaderType: deref(fields.AuthHeaderType), SubaccountID: subaccount,
-	}
-	req.AuthHeaderValue = basicValue(req.AuthHeaderType, deref(fields.AuthHeaderValue))
-	return wanted{
-		req:        req,
-		typeGiven:  fields.AuthHeaderType != nil,
-		valueGiven: fields.AuthHeaderValue != nil,
-		where:      where,
-	}
-}
-
-// validate checks what can be checked before the webhook's current auth is
-// known: the request with auth only as far as the input gave it.
-func (w wanted) validate() error {
-	req := *w.req
-	if !w.typeGiven || !w.valueGiven {
-		req.AuthHeaderType, req.AuthHeaderValue = smtp2go.AuthNone, ""
-	}
-	if req.URL == "" {
-		return inInput(w.where, invalidf("url is required"))
-	}
-	return inInput(w.where, req.Validate())
 }

@@ -2,15 +2,15 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/relaykit/smtp2go"
 )
 
-// enum is the set of values a flag, a variable or a member of a JSON file
+// enum is the set of values a flag, an argument or a member of a JSON file
 // takes. Values are matched case-insensitively; a mistake lists the valid
 // ones.
 type enum struct {
@@ -21,19 +21,30 @@ type enum struct {
 
 var (
 	outputEnum = enum{what: "output format", values: []string{"text", "json"}, aliases: map[string]string{"table": "text"}}
-	formatEnum = enum{what: "format", values: []string{string(smtp2go.OutputForm), string(smtp2go.OutputJSON)}}
+	formatEnum = enum{what: "format", values: names([]smtp2go.OutputFormat{smtp2go.OutputForm, smtp2go.OutputJSON})}
 	authEnum   = enum{what: "auth type", values: []string{string(smtp2go.AuthBearer), string(smtp2go.AuthBasic), "none"}}
-	regionEnum = enum{what: "region", values: []string{string(smtp2go.RegionGlobal), string(smtp2go.RegionUS), string(smtp2go.RegionEU), string(smtp2go.RegionAU)}}
+	regionEnum = enum{what: "region", values: names([]smtp2go.Region{smtp2go.RegionGlobal, smtp2go.RegionUS, smtp2go.RegionEU, smtp2go.RegionAU})}
 	// emailEventEnum is what a webhook's events list holds.
 	emailEventEnum = enum{what: "event", values: names(smtp2go.EmailEventTypes())}
 	// smsEventEnum is what a webhook's sms_events list holds: the API's
 	// short names, or the names deliveries carry ("sms_delivered").
-	smsEventEnum = enum{what: "SMS event", values: names(smtp2go.SMSEventTypes()), aliases: smsLongNames()}
+	smsEventEnum = enum{what: "SMS event", values: names(smtp2go.SMSEventTypes()), aliases: map[string]string{}}
 	// deliveryEventEnum is what a delivery's "event" field names: an email
 	// event or "sms_" and an SMS event. An SMS event's short name is
 	// accepted where no email event has it ("failed" but not "delivered").
-	deliveryEventEnum = enum{what: "event", values: deliveryEvents(), aliases: smsShortNames()}
+	deliveryEventEnum = enum{what: "event", values: names(smtp2go.EmailEventTypes()), aliases: map[string]string{}}
 )
+
+func init() {
+	for _, t := range smtp2go.SMSEventTypes() {
+		long := string(t.EventType())
+		smsEventEnum.aliases[long] = string(t)
+		deliveryEventEnum.values = append(deliveryEventEnum.values, long)
+		if !slices.Contains(emailEventEnum.values, string(t)) {
+			deliveryEventEnum.aliases[string(t)] = long
+		}
+	}
+}
 
 func names[T ~string](list []T) []string {
 	out := make([]string, len(list))
@@ -43,40 +54,12 @@ func names[T ~string](list []T) []string {
 	return out
 }
 
-func smsLongNames() map[string]string {
-	m := map[string]string{}
-	for _, t := range smtp2go.SMSEventTypes() {
-		m[string(t.EventType())] = string(t)
-	}
-	return m
-}
-
-func deliveryEvents() []string {
-	out := names(smtp2go.EmailEventTypes())
-	for _, t := range smtp2go.SMSEventTypes() {
-		out = append(out, string(t.EventType()))
-	}
-	return out
-}
-
-func smsShortNames() map[string]string {
-	m := map[string]string{}
-	for _, t := range smtp2go.SMSEventTypes() {
-		if !smtp2go.EventType(t).Valid() {
-			m[string(t)] = string(t.EventType())
-		}
-	}
-	return m
-}
-
 // parse returns the canonical value s stands for. where names what the user
-// set: a flag ("--format"), a variable or a member of a file.
+// set: a flag ("--events"), an argument or a member of a file.
 func (en enum) parse(where, s string) (string, error) {
 	v := strings.ToLower(strings.TrimSpace(s))
-	for _, c := range en.values {
-		if v == c {
-			return c, nil
-		}
+	if slices.Contains(en.values, v) {
+		return v, nil
 	}
 	if c, ok := en.aliases[v]; ok {
 		return c, nil
@@ -88,19 +71,28 @@ func (en enum) parse(where, s string) (string, error) {
 	return "", invalidf("%s", msg)
 }
 
-// parseList parses a list of values: each is parsed, "all" (alone) stands
-// for every value, and an empty list is empty, not nil.
-func (en enum) parseList(where string, list []string) ([]string, error) {
-	if len(list) == 1 && strings.EqualFold(strings.TrimSpace(list[0]), "all") {
-		return append([]string(nil), en.values...), nil
+// parseOrEmpty is parse, but for "", kept: in a file, the API's own "not
+// set" (the server's format, no auth).
+func (en enum) parseOrEmpty(where, s string) (string, error) {
+	if s == "" {
+		return "", nil
 	}
-	out := make([]string, 0, len(list))
+	return en.parse(where, s)
+}
+
+// parseList parses a list of values of en: each is parsed, "all" (alone)
+// stands for every value, and an empty list is empty, not nil.
+func parseList[T ~string](en enum, where string, list []string) ([]T, error) {
+	if len(list) == 1 && strings.EqualFold(strings.TrimSpace(list[0]), "all") {
+		list = en.values
+	}
+	out := make([]T, 0, len(list))
 	for _, s := range list {
 		v, err := en.parse(where, s)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, v)
+		out = append(out, T(v))
 	}
 	return out, nil
 }
@@ -119,26 +111,22 @@ type enumFlag struct {
 func (f *enumFlag) String() string { return f.value }
 func (f *enumFlag) Type() string   { return strings.ReplaceAll(f.en.what, " ", "-") }
 
-func (f *enumFlag) Set(s string) error {
-	v, err := f.en.parse("", s)
-	if err != nil {
-		return err
-	}
-	f.value = v
-	return nil
+func (f *enumFlag) Set(s string) (err error) {
+	f.value, err = f.en.parse("", s)
+	return err
 }
 
-// newEnumFlag defines a flag that takes one value of en.
-func newEnumFlag(fs *pflag.FlagSet, name, short string, en enum, def, usage string) *enumFlag {
+// newEnumFlag defines on cmd a flag that takes one value of en, and
+// completes it.
+func newEnumFlag(cmd *cobra.Command, name string, en enum, def, usage string) *enumFlag {
 	f := &enumFlag{en: en, value: def}
-	fs.VarP(f, name, short, usage)
+	cmd.Flags().Var(f, name, usage)
+	_ = cmd.RegisterFlagCompletionFunc(name, en.complete)
 	return f
 }
 
 // pairsFlag is a repeatable flag of name=value pairs, in the order given.
-type pairsFlag struct {
-	names, values []string
-}
+type pairsFlag struct{ names, values []string }
 
 func (p *pairsFlag) String() string { return "" }
 func (p *pairsFlag) Type() string   { return "NAME=VALUE" }
@@ -151,4 +139,13 @@ func (p *pairsFlag) Set(s string) error {
 	p.names = append(p.names, strings.TrimSpace(name))
 	p.values = append(p.values, value)
 	return nil
+}
+
+// fields returns the pairs as a map.
+func (p *pairsFlag) fields() map[string]string {
+	m := map[string]string{}
+	for i, name := range p.names {
+		m[name] = p.values[i]
+	}
+	return m
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,10 +36,8 @@ const (
 // cliError is an error of the CLI's own: what kind it is, and a hint for
 // text output. A kind of "" takes the kind of err, which it wraps.
 type cliError struct {
-	kind string
-	msg  string
-	hint string
-	err  error
+	kind, msg, hint string
+	err             error
 }
 
 func (e *cliError) Error() string { return e.msg }
@@ -57,21 +56,11 @@ func withHint(err error, hint string) error {
 	return &cliError{msg: err.Error(), hint: hint, err: err}
 }
 
-// exitError makes the CLI exit with code. err, if not nil, is reported as
-// usual; a nil err reports nothing (--detailed-exitcode's 2).
-type exitError struct {
-	code int
-	err  error
-}
+// exitError makes the CLI exit with code, saying nothing more: the output
+// said it (--detailed-exitcode's 2).
+type exitError struct{ code int }
 
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit status %d", e.code)
-	}
-	return e.err.Error()
-}
-
-func (e *exitError) Unwrap() error { return e.err }
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 // kindOf classifies err. Only a webhook ID that the account does not have
 // is not_found: a 404 from the API (a wrong --base-url, say) is an api error.
@@ -85,6 +74,7 @@ func kindOf(err error) string {
 	var nf *smtp2go.NotFoundError
 	var ae *smtp2go.APIError
 	var ne net.Error
+	var nwe *smtp2go.NetworkError
 	switch {
 	case errors.As(err, &nf):
 		return kindNotFound
@@ -92,80 +82,62 @@ func kindOf(err error) string {
 		return kindValidation
 	case errors.As(err, &ae):
 		return kindAPI
-	case errors.Is(err, smtp2go.ErrOutcomeUnknown), errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded):
-		return kindNetwork
-	}
-	var nwe *smtp2go.NetworkError
-	if errors.As(err, &nwe) {
+	case errors.Is(err, smtp2go.ErrOutcomeUnknown), errors.As(err, &ne), errors.As(err, &nwe), errors.Is(err, context.DeadlineExceeded):
 		return kindNetwork
 	}
 	return kindAPI
 }
 
-func exitCodeOf(kind string) int {
-	switch kind {
-	case kindUsage, kindValidation:
-		return exitUsage
-	case kindNotFound:
-		return exitNotFound
-	case kindInterrupted:
-		return exitInterrupted
-	}
-	return exitAPI
-}
+// exitCodes are the exit codes of the kinds that do not exit 1.
+var exitCodes = map[string]int{kindUsage: exitUsage, kindValidation: exitUsage, kindNotFound: exitNotFound, kindInterrupted: exitInterrupted}
 
 // interrupted is the error of a command the user interrupted: that alone,
 // unless err, why it stopped, has more to say: that what it was doing may
 // have been carried out (ErrOutcomeUnknown), or which change of a plan
 // failed (the changes done were printed).
 func interrupted(err error) error {
-	var failed *changeError
-	msg := "interrupted"
-	if errors.Is(err, smtp2go.ErrOutcomeUnknown) || errors.As(err, &failed) {
-		msg += ": " + err.Error()
-	}
 	var ce *cliError
 	if errors.As(err, &ce) && ce.kind == kindInterrupted {
 		return err
+	}
+	msg := "interrupted"
+	var failed *changeError
+	if errors.Is(err, smtp2go.ErrOutcomeUnknown) || errors.As(err, &failed) {
+		msg += ": " + err.Error()
 	}
 	return &cliError{kind: kindInterrupted, msg: msg, err: err}
 }
 
 // fail reports err on stderr, as text or as JSON, and returns its exit code.
 func (a *app) fail(cmd *cobra.Command, err error) int {
-	kind := kindOf(err)
-	code := exitCodeOf(kind)
 	var xe *exitError
 	if errors.As(err, &xe) {
-		code = xe.code
-		if xe.err == nil {
-			return code // nothing to say: the output said it
-		}
+		return xe.code
 	}
-	if cmd != nil {
-		// With --detailed-exitcode, every error exits 1, so that 2 means
-		// only "changes", even one in the command line after the flag.
-		if f := cmd.Flags().Lookup("detailed-exitcode"); f != nil && f.Value.String() == "true" {
-			code = exitAPI
-		}
+	kind := kindOf(err)
+	code := cmp.Or(exitCodes[kind], exitAPI)
+	// With --detailed-exitcode, every error exits 1, so that 2 means only
+	// "changes", even one in the command line after the flag.
+	if f := cmd.Flags().Lookup("detailed-exitcode"); f != nil && f.Value.String() == "true" {
+		code = exitAPI
 	}
 	hint := ""
 	var ce *cliError
 	for e := err; errors.As(e, &ce) && hint == ""; e = ce.err {
 		hint = ce.hint
 	}
-	if hint == "" && kind == kindUsage && cmd != nil {
+	if hint == "" && kind == kindUsage {
 		hint = fmt.Sprintf("Run '%s --help' for usage.", cmd.CommandPath())
 	}
 	if a.json() {
 		_ = writeJSON(a.env.stderr, errorDocument(kind, hint, err))
 		return code
 	}
-	prefix := "smtp2go-webhooks: "
-	if cmd != nil && cmd.HasParent() {
-		prefix = cmd.CommandPath() + ": "
+	prefix := "smtp2go-webhooks"
+	if cmd.HasParent() {
+		prefix = cmd.CommandPath()
 	}
-	fmt.Fprintf(a.env.stderr, "%s%v\n", prefix, err)
+	fmt.Fprintf(a.env.stderr, "%s: %v\n", prefix, err)
 	if hint != "" {
 		fmt.Fprintln(a.env.stderr, hint)
 	}
@@ -201,9 +173,7 @@ func errorDocument(kind, hint string, err error) any {
 	var se *statusError
 	switch {
 	case errors.As(err, &ae):
-		out.Status = &ae.StatusCode
-		out.Code = nonEmpty(ae.Code)
-		out.RequestID = nonEmpty(ae.RequestID)
+		out.Status, out.Code, out.RequestID = &ae.StatusCode, nonEmpty(ae.Code), nonEmpty(ae.RequestID)
 	case errors.As(err, &nf):
 		out.RequestID = nonEmpty(nf.RequestID)
 	case errors.As(err, &se):
@@ -221,17 +191,16 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
-// flagError is a mistake cobra found in the flags: a usage error. A flag
-// that would take a secret as its value gets a hint that says where the
-// secret goes instead.
+// flagError is a mistake cobra found in the flags. A flag that would take
+// a secret as its value gets a hint that says where the secret goes
+// instead.
 func flagError(cmd *cobra.Command, err error) error {
-	msg := err.Error()
-	hint := ""
-	switch name, _ := strings.CutPrefix(msg, "unknown flag: --"); name {
+	const never = "Secrets are never flag values, which the process list shows: "
+	switch name, _ := strings.CutPrefix(err.Error(), "unknown flag: --"); name {
 	case "api-key":
-		hint = "Secrets are never flag values, which the process list shows: set " + smtp2go.APIKeyEnv + " or pass --api-key-file FILE."
+		return withHint(err, never+"set "+envAPIKey+" or pass --api-key-file FILE.")
 	case "auth-value", "bearer", "basic-auth":
-		hint = "Secrets are never flag values, which the process list shows: see '" + cmd.CommandPath() + " --help' for the -env and -file flags."
+		return withHint(err, never+"see '"+cmd.CommandPath()+" --help' for the -env and -file flags.")
 	}
-	return &cliError{kind: kindUsage, msg: msg, hint: hint}
+	return err
 }

@@ -30,14 +30,13 @@ Runs until Ctrl-C (or SIGTERM), then exits 0: a server that is stopped has
 done its job (other commands exit 130 when interrupted). Its webhooks are
 kept in memory, and go with it.`,
 		Example: "  smtp2go-webhooks fake --addr 127.0.0.1:8025",
-		Args:    noArgs,
+		Args:    cobra.NoArgs,
 	}
 	fs := cmd.Flags()
 	addr := fs.String("addr", "127.0.0.1:8025", "listen on `HOST:PORT` (port 0 picks a free one)")
 	apiKey := fs.String("api-key", "", "the API `KEY` the fake accepts, to fix it in scripts (default: a new random one); never a real key")
 	limit := fs.Int("webhook-limit", fakesmtp2go.DefaultWebhookLimit, "at most `N` webhooks per account: 1 as on free plans, 10 on paid ones; 0 for no limit")
-	view := newEnumFlag(fs, "view-shape", "", viewEnum, fakesmtp2go.ViewArray, "`SHAPE` of webhook/view's data: array (as SMTP2GO answers), object (as it documents) or wrapped")
-	_ = cmd.RegisterFlagCompletionFunc("view-shape", viewEnum.complete)
+	view := newEnumFlag(cmd, "view-shape", viewEnum, fakesmtp2go.ViewArray, "`SHAPE` of webhook/view's data: array (as SMTP2GO answers), object (as it documents) or wrapped")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		logger := newLogger(a.env.stderr, a.json())
 		cfg := fakesmtp2go.DefaultConfig()
@@ -49,28 +48,23 @@ kept in memory, and go with it.`,
 		if err != nil {
 			return err
 		}
-		if err := printFakeBanner(a.env.stdout, a.json(), api); err != nil {
-			api.close()
-			return err
+		if a.json() {
+			err = writeJSON(a.env.stdout, struct {
+				BaseURL string `json:"base_url"`
+				APIKey  string `json:"api_key"`
+			}{api.url, api.APIKey()})
+		} else {
+			_, err = fmt.Fprintf(a.env.stdout, "Fake SMTP2GO API on %s (Ctrl-C to stop). In another terminal:\n\n  export %s=%s\n  export %s=%s\n\n",
+				api.url, envBaseURL, api.url, envAPIKey, api.APIKey())
 		}
-		<-cmd.Context().Done()
+		if err == nil {
+			<-cmd.Context().Done()
+		}
 		api.close()
 		logger.Info("stopped")
-		return nil
+		return err
 	}
 	return cmd
-}
-
-func printFakeBanner(w io.Writer, asJSON bool, api *fakeServer) error {
-	if asJSON {
-		return writeJSON(w, struct {
-			BaseURL string `json:"base_url"`
-			APIKey  string `json:"api_key"`
-		}{api.url, api.APIKey()})
-	}
-	_, err := fmt.Fprintf(w, "Fake SMTP2GO API on %s (Ctrl-C to stop). In another terminal:\n\n  export %s=%s\n  export %s=%s\n\n",
-		api.url, envBaseURL, api.url, envAPIKey, api.APIKey())
-	return err
 }
 
 // newLogger returns the logger of a command that runs until interrupted:
@@ -82,41 +76,58 @@ func newLogger(w io.Writer, asJSON bool) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-// fakeServer is a fake SMTP2GO served on a loopback port.
-type fakeServer struct {
-	*fakesmtp2go.Fake
-	url string // the API's base URL, ending in /v3/
-	srv *http.Server
+// server is an HTTP server on an address of this machine.
+type server struct {
+	*http.Server
+	url    string     // http://HOST:PORT, with loopback for an unspecified IP (0.0.0.0, ::)
+	served chan error // what Serve returned
 }
 
-// startFake serves a fake SMTP2GO configured by cfg on addr.
-func startFake(addr string, cfg fakesmtp2go.Config) (*fakeServer, error) {
+// serve serves h on addr.
+func serve(addr string, h http.Handler) (*server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", addr, err) // in use, or not ours: not a usage error
 	}
-	f := &fakeServer{Fake: fakesmtp2go.New(cfg), url: "http://" + reachable(ln.Addr()) + "/v3/"}
-	f.srv = &http.Server{Handler: f.Fake, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = f.srv.Serve(ln) }()
-	return f, nil
+	host := ln.Addr().String()
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		host = net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+	}
+	s := &server{Server: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, url: "http://" + host, served: make(chan error, 1)}
+	go func() { s.served <- s.Serve(ln) }()
+	return s, nil
 }
 
-// close stops serving, letting requests in flight finish for a moment.
-func (f *fakeServer) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+// stop stops serving, letting the requests in flight finish for at most
+// grace.
+func (s *server) stop(grace time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := f.srv.Shutdown(ctx); err != nil {
-		_ = f.srv.Close()
+	err := s.Shutdown(ctx)
+	if err != nil {
+		_ = s.Close()
 	}
-	f.Fake.Close()
+	return err
 }
 
-// reachable is an address a client on this machine can connect to: the
-// listener's, with an unspecified IP (0.0.0.0, ::) replaced by loopback.
-func reachable(addr net.Addr) string {
-	tcp, ok := addr.(*net.TCPAddr)
-	if !ok || !tcp.IP.IsUnspecified() {
-		return addr.String()
+// fakeServer is a fake SMTP2GO served on addr; its base URL ends in /v3/.
+type fakeServer struct {
+	*fakesmtp2go.Fake
+	srv *server
+	url string
+}
+
+func startFake(addr string, cfg fakesmtp2go.Config) (*fakeServer, error) {
+	fake := fakesmtp2go.New(cfg)
+	srv, err := serve(addr, fake)
+	if err != nil {
+		fake.Close()
+		return nil, err
 	}
-	return net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+	return &fakeServer{Fake: fake, srv: srv, url: srv.url + "/v3/"}, nil
+}
+
+func (f *fakeServer) close() {
+	_ = f.srv.stop(5 * time.Second)
+	f.Fake.Close()
 }

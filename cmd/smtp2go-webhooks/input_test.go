@@ -71,7 +71,7 @@ func TestMistakesGetHelp(t *testing.T) {
 			[]string{`--from-json: unknown key "sms_event"; valid keys: url, events, sms_events`}},
 		{"a from-json that is not an object", []string{key, base}, `["https://x.example/"]`, []string{"add", "--from-json", "-"}, []string{"--from-json: want a JSON object"}},
 		{"a from-json url that is not a string", []string{key, base}, `{"url":1}`, []string{"add", "--from-json", "-"}, []string{"--from-json: url: want a string"}},
-		{"both auth value sources", []string{key, base}, "", []string{"add", "--url", "https://x.example/", "--auth-value-env", "A", "--auth-value-file", "B"}, []string{"not both"}},
+		{"both auth value sources", []string{key, base}, "", []string{"add", "--url", "https://x.example/", "--auth-value-env", "A", "--auth-value-file", "B"}, []string{"[auth-value-env auth-value-file] were all set"}},
 		{"a header value pair", nil, "", []string{"send-test", "--url", "http://127.0.0.1:1/", "--header-value", "X-Tenant"}, []string{`invalid argument "X-Tenant" for "--header-value" flag: want NAME=VALUE`}},
 	}
 	for _, tt := range tests {
@@ -240,7 +240,7 @@ func TestErrorsAsJSON(t *testing.T) {
 		errorCode    string
 		requestID    bool
 	}{
-		{"permission", []string{key, base}, []string{"add", "--url", "https://example.com/x", "--events", "bounce", "--allow-duplicate"}, "", kindAPI, exitAPI, 400, smtp2go.CodePermissionDenied, true},
+		{"permission", []string{key, base}, []string{"add", "--url", "https://example.com/x", "--events", "bounce", "--allow-duplicate"}, "", kindAPI, exitAPI, 400, "E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED", true},
 		{"wrong key", []string{"SMTP2GO_API_KEY=api-WRONGWRONGWRONGWRONGWRONGWRONG12", base}, []string{"list"}, "", kindAPI, exitAPI, 401, "", true},
 		{"not found", []string{key, base}, []string{"get", "999"}, "", kindNotFound, exitNotFound, 0, "", true},
 		{"usage", nil, []string{"list", "--bogus"}, "", kindUsage, exitUsage, 0, "", false},

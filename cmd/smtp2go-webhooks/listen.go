@@ -5,10 +5,8 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -35,7 +33,7 @@ Runs until Ctrl-C (or SIGTERM), then finishes the deliveries in progress and
 exits 0: a server that is stopped has done its job (other commands exit 130
 when interrupted). A second Ctrl-C ends it at once.`,
 		Example: "  HOOK_TOKEN=s3cret smtp2go-webhooks listen --addr 127.0.0.1:8788 --bearer-env HOOK_TOKEN",
-		Args:    noArgs,
+		Args:    cobra.NoArgs,
 	}
 	fs := cmd.Flags()
 	addr := fs.String("addr", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0 picks a free one)")
@@ -50,16 +48,16 @@ when interrupted). A second Ctrl-C ends it at once.`,
 }
 
 func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string, maxBody int64) error {
-	e := a.env
 	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " ?#") {
 		return usagef("--path must start with / and hold no spaces, ? or #")
 	}
 	if maxBody <= 0 {
 		return usagef("--max-body-bytes must be positive, got %d", maxBody)
 	}
-	opts := []webhook.Option{webhook.WithMaxBodyBytes(maxBody)}
+	logger := newLogger(a.env.stderr, a.json())
+	opts := []webhook.Option{webhook.WithMaxBodyBytes(maxBody), webhook.WithLogger(logger)}
 	if basicEnv != "" {
-		userPass, _, err := secretValue(e, "", basicEnv)
+		userPass, _, err := secretValue(a.env, "", basicEnv)
 		if err != nil {
 			return err
 		}
@@ -70,77 +68,70 @@ func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string
 		opts = append(opts, webhook.WithBasicAuth(user, pass))
 	}
 	if bearerEnv != "" {
-		token, _, err := secretValue(e, "", bearerEnv)
+		token, _, err := secretValue(a.env, "", bearerEnv)
 		if err != nil {
 			return err
 		}
 		opts = append(opts, webhook.WithBearerToken(token))
 	}
-	logger := newLogger(e.stderr, a.json())
-	opts = append(opts, webhook.WithLogger(logger))
-
-	printer := &requestPrinter{w: e.stdout, json: a.json()}
-	hook := webhook.NewHandler(printer.event, opts...)
+	p := &printer{w: a.env.stdout, json: a.json()}
+	// The handler's callback prints the event's line before the handler
+	// answers 200, so that a failed write answers 500 instead, and SMTP2GO
+	// delivers again.
+	hook := webhook.NewHandler(func(ctx context.Context, ev *webhook.Event) error {
+		if rec, ok := ctx.Value(recorderKey{}).(*recorder); ok {
+			rec.printed = true
+		}
+		return p.print(requestOut{Status: http.StatusOK, Event: toEventOut(ev)}, ev)
+	}, opts...)
 	// The path is compared as it is, not used as a ServeMux pattern, in
 	// which braces and methods mean something.
 	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &recorder{ResponseWriter: w}
-		var ev eventSlot
-		r = r.WithContext(context.WithValue(r.Context(), eventSlotKey{}, &ev))
+		r = r.WithContext(context.WithValue(r.Context(), recorderKey{}, rec))
 		if r.URL.Path != path {
 			// Most likely a webhook pointed at the wrong path: say so.
 			http.Error(rec, "not the webhook path, "+path, http.StatusNotFound)
 		} else {
 			hook.ServeHTTP(rec, r)
 		}
-		if !ev.printed || rec.status >= 300 {
-			printer.request(r, rec)
+		if !rec.printed || rec.status >= 300 { // no event, or its line could not be written
+			_ = p.print(requestOut{Status: cmp.Or(rec.status, http.StatusOK), Method: r.Method, Path: r.URL.Path, Reason: strings.TrimSpace(string(rec.body))}, nil)
 		}
 	})
 
-	ln, err := net.Listen("tcp", addr)
+	srv, err := serve(addr, route)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", addr, err) // in use, or not ours: not a usage error
+		return err
 	}
-	srv := &http.Server{Handler: route, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	if basicEnv == "" && bearerEnv == "" {
 		logger.Warn("no credentials required: anyone who can reach this address can post events; pass --bearer-env or --basic-auth-env")
 	}
-	logger.Info("listening", "url", "http://"+reachable(ln.Addr())+path)
-
+	logger.Info("listening", "url", srv.url+path)
 	select {
-	case err := <-served:
+	case err := <-srv.served:
 		return err
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing in-flight deliveries")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := srv.stop(shutdownGrace); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
 	}
 	logger.Info("stopped")
 	return nil
 }
 
-// eventSlot tells the line printed once a request is answered whether the
-// handler's callback printed the event already.
-type eventSlot struct{ printed bool }
-
-type eventSlotKey struct{}
-
 // recorder keeps the status and the start of the body of an answer, the
-// reason a refusal gives.
+// reason a refusal gives, and whether the handler's callback printed the
+// event already.
 type recorder struct {
 	http.ResponseWriter
-	status int
-	body   []byte
+	status  int
+	body    []byte
+	printed bool
 }
+
+type recorderKey struct{}
 
 func (r *recorder) WriteHeader(status int) {
 	if r.status == 0 {
@@ -159,46 +150,13 @@ func (r *recorder) Write(p []byte) (int, error) {
 	return r.ResponseWriter.Write(p)
 }
 
-// requestPrinter writes one line for each request answered: a JSON
-// document, or a short description. Deliveries arrive concurrently, and
-// lines must not interleave.
-type requestPrinter struct {
+// printer writes one line for each request answered: a JSON document, or
+// a short description. Deliveries arrive concurrently, and lines must not
+// interleave.
+type printer struct {
 	mu   sync.Mutex
 	w    io.Writer
 	json bool
-}
-
-// event is the handler's callback: it prints the event's line before the
-// handler answers 200, so that a failed write answers 500 instead, and
-// SMTP2GO delivers again.
-func (p *requestPrinter) event(ctx context.Context, ev *webhook.Event) error {
-	if slot, ok := ctx.Value(eventSlotKey{}).(*eventSlot); ok {
-		slot.printed = true
-	}
-	var line bytes.Buffer
-	if p.json {
-		eo := toEventOut(ev)
-		if err := encodeLine(&line, requestOut{Status: http.StatusOK, Event: &eo}); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintf(&line, "%d %s\n", http.StatusOK, describe(ev))
-	}
-	return p.write(line.Bytes())
-}
-
-func (p *requestPrinter) write(line []byte) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	_, err := p.w.Write(line)
-	return err
-}
-
-// encodeLine writes v as one line of JSON.
-func encodeLine(w io.Writer, v any) error {
-	enc := json.NewEncoder(w) // one line, ending in a newline
-	enc.SetEscapeHTML(false)  // keep <addresses> readable
-	return enc.Encode(v)
 }
 
 // requestOut is a request as listen prints it in JSON: the status, and the
@@ -211,21 +169,27 @@ type requestOut struct {
 	Event  *eventOut `json:"event,omitempty"`
 }
 
-// request prints the line of a request that delivered no event, or whose
-// event could not be printed: its status and the reason given.
-func (p *requestPrinter) request(r *http.Request, rec *recorder) {
-	status := cmp.Or(rec.status, http.StatusOK)
-	reason := strings.TrimSpace(string(rec.body))
+// print writes the line of a request: out, or as text ev if not nil.
+func (p *printer) print(out requestOut, ev *webhook.Event) error {
 	var line bytes.Buffer
 	switch {
 	case p.json:
-		_ = encodeLine(&line, requestOut{Status: status, Method: r.Method, Path: r.URL.Path, Reason: reason})
-	case reason != "":
-		fmt.Fprintf(&line, "%d %s %s: %s\n", status, r.Method, r.URL.Path, reason)
+		enc := json.NewEncoder(&line)
+		enc.SetEscapeHTML(false) // keep <addresses> readable
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	case ev != nil:
+		fmt.Fprintf(&line, "%d %s\n", out.Status, describe(ev))
+	case out.Reason != "":
+		fmt.Fprintf(&line, "%d %s %s: %s\n", out.Status, out.Method, out.Path, out.Reason)
 	default:
-		fmt.Fprintf(&line, "%d %s %s\n", status, r.Method, r.URL.Path)
+		fmt.Fprintf(&line, "%d %s %s\n", out.Status, out.Method, out.Path)
 	}
-	_ = p.write(line.Bytes())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, err := p.w.Write(line.Bytes())
+	return err
 }
 
 // describe is an event in one line: its type and ID, and the fields that
@@ -260,7 +224,7 @@ type eventOut struct {
 	ID         string              `json:"id,omitempty"`
 	EmailID    string              `json:"email_id,omitempty"`
 	MessageID  string              `json:"message_id,omitempty"`
-	Time       *time.Time          `json:"time,omitempty"`
+	Time       time.Time           `json:"time,omitzero"`
 	Rcpt       string              `json:"rcpt,omitempty"`
 	Recipients []string            `json:"recipients,omitempty"`
 	Sender     string              `json:"sender,omitempty"`
@@ -280,26 +244,18 @@ type smsOut struct {
 	RetryCount        int    `json:"retry_count,omitempty"`
 }
 
-// redactedAuth stands for an event's "auth" field, which may be an API key,
-// as package webhook prints it.
-const redactedAuth = "[redacted]"
-
-func toEventOut(ev *webhook.Event) eventOut {
-	out := eventOut{
-		Type: ev.Type, RawType: ev.RawType, ID: ev.ID, EmailID: ev.EmailID, MessageID: ev.MessageID,
+func toEventOut(ev *webhook.Event) *eventOut {
+	out := &eventOut{
+		Type: ev.Type, RawType: ev.RawType, ID: ev.ID, EmailID: ev.EmailID, MessageID: ev.MessageID, Time: ev.Time,
 		Rcpt: ev.Rcpt, Recipients: ev.Recipients, Sender: ev.Sender, Subject: ev.Subject,
 		Bounce: ev.Bounce, Message: ev.Message, URL: ev.URL, Fields: map[string][]string{},
-	}
-	if !ev.Time.IsZero() {
-		t := ev.Time
-		out.Time = &t
 	}
 	if s := ev.SMS; s != nil {
 		out.SMS = &smsOut{DestinationNumber: s.DestinationNumber, SourceNumber: s.SourceNumber, MessageID: s.MessageID, StatusCode: s.StatusCode, RetryCount: s.RetryCount}
 	}
 	for k, v := range ev.Fields {
 		if strings.EqualFold(k, "auth") {
-			v = []string{redactedAuth}
+			v = []string{"[redacted]"} // it may be an API key; the mask package webhook prints
 		}
 		out.Fields[k] = v
 	}

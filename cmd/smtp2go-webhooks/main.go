@@ -1,28 +1,7 @@
 // Command smtp2go-webhooks manages SMTP2GO webhooks from the shell, receives
 // their deliveries locally, runs a fake SMTP2GO that can deliver events, and
-// demonstrates the whole cycle offline.
-//
-//	smtp2go-webhooks fake                      # a fake SMTP2GO on 127.0.0.1:8025
-//	smtp2go-webhooks list -o json
-//	smtp2go-webhooks ensure --url https://example.com/hook --events delivered,bounce
-//	smtp2go-webhooks apply -f webhooks.json --prune --dry-run
-//	smtp2go-webhooks listen --addr 127.0.0.1:8788 --bearer-env HOOK_TOKEN
-//	smtp2go-webhooks trigger bounce            # the fake delivers a bounce
-//	smtp2go-webhooks demo                      # offline tour, no account needed
-//
-// The API key comes from SMTP2GO_API_KEY or --api-key-file, never from a flag
-// value, which other users could read in the process list; SMTP2GO_REGION
-// and SMTP2GO_BASE_URL (or --region and --base-url, either of which replaces
-// both variables) say where the API is. Flags that every command takes
-// (--output/-o, --base-url, --region, --timeout, --api-key-file) go before
-// or after the command's name. With --output json a result is one JSON
-// document on stdout, and an error is {"error": {...}} on stderr. Removing
-// a webhook asks on a terminal and needs --yes without one. Exit codes: 0
-// success, 1 API or network error, 2 usage or validation error, 3 not
-// found, 130 interrupted or declined (but listen and fake, which run until
-// stopped, exit 0 when stopped); with --detailed-exitcode, ensure and apply
-// exit 0 when nothing changed, 2 when something did (or would), 1 on any
-// error.
+// demonstrates the whole cycle offline. Run it with --help for its commands,
+// flags and exit codes; the README walks through them.
 package main
 
 import (
@@ -82,6 +61,7 @@ type app struct {
 	output  *enumFlag
 	global  apiSettings
 	version bool
+	ran     bool // a command's RunE began: cobra accepted the command line
 }
 
 // json reports whether --output json is set: a result is then one JSON
@@ -97,11 +77,15 @@ func run(ctx context.Context, e *env, args []string) int {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	cmd, err := root.ExecuteContextC(ctx)
-	if err == nil {
+	switch {
+	case err == nil:
 		return exitOK
-	}
-	if ctx.Err() != nil {
+	case ctx.Err() != nil:
 		err = interrupted(err) // whatever failed, it failed because the user interrupted it
+	case !a.ran:
+		// cobra refused the command line (its flags, arguments or flag
+		// groups) before the command ran.
+		err = &cliError{kind: kindUsage, msg: err.Error(), err: err}
 	}
 	return a.fail(cmd, err)
 }
@@ -112,9 +96,9 @@ func (a *app) rootCommand() *cobra.Command {
 		Short: "Manage SMTP2GO webhooks and receive their deliveries",
 		Long: `smtp2go-webhooks manages SMTP2GO webhooks and receives their deliveries.
 
-The API key is read from ` + smtp2go.APIKeyEnv + ` or --api-key-file; ` + smtp2go.RegionEnv + ` and ` + smtp2go.BaseURLEnv + `
-(or --region and --base-url, either of which replaces both variables) say where
-the API is. Every command takes --output json.
+The API key is read from SMTP2GO_API_KEY or --api-key-file; SMTP2GO_REGION
+and SMTP2GO_BASE_URL (or --region and --base-url, either of which replaces
+both variables) say where the API is. Every command takes --output json.
 
 Exit codes: 0 success, 1 API or network error, 2 usage or validation error,
 3 not found, 130 interrupted or declined (listen and fake, which run until
@@ -132,7 +116,7 @@ stopped, exit 0 when stopped).`,
 		SilenceUsage:  true,
 	}
 	root.Flags().BoolVarP(&a.version, "version", "v", false, "print the version")
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return flagError(cmd, err) })
+	root.SetFlagErrorFunc(flagError)
 	// --auto-approve is Terraform's name for --yes.
 	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 		if name == "auto-approve" {
@@ -141,16 +125,26 @@ stopped, exit 0 when stopped).`,
 		return pflag.NormalizedName(name)
 	})
 	pf := root.PersistentFlags()
-	a.output = newEnumFlag(pf, "output", "o", outputEnum, "text", "output `FORMAT`: text or json (one JSON document; errors as JSON on stderr)")
+	a.output = &enumFlag{en: outputEnum, value: "text"}
+	pf.VarP(a.output, "output", "o", "output `FORMAT`: text or json (one JSON document; errors as JSON on stderr)")
 	a.global.register(pf)
 	_ = root.RegisterFlagCompletionFunc("output", outputEnum.complete)
 	_ = root.RegisterFlagCompletionFunc("region", regionEnum.complete)
-	root.AddCommand(
-		a.listCommand(), a.getCommand(), a.addCommand(), a.editCommand(), a.removeCommand(),
+	commands := []*cobra.Command{
+		root, a.listCommand(), a.getCommand(), a.addCommand(), a.editCommand(), a.removeCommand(),
 		a.ensureCommand(), a.applyCommand(),
 		a.listenCommand(), a.sendTestCommand(), a.triggerCommand(), a.fakeCommand(), a.demoCommand(),
 		a.versionCommand(),
-	)
+	}
+	root.AddCommand(commands[1:]...) // in this order, the order of suggestions
+	for _, cmd := range commands {
+		if runE := cmd.RunE; runE != nil {
+			cmd.RunE = func(cmd *cobra.Command, args []string) error {
+				a.ran = true
+				return runE(cmd, args)
+			}
+		}
+	}
 	return root
 }
 
@@ -167,19 +161,11 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 	return usagef("%s", msg)
 }
 
-// noArgs is the argument check of commands that take flags only.
-func noArgs(_ *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
-	}
-	return nil
-}
-
 func (a *app) versionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
-		Args:  noArgs,
+		Args:  cobra.NoArgs,
 		RunE:  func(*cobra.Command, []string) error { return a.printVersion() },
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -11,36 +10,18 @@ import (
 	"github.com/relaykit/smtp2go"
 )
 
-// call is what a command that calls the API has: its client, and its
-// context bounded by --timeout.
-type call struct {
-	ctx    context.Context
-	client *smtp2go.Client
-}
-
-// withCall runs f with the client and cmd's context bounded by --timeout.
-func (a *app) withCall(cmd *cobra.Command, f func(*call) error) (err error) {
-	client, err := a.global.client(a.env)
-	if err != nil {
-		return err
-	}
-	ctx, finish := a.global.bound(cmd.Context())
-	defer finish(&err)
-	return f(&call{ctx: ctx, client: client})
-}
-
 // subaccountFlag defines --subaccount on a command that calls the API.
 func subaccountFlag(cmd *cobra.Command) *string {
 	return cmd.Flags().String("subaccount", "", "act for this subaccount `ID`")
 }
 
 // oneID is the argument check of commands that take one webhook ID.
-func oneID(_ *cobra.Command, args []string) error {
-	if len(args) != 1 {
-		return usagef("want exactly one webhook ID, got %d arguments", len(args))
+func oneID(cmd *cobra.Command, args []string) error {
+	if err := cobra.ExactArgs(1)(cmd, args); err != nil {
+		return err
 	}
 	if id, err := strconv.ParseInt(args[0], 10, 64); err != nil || id <= 0 {
-		return usagef("webhook ID must be a positive integer, got %q", args[0])
+		return fmt.Errorf("webhook ID must be a positive integer, got %q", args[0])
 	}
 	return nil
 }
@@ -55,7 +36,7 @@ func (a *app) listCommand() *cobra.Command {
 		Use:     "list",
 		Short:   "List the account's webhooks",
 		Example: "  smtp2go-webhooks list -o json",
-		Args:    noArgs,
+		Args:    cobra.NoArgs,
 	}
 	sub := subaccountFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -90,12 +71,25 @@ func (a *app) getCommand() *cobra.Command {
 	return cmd
 }
 
+// wholeWebhook is the webhook that the flags of add and ensure describe,
+// as a whole; it needs a URL.
+func (a *app) wholeWebhook(wf *webhookFlags, subaccount string) (*input, *smtp2go.AddWebhookRequest, error) {
+	in, err := wf.input(a.env)
+	if err != nil {
+		return nil, nil, err
+	}
+	if deref(in.fields.URL) == "" {
+		return nil, nil, invalidf("--url is required (or a url in --from-json)")
+	}
+	return in, in.whole(subaccount), nil
+}
+
 func (a *app) addCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "add --url URL --events EVENTS",
 		Short:   "Create a webhook",
 		Example: "  smtp2go-webhooks add --url https://example.com/hook --events delivered,bounce --format json",
-		Args:    noArgs,
+		Args:    cobra.NoArgs,
 	}
 	var wf webhookFlags
 	wf.register(cmd)
@@ -103,22 +97,19 @@ func (a *app) addCommand() *cobra.Command {
 	allowDuplicate := cmd.Flags().Bool("allow-duplicate", false, "create it even if a webhook already has the URL (each then delivers every event)")
 	allowEmpty := cmd.Flags().Bool("allow-empty", false, "create it even with no events and no SMS events (it then delivers nothing)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		w, err := wf.wanted(a.env, *sub)
+		in, req, err := a.wholeWebhook(&wf, *sub)
 		if err != nil {
 			return err
 		}
-		req := w.req
 		if err := req.Validate(); err != nil { // with the auth given, whole
-			return wf.explain(err)
+			return in.explain(err, req.AuthHeaderType)
 		}
 		if len(req.Events) == 0 && len(req.SMSEvents) == 0 && !*allowEmpty {
 			return withHint(invalidf("the webhook would receive no events"), "Give --events or --sms-events (or --allow-empty).")
 		}
 		return a.withCall(cmd, func(c *call) error {
-			if !*allowDuplicate {
-				if err := refuseDuplicate(c, req.URL, req.SubaccountID, 0); err != nil {
-					return err
-				}
+			if err := refuseDuplicate(c, req.URL, req.SubaccountID, 0, *allowDuplicate); err != nil {
+				return err
 			}
 			res, err := c.client.Webhooks.Add(c.ctx, req)
 			if errors.Is(err, smtp2go.ErrOutcomeUnknown) {
@@ -133,9 +124,13 @@ func (a *app) addCommand() *cobra.Command {
 	return cmd
 }
 
-// refuseDuplicate fails when a webhook other than the one with ID except
-// has url: two webhooks with one URL deliver every event twice.
-func refuseDuplicate(c *call, url, subaccount string, except int64) error {
+// refuseDuplicate fails, unless allowed, when a webhook other than the one
+// with ID except has url: two webhooks with one URL deliver every event
+// twice.
+func refuseDuplicate(c *call, url, subaccount string, except int64, allowed bool) error {
+	if allowed {
+		return nil
+	}
 	list, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: subaccount})
 	if err != nil {
 		return err
@@ -161,33 +156,41 @@ func (a *app) editCommand() *cobra.Command {
 	sub := subaccountFlag(cmd)
 	allowDuplicate := cmd.Flags().Bool("allow-duplicate", false, "give it the --url even if another webhook has it")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		id := parseID(args[0])
-		req, err := wf.editRequest(a.env, id, *sub)
+		in, err := wf.input(a.env)
 		if err != nil {
 			return err
+		}
+		req := in.fields
+		req.ID, req.SubaccountID = parseID(args[0]), *sub
+		if req.SubaccountID == "" {
+			req.SubaccountID = in.subaccount
 		}
 		if req.URL == nil && req.Events == nil && req.SMSEvents == nil && req.Headers == nil && req.Usernames == nil &&
 			req.OutputFormat == nil && req.AuthHeaderType == nil && req.AuthHeaderValue == nil {
 			return usagef("nothing to change: give the fields to change as flags or in --from-json")
 		}
 		return a.withCall(cmd, func(c *call) error {
-			if req.URL != nil && !*allowDuplicate {
-				if err := refuseDuplicate(c, *req.URL, req.SubaccountID, id); err != nil {
+			if req.URL != nil {
+				if err := refuseDuplicate(c, *req.URL, req.SubaccountID, req.ID, *allowDuplicate); err != nil {
 					return err
 				}
 			}
+			typ := deref(req.AuthHeaderType)
 			if req.AuthHeaderValue != nil && req.AuthHeaderType == nil {
-				// A new value for the current type: basic wants user:pass encoded,
-				// so look the type up.
-				current, err := c.client.Webhooks.Get(c.ctx, id, &smtp2go.GetWebhookOptions{SubaccountID: req.SubaccountID})
+				// A new value for the current type: basic wants user:pass
+				// encoded, so look the type up.
+				current, err := c.client.Webhooks.Get(c.ctx, req.ID, &smtp2go.GetWebhookOptions{SubaccountID: req.SubaccountID})
 				if err != nil {
 					return err
 				}
-				req.AuthHeaderValue = smtp2go.Ptr(basicValue(current.AuthHeaderType, *req.AuthHeaderValue))
+				typ = current.AuthHeaderType
 			}
-			res, err := c.client.Webhooks.Edit(c.ctx, req)
+			if req.AuthHeaderValue != nil {
+				req.AuthHeaderValue = smtp2go.Ptr(basicValue(typ, *req.AuthHeaderValue))
+			}
+			res, err := c.client.Webhooks.Edit(c.ctx, &req)
 			if err != nil {
-				return wf.explain(err)
+				return in.explain(err, typ)
 			}
 			return printResult(a.env.stdout, a.json(), "updated", res.Webhook)
 		})
@@ -205,7 +208,8 @@ only 'yes' proceeds. Without a terminal it needs --yes (or --auto-approve).`,
 		Args:    oneID,
 	}
 	sub := subaccountFlag(cmd)
-	yes := yesFlag(cmd)
+	var yes bool
+	yesFlag(cmd, &yes)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		id := parseID(args[0])
 		return a.withCall(cmd, func(c *call) error {
@@ -216,8 +220,8 @@ only 'yes' proceeds. Without a terminal it needs --yes (or --auto-approve).`,
 				return err
 			}
 			p := &plan{}
-			p.add(&change{action: actionRemove, id: id, url: smtp2go.RedactURL(w.URL), reason: "asked for"})
-			if err := a.confirm(p, *yes, false); err != nil {
+			p.add(&change{Action: actionRemove, ID: &id, URL: smtp2go.RedactURL(w.URL), Reason: "asked for"})
+			if err := a.confirm(p, yes, false); err != nil {
 				return err
 			}
 			if _, err := c.client.Webhooks.Remove(c.ctx, &smtp2go.RemoveWebhookRequest{ID: id, SubaccountID: *sub}); err != nil {
@@ -235,26 +239,26 @@ func (a *app) ensureCommand() *cobra.Command {
 		Short:   "Create or update the webhook with a URL so that it matches, showing the plan first",
 		Long:    "Create or update the webhook with a URL so that it matches, showing the plan first.\n\n" + aboutEnsure,
 		Example: "  smtp2go-webhooks ensure --url https://example.com/hook --events bounce,spam --dry-run",
-		Args:    noArgs,
+		Args:    cobra.NoArgs,
 	}
 	var wf webhookFlags
 	wf.register(cmd)
 	sub := subaccountFlag(cmd)
 	pf := planFlagsOf(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		w, err := wf.wanted(a.env, *sub)
+		in, req, err := a.wholeWebhook(&wf, *sub)
 		if err != nil {
 			return err
 		}
-		if err := w.validate(); err != nil {
-			return wf.explain(err)
+		if err := in.probe(req).Validate(); err != nil {
+			return in.explain(err, req.AuthHeaderType)
 		}
 		return a.withCall(cmd, func(c *call) error {
-			p, err := planEnsure(c, w)
-			if err != nil {
-				return wf.explain(err)
+			p := &plan{subaccount: req.SubaccountID, ensure: true}
+			if err := makePlan(c, p, []*input{in}, nil, false); err != nil {
+				return in.explain(err, req.AuthHeaderType)
 			}
-			return a.report(c, p, pf, fmt.Sprintf("No changes: webhook %d is set up as asked.", p.changes[0].id))
+			return a.report(c, p, pf, fmt.Sprintf("No changes: webhook %d is set up as asked.", deref(p.Changes[0].ID)))
 		})
 	}
 	return cmd

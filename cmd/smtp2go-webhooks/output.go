@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,35 +30,34 @@ type webhookOut struct {
 	AuthHeaderValue string   `json:"auth_header_value"`
 }
 
-// toOut is w as the CLI prints it, its secrets redacted by the SDK's
-// Webhook.Redacted.
+// toOut is w as the CLI prints it: its auth value a Secret, which prints
+// masked, and its URL and usernames through RedactURL.
 func toOut(w smtp2go.Webhook) webhookOut {
 	users := []string{}
 	for _, u := range w.Usernames {
 		users = append(users, smtp2go.RedactURL(u))
 	}
 	return webhookOut{
-		ID:              w.ID,
-		URL:             smtp2go.RedactURL(w.URL),
-		Events:          names(w.Events),
-		SMSEvents:       names(w.SMSEvents),
-		Headers:         append([]string{}, w.Headers...),
-		Usernames:       users,
-		OutputFormat:    string(w.OutputFormat),
-		AuthHeaderType:  string(w.AuthHeaderType),
-		AuthHeaderValue: w.AuthHeaderValue.String(),
+		ID: w.ID, URL: smtp2go.RedactURL(w.URL), Events: names(w.Events), SMSEvents: names(w.SMSEvents),
+		Headers: append([]string{}, w.Headers...), Usernames: users, OutputFormat: string(w.OutputFormat),
+		AuthHeaderType: string(w.AuthHeaderType), AuthHeaderValue: w.AuthHeaderValue.String(),
 	}
+}
+
+func ptrOut(w smtp2go.Webhook) *webhookOut {
+	o := toOut(w)
+	return &o
+}
+
+// listOut is the document of list.
+type listOut struct {
+	Webhooks []webhookOut `json:"webhooks"`
 }
 
 // resultOut is the document of a command that shows or changes one webhook.
 type resultOut struct {
 	Action  string     `json:"action,omitempty"` // created, updated, unchanged or removed; none for get
 	Webhook webhookOut `json:"webhook"`
-}
-
-// listOut is the document of list.
-type listOut struct {
-	Webhooks []webhookOut `json:"webhooks"`
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -70,9 +70,9 @@ func writeJSON(w io.Writer, v any) error {
 // printWebhooks prints webhooks as a table, or as a JSON document.
 func printWebhooks(w io.Writer, asJSON bool, list []smtp2go.Webhook) error {
 	if asJSON {
-		out := listOut{Webhooks: make([]webhookOut, len(list))}
-		for i, wh := range list {
-			out.Webhooks[i] = toOut(wh)
+		out := listOut{Webhooks: []webhookOut{}}
+		for _, wh := range list {
+			out.Webhooks = append(out.Webhooks, toOut(wh))
 		}
 		return writeJSON(w, out)
 	}
@@ -84,8 +84,8 @@ func printWebhooks(w io.Writer, asJSON bool, list []smtp2go.Webhook) error {
 	fmt.Fprintln(tw, "ID\tURL\tEVENTS\tSMS EVENTS\tFORMAT\tAUTH")
 	for _, wh := range list {
 		o := toOut(wh)
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", o.ID, o.URL, dash(strings.Join(o.Events, ",")),
-			dash(strings.Join(o.SMSEvents, ",")), dash(o.OutputFormat), dash(o.AuthHeaderType))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", o.ID, o.URL, cmp.Or(strings.Join(o.Events, ","), "-"),
+			cmp.Or(strings.Join(o.SMSEvents, ","), "-"), cmp.Or(o.OutputFormat, "-"), cmp.Or(o.AuthHeaderType, "-"))
 	}
 	return tw.Flush()
 }
@@ -102,32 +102,11 @@ func printResult(w io.Writer, asJSON bool, action string, wh smtp2go.Webhook) er
 			return nil
 		}
 	}
-	return printDetails(w, wh)
-}
-
-func printDetails(w io.Writer, wh smtp2go.Webhook) error {
 	o := toOut(wh)
+	auth := strings.TrimSpace(cmp.Or(o.AuthHeaderType, "none") + " " + o.AuthHeaderValue)
 	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', 0)
-	fmt.Fprintf(tw, "ID:\t%d\n", o.ID)
-	fmt.Fprintf(tw, "URL:\t%s\n", o.URL)
-	fmt.Fprintf(tw, "Events:\t%s\n", dash(strings.Join(o.Events, ", ")))
-	fmt.Fprintf(tw, "SMS events:\t%s\n", dash(strings.Join(o.SMSEvents, ", ")))
-	fmt.Fprintf(tw, "Headers:\t%s\n", dash(strings.Join(o.Headers, ", ")))
-	fmt.Fprintf(tw, "Usernames:\t%s\n", dashOr(strings.Join(o.Usernames, ", "), "(all)"))
-	fmt.Fprintf(tw, "Format:\t%s\n", dash(o.OutputFormat))
-	auth := dashOr(o.AuthHeaderType, "none")
-	if o.AuthHeaderValue != "" {
-		auth += " " + o.AuthHeaderValue
-	}
-	fmt.Fprintf(tw, "Auth:\t%s\n", auth)
+	fmt.Fprintf(tw, "ID:\t%d\nURL:\t%s\nEvents:\t%s\nSMS events:\t%s\nHeaders:\t%s\nUsernames:\t%s\nFormat:\t%s\nAuth:\t%s\n",
+		o.ID, o.URL, cmp.Or(strings.Join(o.Events, ", "), "-"), cmp.Or(strings.Join(o.SMSEvents, ", "), "-"),
+		cmp.Or(strings.Join(o.Headers, ", "), "-"), cmp.Or(strings.Join(o.Usernames, ", "), "(all)"), cmp.Or(o.OutputFormat, "-"), auth)
 	return tw.Flush()
-}
-
-func dash(s string) string { return dashOr(s, "-") }
-
-func dashOr(s, empty string) string {
-	if s == "" {
-		return empty
-	}
-	return s
 }

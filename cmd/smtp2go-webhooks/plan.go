@@ -15,22 +15,13 @@ import (
 	"github.com/relaykit/smtp2go"
 )
 
-// A plan is what ensure and apply would do, shown before they do it, in
-// Terraform's manner: "+ create", "~ update" with each field old -> new,
-// "- remove", and "Plan: 1 to add, 1 to change, 0 to remove." What differs
-// is the SDK's to say (Webhook.Changes, and Ensure's Changes and Removed):
-// the CLI compares nothing itself.
-
-// Plan actions.
+// Plan actions, and statuses of a change.
 const (
 	actionCreate    = "create"
 	actionUpdate    = "update"
 	actionRemove    = "remove"
 	actionUnchanged = "unchanged"
-)
 
-// Statuses of a change.
-const (
 	statusPlanned   = "planned" // --dry-run, or not carried out yet
 	statusUnchanged = "unchanged"
 	statusDone      = "done"
@@ -38,173 +29,175 @@ const (
 	statusNotRun    = "not run" // an earlier change failed
 )
 
-// wanted is one webhook as the input describes it: the request, and which
-// of the auth settings the input gave. What it leaves out is kept as the
-// webhook has it, so that leaving out --auth never drops the auth.
-type wanted struct {
-	req        *smtp2go.AddWebhookRequest
-	typeGiven  bool // --auth, or auth_header_type in a file
-	valueGiven bool // --auth-value-env or -file, or auth_header_value in a file
-	where      string
+// plan is what ensure and apply would do, shown before they do it, in
+// Terraform's manner ("+ create", "~ update" with each field old -> new,
+// "- remove"), and as their JSON document. What differs is the SDK's to say
+// (Plan, and what Ensure did): the CLI compares nothing itself. Changes are
+// the input's webhooks in its order, each followed by its duplicates; then
+// those to prune. Webhook is ensure's webhook as it now is (or, with
+// --dry-run, as it is before any change; null if it is to be created).
+type plan struct {
+	DryRun  bool        `json:"dry_run"`
+	Changes []*change   `json:"changes"`
+	Summary summary     `json:"summary"`
+	Webhook *webhookOut `json:"webhook,omitempty"`
+
+	subaccount string
+	ensure     bool
 }
 
 // change is one entry of a plan.
 type change struct {
-	action   string
-	id       int64 // 0 for a create not made yet
-	url      string
-	fields   []smtp2go.FieldChange // create: what it sets; update: old -> new
-	reason   string                // remove: why
-	dupOf    int64                 // a duplicate that Ensure removes as it keeps this webhook
-	req      *smtp2go.AddWebhookRequest
-	status   string
-	err      error
-	webhook  *smtp2go.Webhook // carried out: the webhook as it now is
-	before   *smtp2go.Webhook // the webhook kept, as it was when planned
-	isChange bool             // create, update or remove: counts in the plan
-	// authSent is, for an update, the auth value the input gives when
-	// SMTP2GO does not show the current one: Ensure cannot compare them and
-	// counts them as equal, so it is sent all the same, by an Edit when
-	// Ensure changes nothing.
-	authSent *smtp2go.FieldChange
+	Action  string      `json:"action"` // create, update, remove or unchanged
+	ID      *int64      `json:"id"`     // null for a create not made
+	URL     string      `json:"url"`
+	Fields  []fieldOut  `json:"fields"` // create: what it sets; update: old and new
+	Reason  string      `json:"reason,omitempty"`
+	Status  string      `json:"status"` // planned, unchanged, done, failed or not run
+	Error   string      `json:"error,omitempty"`
+	Webhook *webhookOut `json:"webhook,omitempty"` // done: the webhook as it now is
+
+	req      *smtp2go.AddWebhookRequest // what Ensure is asked; nil for a removal
+	dupOf    int64                      // a duplicate that Ensure removes as it keeps webhook dupOf
+	authSent *fieldOut                  // an auth value given, sent though Ensure cannot compare it (planOne)
 }
 
-// plan is the changes, in the order shown: the input's webhooks in its
-// order, each followed by its duplicates; then those to prune.
-type plan struct {
-	changes    []*change
-	subaccount string
-	dryRun     bool
-	carried    bool // carryOut has begun: only the changes done count
-	// ensure: the webhook kept, as listed before any change; nil for a
-	// create or for apply.
-	before *smtp2go.Webhook
-	ensure bool
+// fieldOut is a field a change sets, as the SDK's FieldChange says it:
+// secrets masked, lists joined with ", ".
+type fieldOut struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
 }
 
-// planEnsure plans what ensure does for w.
-func planEnsure(c *call, w wanted) (*plan, error) {
-	p, err := makePlan(c, []wanted{w}, nil, false)
-	if err != nil {
-		return nil, err
-	}
-	p.subaccount, p.ensure, p.before = w.req.SubaccountID, true, p.changes[0].before
-	return p, nil
-}
-
-// makePlan asks the SDK's Plan what Ensure would do for each webhook
-// wanted, and, with prune, removes the account's webhooks (current) whose
-// URL is in no entry. The CLI compares nothing itself: it only fills in
-// the auth an entry leaves out from the webhook Plan says is kept.
-func makePlan(c *call, want []wanted, current []smtp2go.Webhook, prune bool) (*plan, error) {
-	p := &plan{}
-	for _, w := range want {
-		ep, err := planOne(c, w)
-		if err != nil {
-			return nil, err
-		}
-		url := smtp2go.RedactURL(w.req.URL)
-		if ep.Webhook == nil {
-			p.add(&change{action: actionCreate, url: url, fields: ep.Changes, req: w.req})
-			continue
-		}
-		kept := ep.Webhook
-		ch := &change{action: actionUnchanged, id: kept.ID, url: url, fields: ep.Changes, req: w.req, before: kept}
-		if w.valueGiven && !authValueShown(kept) && w.req.AuthHeaderValue != "" &&
-			!slices.ContainsFunc(ep.Changes, func(f smtp2go.FieldChange) bool { return f.Field == "auth_header_value" }) {
-			// The value given may be the one SMTP2GO holds, or not: nothing
-			// tells, so it is sent rather than dropped.
-			old := ""
-			if kept.AuthHeaderType != smtp2go.AuthNone {
-				old = notShown
-			}
-			ch.authSent = &smtp2go.FieldChange{Field: "auth_header_value", Old: old, New: w.req.AuthHeaderValue.String()}
-			ch.fields = append(slices.Clone(ch.fields), *ch.authSent)
-		}
-		if len(ch.fields) > 0 {
-			ch.action = actionUpdate
-		}
-		p.add(ch)
-		for _, id := range ep.Remove {
-			p.add(&change{action: actionRemove, id: id, url: url, reason: fmt.Sprintf("duplicate of %d", kept.ID), dupOf: kept.ID})
-		}
-	}
-	if prune {
-		wantedURL := map[string]bool{}
-		for _, w := range want {
-			wantedURL[w.req.URL] = true
-		}
-		extra := slices.Clone(current)
-		slices.SortFunc(extra, func(a, b smtp2go.Webhook) int { return cmp.Compare(a.ID, b.ID) })
-		for _, w := range extra {
-			if !wantedURL[w.URL] {
-				p.add(&change{action: actionRemove, id: w.ID, url: smtp2go.RedactURL(w.URL), reason: "not in the file"})
-			}
-		}
-	}
-	return p, nil
-}
-
-func (p *plan) add(c *change) {
-	c.isChange = c.action != actionUnchanged
-	c.status = statusUnchanged
-	if c.isChange {
-		c.status = statusPlanned
-	}
-	p.changes = append(p.changes, c)
-}
-
-// planOne is the SDK's plan for w: asked first with the auth w gives, or
-// none, to learn which webhook is kept, and again once the auth w leaves
-// out is taken from that webhook.
-func planOne(c *call, w wanted) (*smtp2go.EnsurePlan, error) {
-	probe := *w.req
-	if !w.typeGiven || !w.valueGiven {
-		probe.AuthHeaderType, probe.AuthHeaderValue = smtp2go.AuthNone, ""
-	}
-	ep, err := c.client.Webhooks.Plan(c.ctx, &probe)
-	if err != nil || (w.typeGiven && w.valueGiven) {
-		return ep, inInput(w.where, err)
-	}
-	if err := settleAuth(w, ep.Webhook); err != nil {
-		return nil, err
-	}
-	if w.req.AuthHeaderType == probe.AuthHeaderType && w.req.AuthHeaderValue == probe.AuthHeaderValue {
-		return ep, nil
-	}
-	ep, err = c.client.Webhooks.Plan(c.ctx, w.req)
-	return ep, inInput(w.where, err)
-}
-
-// settleAuth fills in the auth settings the input left out from the
-// webhook's current ones (kept; nil when it is to be created): without
-// either, the webhook keeps its auth; with a value alone, its type. A kept
-// auth is the value as this listing shows it, written back when the plan is
-// carried out: Ensure lists again, but compares with the request, so a
-// value rotated between the plan and the apply is set back. A value that
-// SMTP2GO does not show cannot be kept that way, and is refused.
-func settleAuth(w wanted, kept *smtp2go.Webhook) error {
-	if w.typeGiven || kept == nil {
-		return nil
-	}
-	w.req.AuthHeaderType = kept.AuthHeaderType
-	if w.valueGiven {
-		if kept.AuthHeaderType == smtp2go.AuthNone {
-			return inInput(w.where, invalidf("an auth value, but webhook %d has no auth type to keep: say bearer or basic", kept.ID))
-		}
-		w.req.AuthHeaderValue = basicValue(kept.AuthHeaderType, w.req.AuthHeaderValue)
-		return nil
-	}
-	if kept.AuthHeaderType != smtp2go.AuthNone && !authValueShown(kept) {
-		return inInput(w.where, invalidf("webhook %d has %s auth whose value SMTP2GO does not show, so it cannot be kept as it is: give the auth it should have (or none)",
-			kept.ID, kept.AuthHeaderType))
-	}
-	w.req.AuthHeaderValue = kept.AuthHeaderValue
-	return nil
+type summary struct {
+	Add    int `json:"add"`
+	Change int `json:"change"`
+	Remove int `json:"remove"`
 }
 
 // notShown is how a plan shows an auth value that SMTP2GO does not show.
 const notShown = "(not shown)"
+
+func fieldsOf(changes []smtp2go.FieldChange) []fieldOut {
+	out := make([]fieldOut, len(changes))
+	for i, f := range changes {
+		out[i] = fieldOut(f)
+	}
+	return out
+}
+
+// makePlan plans each webhook wanted and, with prune, the removal of the
+// account's webhooks (current) whose URL is in no entry.
+func makePlan(c *call, p *plan, want []*input, current []smtp2go.Webhook, prune bool) error {
+	p.Changes = []*change{}
+	for _, in := range want {
+		if err := p.planOne(c, in); err != nil {
+			return err
+		}
+	}
+	if !prune {
+		return nil
+	}
+	wanted := map[string]bool{}
+	for _, ch := range p.Changes {
+		if ch.req != nil {
+			wanted[ch.req.URL] = true
+		}
+	}
+	slices.SortFunc(current, func(a, b smtp2go.Webhook) int { return cmp.Compare(a.ID, b.ID) })
+	for _, w := range current {
+		if !wanted[w.URL] {
+			p.add(&change{Action: actionRemove, ID: &w.ID, URL: smtp2go.RedactURL(w.URL), Reason: "not in the file"})
+		}
+	}
+	return nil
+}
+
+// planOne adds what Ensure would do for in, as the SDK's Plan says: asked
+// first with the auth in gives, or none, to learn which webhook is kept,
+// and again once the auth in leaves out is taken from that webhook. An
+// auth value given is sent even when SMTP2GO does not show the current
+// one: Ensure cannot compare them, and counts them as equal.
+func (p *plan) planOne(c *call, in *input) error {
+	req := in.req
+	probe := in.probe(req)
+	ep, err := c.client.Webhooks.Plan(c.ctx, probe)
+	if err == nil && (in.fields.AuthHeaderType == nil || in.fields.AuthHeaderValue == nil) {
+		err = settleAuth(in, req, ep.Webhook)
+		if err == nil && (req.AuthHeaderType != probe.AuthHeaderType || req.AuthHeaderValue != probe.AuthHeaderValue) {
+			ep, err = c.client.Webhooks.Plan(c.ctx, req)
+		}
+	}
+	if err != nil {
+		return inInput(in.where, err)
+	}
+	url := smtp2go.RedactURL(req.URL)
+	ch := &change{Action: actionCreate, URL: url, Fields: fieldsOf(ep.Changes), req: req}
+	if kept := ep.Webhook; kept != nil {
+		ch.Action, ch.ID = actionUnchanged, &kept.ID
+		if in.fields.AuthHeaderValue != nil && req.AuthHeaderValue != "" && !authValueShown(kept) &&
+			!slices.ContainsFunc(ep.Changes, func(f smtp2go.FieldChange) bool { return f.Field == "auth_header_value" }) {
+			ch.authSent = &fieldOut{Field: "auth_header_value", New: req.AuthHeaderValue.String()}
+			if kept.AuthHeaderType != smtp2go.AuthNone {
+				ch.authSent.Old = notShown
+			}
+			ch.Fields = append(ch.Fields, *ch.authSent)
+		}
+		if len(ch.Fields) > 0 {
+			ch.Action = actionUpdate
+		}
+		if p.ensure {
+			p.Webhook = ptrOut(*kept)
+		}
+	}
+	p.add(ch)
+	for _, id := range ep.Remove {
+		p.add(&change{Action: actionRemove, ID: &id, URL: url, Reason: fmt.Sprintf("duplicate of %d", *ch.ID), dupOf: *ch.ID})
+	}
+	return nil
+}
+
+func (p *plan) add(c *change) {
+	c.Status = statusPlanned
+	if c.Action == actionUnchanged {
+		c.Status = statusUnchanged
+	}
+	if c.Fields == nil {
+		c.Fields = []fieldOut{}
+	}
+	p.Changes = append(p.Changes, c)
+}
+
+// settleAuth fills in the auth the input left out from the webhook kept
+// (nil when it is to be created): without either, the webhook keeps its
+// auth, as listed now (a value rotated before the apply is set back); with
+// a value alone, its type. A value SMTP2GO does not show cannot be kept.
+func settleAuth(in *input, req *smtp2go.AddWebhookRequest, kept *smtp2go.Webhook) error {
+	if in.fields.AuthHeaderType != nil || kept == nil {
+		return nil
+	}
+	req.AuthHeaderType = kept.AuthHeaderType
+	switch {
+	case in.fields.AuthHeaderValue != nil && kept.AuthHeaderType == smtp2go.AuthNone:
+		return invalidf("an auth value, but webhook %d has no auth type to keep: say bearer or basic", kept.ID)
+	case in.fields.AuthHeaderValue != nil:
+		req.AuthHeaderValue = basicValue(kept.AuthHeaderType, req.AuthHeaderValue)
+	case kept.AuthHeaderType != smtp2go.AuthNone && !authValueShown(kept):
+		return invalidf("webhook %d has %s auth whose value SMTP2GO does not show, so it cannot be kept as it is: give the auth it should have (or none)",
+			kept.ID, kept.AuthHeaderType)
+	default:
+		req.AuthHeaderValue = kept.AuthHeaderValue
+	}
+	return nil
+}
+
+// authValueShown reports whether w's auth value is the secret itself, which
+// the SDK would send back, rather than none or a mask.
+func authValueShown(w *smtp2go.Webhook) bool {
+	req := smtp2go.AddWebhookRequest{URL: "https://example.com/", AuthHeaderType: w.AuthHeaderType, AuthHeaderValue: w.AuthHeaderValue}
+	return w.AuthHeaderType != smtp2go.AuthNone && w.AuthHeaderValue != "" && req.Validate() == nil
+}
 
 // inInput prefixes err with where in the input it comes from, if anywhere.
 func inInput(where string, err error) error {
@@ -216,128 +209,110 @@ func inInput(where string, err error) error {
 
 // counts returns how many webhooks the plan adds, changes and removes; once
 // carried out, how many it did.
-func (p *plan) counts() (add, change, remove int) {
-	for _, c := range p.changes {
-		if !c.isChange || (p.carried && c.status != statusDone) {
+func (p *plan) counts() (s summary) {
+	for _, c := range p.Changes {
+		if c.Status != statusPlanned && c.Status != statusDone {
 			continue
 		}
-		switch c.action {
+		switch c.Action {
 		case actionCreate:
-			add++
+			s.Add++
 		case actionUpdate:
-			change++
+			s.Change++
 		case actionRemove:
-			remove++
+			s.Remove++
 		}
 	}
-	return add, change, remove
+	return s
 }
 
-// hasChanges reports whether the plan changes anything (or, carried out,
-// changed anything).
-func (p *plan) hasChanges() bool {
-	add, change, remove := p.counts()
-	return add+change+remove > 0
-}
+func (p *plan) hasChanges() bool { return p.counts() != summary{} }
 
-// carryOut makes the changes: the removals first, so that an account at its
-// webhook limit (one, on free plans) can still converge, then each webhook
-// through Ensure, which looks again before it changes anything. It stops at
-// the first failure; the changes left are "not run". Each change done is
-// reported on progress, if not nil.
-func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, subaccount string, progress io.Writer) error {
-	p.carried = true
-	for _, ch := range p.changes {
-		if ch.isChange {
-			ch.status = statusNotRun
+// carryOut makes the changes, reporting each through say: the removals
+// first, so that an account at its webhook limit (one, on free plans) can
+// still converge, then each webhook through Ensure, which looks again. It
+// stops at the first failure; the changes left are "not run".
+func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, say func(string, ...any)) error {
+	for _, ch := range p.Changes {
+		if ch.Status == statusPlanned {
+			ch.Status = statusNotRun
 		}
 	}
-	say := func(format string, args ...any) {
-		if progress != nil {
-			fmt.Fprintf(progress, format+"\n", args...)
-		}
-	}
-	for _, ch := range p.changes {
-		if ch.action != actionRemove || ch.dupOf != 0 {
-			continue
-		}
-		if _, err := c.Webhooks.Remove(ctx, &smtp2go.RemoveWebhookRequest{ID: ch.id, SubaccountID: subaccount}); err != nil {
-			return ch.fail(err)
-		}
-		ch.status = statusDone
-		say("removed webhook %d", ch.id)
-	}
-	for _, phase := range []string{actionUpdate, actionCreate, actionUnchanged} {
-		for _, ch := range slices.Clone(p.changes) {
-			if ch.action != phase || ch.req == nil || ch.status == statusDone {
-				continue
+	var todo []*change
+	for _, phase := range []string{actionRemove, actionUpdate, actionCreate, actionUnchanged} {
+		for _, ch := range p.Changes {
+			hasDup := ch.ID != nil && slices.ContainsFunc(p.Changes, func(d *change) bool { return d.dupOf == *ch.ID })
+			if ch.Action == phase && (ch.req != nil || ch.dupOf == 0) && (phase != actionUnchanged || hasDup) {
+				todo = append(todo, ch)
 			}
-			if phase == actionUnchanged && !p.hasDuplicates(ch.id) {
-				continue // nothing to do
-			}
-			res, err := c.Webhooks.Ensure(ctx, ch.req)
-			if err != nil {
+		}
+	}
+	for _, ch := range todo {
+		if ch.req == nil {
+			if _, err := c.Webhooks.Remove(ctx, &smtp2go.RemoveWebhookRequest{ID: *ch.ID, SubaccountID: p.subaccount}); err != nil {
 				return ch.fail(err)
 			}
-			if ch.authSent != nil && res.Action == smtp2go.EnsureUnchanged {
-				// Ensure counted the value SMTP2GO does not show as equal to
-				// the one given, and sent nothing: send the one given.
-				edited, err := c.Webhooks.Edit(ctx, &smtp2go.EditWebhookRequest{ID: res.Webhook.ID, SubaccountID: subaccount,
-					AuthHeaderType: &ch.req.AuthHeaderType, AuthHeaderValue: &ch.req.AuthHeaderValue})
-				if err != nil {
-					return ch.fail(err)
-				}
-				res.Action, res.Webhook, res.Changes = smtp2go.EnsureUpdated, edited.Webhook, nil
-			}
-			p.ensured(ch, res, say)
+			ch.Status = statusDone
+			say("removed webhook %d", *ch.ID)
+		} else if err := p.ensureOne(ctx, c, ch, say); err != nil {
+			return ch.fail(err)
 		}
 	}
 	return nil
 }
 
-func (p *plan) hasDuplicates(id int64) bool {
-	return slices.ContainsFunc(p.changes, func(c *change) bool { return c.dupOf == id })
-}
-
-// ensured records what Ensure did for ch: as it reports it, which may not
-// be what was planned if the account changed meanwhile.
-func (p *plan) ensured(ch *change, res *smtp2go.EnsureWebhookResponse, say func(string, ...any)) {
-	ch.status, ch.id, ch.webhook = statusDone, res.Webhook.ID, &res.Webhook
+// ensureOne has Ensure make ch, and records what it did, which may not be
+// what was planned if the account changed meanwhile.
+func (p *plan) ensureOne(ctx context.Context, c *smtp2go.Client, ch *change, say func(string, ...any)) error {
+	res, err := c.Webhooks.Ensure(ctx, ch.req)
+	if err == nil && ch.authSent != nil && res.Action == smtp2go.EnsureUnchanged {
+		var edited *smtp2go.EditWebhookResponse
+		edited, err = c.Webhooks.Edit(ctx, &smtp2go.EditWebhookRequest{ID: res.Webhook.ID, SubaccountID: p.subaccount,
+			AuthHeaderType: &ch.req.AuthHeaderType, AuthHeaderValue: &ch.req.AuthHeaderValue})
+		if err == nil {
+			res.Action, res.Webhook, res.Changes = smtp2go.EnsureUpdated, edited.Webhook, nil
+		}
+	}
+	if err != nil {
+		return err
+	}
+	kept := ch.ID
+	ch.Status, ch.ID, ch.Webhook = statusDone, &res.Webhook.ID, ptrOut(res.Webhook)
 	switch res.Action {
 	case smtp2go.EnsureCreated:
-		ch.action = actionCreate
-		say("created webhook %d", ch.id)
+		ch.Action = actionCreate
+		say("created webhook %d", *ch.ID)
 	case smtp2go.EnsureUpdated:
-		ch.action, ch.fields = actionUpdate, res.Changes
+		ch.Action, ch.Fields = actionUpdate, fieldsOf(res.Changes)
 		if ch.authSent != nil && !slices.ContainsFunc(res.Changes, func(f smtp2go.FieldChange) bool { return f.Field == ch.authSent.Field }) {
-			ch.fields = append(slices.Clone(res.Changes), *ch.authSent) // sent, though Ensure could not compare it
+			ch.Fields = append(ch.Fields, *ch.authSent) // sent, though Ensure could not compare it
 		}
-		say("updated webhook %d", ch.id)
+		say("updated webhook %d", *ch.ID)
 	default:
-		ch.action, ch.fields, ch.status = actionUnchanged, nil, statusUnchanged
+		ch.Action, ch.Fields, ch.Status = actionUnchanged, []fieldOut{}, statusUnchanged
 	}
-	ch.isChange = ch.action != actionUnchanged
 	for _, id := range res.Removed {
-		i := slices.IndexFunc(p.changes, func(c *change) bool { return c.id == id && c.action == actionRemove })
+		i := slices.IndexFunc(p.Changes, func(d *change) bool { return d.Action == actionRemove && *d.ID == id })
 		if i < 0 { // a duplicate that appeared since the plan
-			p.add(&change{action: actionRemove, id: id, url: ch.url, reason: fmt.Sprintf("duplicate of %d", ch.id), dupOf: ch.id})
-			i = len(p.changes) - 1
+			p.add(&change{Action: actionRemove, ID: &id, URL: ch.URL, Reason: fmt.Sprintf("duplicate of %d", *ch.ID), dupOf: *ch.ID})
+			i = len(p.Changes) - 1
 		}
-		p.changes[i].status = statusDone
-		say("removed webhook %d (duplicate of %d)", id, ch.id)
+		p.Changes[i].Status = statusDone
+		say("removed webhook %d (duplicate of %d)", id, *ch.ID)
 	}
-	for _, c := range p.changes {
-		if c.dupOf == ch.id && c.status != statusDone {
-			c.status, c.isChange = statusDone, false // gone, but not by this run
+	for _, d := range p.Changes {
+		if kept != nil && d.dupOf == *kept && d.Status == statusNotRun {
+			d.Status = statusUnchanged // gone, but not by this run
 		}
 	}
+	return nil
 }
 
 func (ch *change) fail(err error) error {
-	ch.status, ch.err = statusFailed, err
-	what := ch.action + " " + ch.url
-	if ch.id != 0 {
-		what = fmt.Sprintf("%s %d %s", ch.action, ch.id, ch.url)
+	ch.Status, ch.Error = statusFailed, err.Error()
+	what := ch.Action + " " + ch.URL
+	if ch.ID != nil {
+		what = fmt.Sprintf("%s %d %s", ch.Action, *ch.ID, ch.URL)
 	}
 	if errors.Is(err, smtp2go.ErrOutcomeUnknown) {
 		return withHint(&changeError{what: what, err: err}, "Running the command again settles it: it looks before it adds.")
@@ -354,144 +329,76 @@ type changeError struct {
 func (e *changeError) Error() string { return e.what + ": " + e.err.Error() }
 func (e *changeError) Unwrap() error { return e.err }
 
-// printPlan writes the plan as text.
-func (p *plan) printPlan(w io.Writer, noChanges string) {
+// print writes the plan as text.
+func (p *plan) print(w io.Writer, noChanges string) {
 	if !p.hasChanges() {
 		fmt.Fprintln(w, noChanges)
 		return
 	}
-	for _, c := range p.changes {
-		if !c.isChange {
+	for _, c := range p.Changes {
+		switch {
+		case c.Status == statusUnchanged:
 			continue
-		}
-		switch c.action {
-		case actionCreate:
-			fmt.Fprintf(w, "  + create %s\n", c.url)
-		case actionUpdate:
-			fmt.Fprintf(w, "  ~ update %d %s\n", c.id, c.url)
-		case actionRemove:
-			fmt.Fprintf(w, "  - remove %d %s (%s)\n", c.id, c.url, c.reason)
+		case c.Action == actionCreate:
+			fmt.Fprintf(w, "  + create %s\n", c.URL)
+		case c.Action == actionUpdate:
+			fmt.Fprintf(w, "  ~ update %d %s\n", *c.ID, c.URL)
+		case c.Action == actionRemove:
+			fmt.Fprintf(w, "  - remove %d %s (%s)\n", *c.ID, c.URL, c.Reason)
 		}
 		width := 0
-		for _, f := range c.fields {
+		for _, f := range c.Fields {
 			width = max(width, len(f.Field)+1)
 		}
-		for _, f := range c.fields {
-			value := orNone(f.New)
-			if c.action == actionUpdate {
-				value = orNone(f.Old) + " -> " + value
+		for _, f := range c.Fields {
+			value := cmp.Or(f.New, "(none)")
+			if c.Action == actionUpdate {
+				value = cmp.Or(f.Old, "(none)") + " -> " + value
 			}
 			fmt.Fprintf(w, "      %-*s %s\n", width, f.Field+":", value)
 		}
 	}
-	add, change, remove := p.counts()
-	fmt.Fprintf(w, "\nPlan: %d to add, %d to change, %d to remove.\n", add, change, remove)
-}
-
-func orNone(s string) string { return dashOr(s, "(none)") }
-
-// planOut is the JSON document of ensure and apply: the plan, each change
-// with its status once carried out, and the totals. Webhook is ensure's
-// webhook as it now is (or, with --dry-run, as it is before any change;
-// null if it is to be created).
-type planOut struct {
-	DryRun  bool        `json:"dry_run"`
-	Changes []changeOut `json:"changes"`
-	Summary summaryOut  `json:"summary"`
-	Webhook *webhookOut `json:"webhook,omitempty"`
-}
-
-type changeOut struct {
-	Action  string      `json:"action"` // create, update, remove or unchanged
-	ID      *int64      `json:"id"`     // null for a create not made
-	URL     string      `json:"url"`
-	Fields  []fieldOut  `json:"fields"` // create: what it sets; update: old and new
-	Reason  string      `json:"reason,omitempty"`
-	Status  string      `json:"status"` // planned, unchanged, done, failed or not run
-	Error   string      `json:"error,omitempty"`
-	Webhook *webhookOut `json:"webhook,omitempty"` // done: the webhook as it now is
-}
-
-// fieldOut is a field a change sets, as the SDK's FieldChange says it:
-// secrets masked, lists joined with ", ".
-type fieldOut struct {
-	Field string `json:"field"`
-	Old   string `json:"old"`
-	New   string `json:"new"`
-}
-
-type summaryOut struct {
-	Add    int `json:"add"`
-	Change int `json:"change"`
-	Remove int `json:"remove"`
-}
-
-func (p *plan) document() planOut {
-	out := planOut{DryRun: p.dryRun, Changes: []changeOut{}}
-	for _, c := range p.changes {
-		co := changeOut{Action: c.action, URL: c.url, Fields: []fieldOut{}, Reason: c.reason, Status: c.status}
-		for _, f := range c.fields {
-			co.Fields = append(co.Fields, fieldOut(f))
-		}
-		if c.id != 0 {
-			co.ID = &c.id
-		}
-		if c.err != nil {
-			co.Error = c.err.Error()
-		}
-		if c.webhook != nil {
-			wo := toOut(*c.webhook)
-			co.Webhook = &wo
-		}
-		out.Changes = append(out.Changes, co)
-	}
-	out.Summary.Add, out.Summary.Change, out.Summary.Remove = p.counts()
-	if p.ensure {
-		switch kept := p.changes[0]; {
-		case kept.webhook != nil:
-			wo := toOut(*kept.webhook)
-			out.Webhook = &wo
-		case p.before != nil:
-			wo := toOut(*p.before)
-			out.Webhook = &wo
-		}
-	}
-	return out
+	s := p.counts()
+	fmt.Fprintf(w, "\nPlan: %d to add, %d to change, %d to remove.\n", s.Add, s.Change, s.Remove)
 }
 
 // report prints the plan, asks when it removes a webhook, carries it out
-// unless it is a dry run, and prints what was done: the plan's document
-// with --output json, else the plan, a line for each change made, and the
-// totals. With --detailed-exitcode, a plan that changes (or changed)
-// something exits 2.
+// unless it is a dry run, and prints what was done (with --output json, the
+// plan's document, even when a change failed). With --detailed-exitcode, a
+// plan that changes (or changed) something exits 2.
 func (a *app) report(c *call, p *plan, pf *planFlags, noChanges string) error {
-	out := a.env.stdout
-	p.dryRun = pf.dryRun
-	if !a.json() {
-		p.printPlan(out, noChanges)
+	out, text := a.env.stdout, !a.json()
+	p.DryRun = pf.dryRun
+	if text {
+		p.print(out, noChanges)
 	}
 	var err error
 	switch {
-	case p.dryRun && p.hasChanges() && !a.json():
-		fmt.Fprintln(out, "\nDry run: nothing was changed.")
-	case !p.dryRun && p.hasChanges():
-		if err := a.confirm(p, pf.yes, !a.json()); err != nil {
+	case !p.hasChanges():
+	case p.DryRun:
+		if text {
+			fmt.Fprintln(out, "\nDry run: nothing was changed.")
+		}
+	default:
+		if err := a.confirm(p, pf.yes, text); err != nil {
 			return err
 		}
-		var progress io.Writer
-		if !a.json() {
+		say := func(string, ...any) {}
+		if text {
 			fmt.Fprintln(out)
-			progress = out
+			say = func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 		}
-		if err = p.carryOut(c.ctx, c.client, p.subaccount, progress); err == nil && !a.json() {
-			add, change, remove := p.counts()
-			fmt.Fprintf(out, "\nApply complete: %d added, %d changed, %d removed.\n", add, change, remove)
+		if err = p.carryOut(c.ctx, c.client, say); err == nil && text {
+			s := p.counts()
+			fmt.Fprintf(out, "\nApply complete: %d added, %d changed, %d removed.\n", s.Add, s.Change, s.Remove)
 		}
 	}
-	if a.json() {
-		// What was done is printed even when a change failed, so that a
-		// script can tell what changed.
-		if werr := writeJSON(out, p.document()); werr != nil && err == nil {
+	if p.ensure && p.Changes[0].Webhook != nil {
+		p.Webhook = p.Changes[0].Webhook
+	}
+	if !text {
+		p.Summary = p.counts()
+		if werr := writeJSON(out, p); werr != nil && err == nil {
 			err = werr
 		}
 	}
@@ -503,31 +410,28 @@ func (a *app) report(c *call, p *plan, pf *planFlags, noChanges string) error {
 
 // planFlags are the flags of the commands that plan: ensure and apply.
 type planFlags struct {
-	dryRun           bool
-	detailedExitCode bool
-	yes              bool
+	dryRun, detailedExitCode, yes bool
 }
 
 func planFlagsOf(cmd *cobra.Command) *planFlags {
 	pf := &planFlags{}
 	cmd.Flags().BoolVar(&pf.dryRun, "dry-run", false, "show the plan and change nothing")
 	cmd.Flags().BoolVar(&pf.detailedExitCode, "detailed-exitcode", false, "exit 0 when nothing changes (or would), 2 when something does, 1 on any error")
-	cmd.Flags().BoolVarP(&pf.yes, "yes", "y", false, "remove webhooks without asking (alias --auto-approve); needed without a terminal")
+	yesFlag(cmd, &pf.yes)
 	return pf
 }
 
 // yesFlag defines --yes (and its alias --auto-approve) on a command that
 // removes webhooks.
-func yesFlag(cmd *cobra.Command) *bool {
-	return cmd.Flags().BoolP("yes", "y", false, "remove without asking (alias --auto-approve); needed without a terminal")
+func yesFlag(cmd *cobra.Command, yes *bool) {
+	cmd.Flags().BoolVarP(yes, "yes", "y", false, "remove webhooks without asking (alias --auto-approve); needed without a terminal")
 }
 
-// confirm lets a plan that removes webhooks go ahead: with --yes, or when
-// the person at the terminal answers yes, in Terraform's manner. Without a
-// terminal and --yes it is a usage error, and nothing is changed. shown
-// says whether the plan is on the screen already.
+// confirm lets a plan that removes webhooks go ahead, in Terraform's
+// manner: with --yes, or when the person at the terminal answers yes (shown:
+// the plan is on the screen already). Without either it is a usage error.
 func (a *app) confirm(p *plan, yes, shown bool) error {
-	_, _, remove := p.counts()
+	remove := p.counts().Remove
 	if yes || remove == 0 {
 		return nil
 	}
@@ -535,11 +439,10 @@ func (a *app) confirm(p *plan, yes, shown bool) error {
 		return withHint(usagef("the plan removes %d webhook(s), and there is no terminal to ask: nothing was changed", remove),
 			"Pass --yes (or --auto-approve) to remove without asking.")
 	}
-	w := a.env.stderr
 	if !shown {
-		p.printPlan(w, "")
+		p.print(a.env.stderr, "")
 	}
-	fmt.Fprint(w, "\nDo you want to perform these actions? Only 'yes' will be accepted: ")
+	fmt.Fprint(a.env.stderr, "\nDo you want to perform these actions? Only 'yes' will be accepted: ")
 	answer, _ := bufio.NewReader(a.env.stdin).ReadString('\n')
 	if strings.TrimSpace(answer) != "yes" {
 		return &cliError{kind: kindInterrupted, msg: "cancelled: nothing was changed"}

@@ -28,7 +28,7 @@ func addWebhooks(t *testing.T, srv *smtp2gotest.Server, reqs ...smtp2go.AddWebho
 func events(e ...smtp2go.EventType) []smtp2go.EventType { return e }
 
 // actions sums up a plan document: "action id url status" per change.
-func actions(doc planOut) string {
+func actions(doc plan) string {
 	var lines []string
 	for _, c := range doc.Changes {
 		id := "-"
@@ -67,14 +67,14 @@ func TestEnsurePlansThenActs(t *testing.T) {
 
 	r = against(t, srv, append(args, "--format", "json", "--output", "json")...)
 	wantCode(t, r, 0)
-	doc := decodeJSON[planOut](t, r.stdout)
+	doc := decodeJSON[plan](t, r.stdout)
 	if actions(doc) != "update 1001 https://example.com/ensure done" || doc.Webhook == nil || doc.Webhook.OutputFormat != "json" ||
-		fmt.Sprint(doc.Changes[0].Fields) != "[{output_format form json}]" || doc.Summary != (summaryOut{Change: 1}) {
+		fmt.Sprint(doc.Changes[0].Fields) != "[{output_format form json}]" || doc.Summary != (summary{Change: 1}) {
 		t.Errorf("ensure --output json: %+v", doc)
 	}
 	r = against(t, srv, append(args, "--format", "json", "--output", "json", "--dry-run")...)
 	wantCode(t, r, 0)
-	if doc := decodeJSON[planOut](t, r.stdout); !doc.DryRun || len(doc.Changes) != 1 || doc.Changes[0].Action != "unchanged" || doc.Webhook == nil || doc.Webhook.ID != 1001 {
+	if doc := decodeJSON[plan](t, r.stdout); !doc.DryRun || len(doc.Changes) != 1 || doc.Changes[0].Action != "unchanged" || doc.Webhook == nil || doc.Webhook.ID != 1001 {
 		t.Errorf("ensure --dry-run --output json, unchanged: %+v", doc)
 	}
 	if n := len(srv.Webhooks()); n != 1 {
@@ -105,7 +105,7 @@ func TestDetailedExitCode(t *testing.T) {
 	addWebhooks(t, srv, smtp2go.AddWebhookRequest{URL: "https://example.com/extra", Events: events(smtp2go.EventOpen)})
 	r := against(t, srv, "apply", "-f", file, "--detailed-exitcode", "--prune", "--dry-run", "--output", "json")
 	wantCode(t, r, exitChanges)
-	if doc := decodeJSON[planOut](t, r.stdout); doc.Summary != (summaryOut{Remove: 1}) || r.stderr != "" {
+	if doc := decodeJSON[plan](t, r.stdout); doc.Summary != (summary{Remove: 1}) || r.stderr != "" {
 		t.Errorf("plan %+v, stderr %q", doc, r.stderr)
 	}
 	wantCode(t, against(t, srv, "apply", "-f", file, "--detailed-exitcode", "--prune", "--yes"), exitChanges)
@@ -133,9 +133,9 @@ func TestApply(t *testing.T) {
 
 	r := against(t, srv, "apply", "--file", file, "--prune", "--dry-run", "--output", "json")
 	wantCode(t, r, 0)
-	doc := decodeJSON[planOut](t, r.stdout)
+	doc := decodeJSON[plan](t, r.stdout)
 	want := fmt.Sprintf("unchanged %d https://example.com/keep unchanged\nupdate %d https://example.com/change planned\ncreate - https://example.com/new planned\nremove %d https://example.com/extra planned", ids[0], ids[1], ids[2])
-	if !doc.DryRun || actions(doc) != want || doc.Summary != (summaryOut{1, 1, 1}) {
+	if !doc.DryRun || actions(doc) != want || doc.Summary != (summary{1, 1, 1}) {
 		t.Errorf("dry-run plan:\n%s\nwant:\n%s", actions(doc), want)
 	}
 	if got := fmt.Sprint(doc.Changes[1].Fields, doc.Changes[2].Fields); got != "[{events open open, click} {output_format form json}] [{events  delivered} {headers  X-Customer-Id}]" {
@@ -292,7 +292,7 @@ func TestAnAuthValueGivenIsSentWhenSMTP2GODoesNotShowTheCurrent(t *testing.T) {
 	// With another change, Ensure's edit sends it, and the plan still says so.
 	r = cli(t, environ, "", "ensure", "--url", "https://example.com/h", "--events", "bounce,spam", "--auth-value-env", "SECOND", "--output", "json")
 	wantCode(t, r, 0)
-	doc := decodeJSON[planOut](t, r.stdout)
+	doc := decodeJSON[plan](t, r.stdout)
 	if got := fmt.Sprint(doc.Changes[0].Fields); got != "[{events bounce bounce, spam} {auth_header_value (not shown) [redacted]}]" || value() != second {
 		t.Errorf("fields %s", got)
 	}
@@ -303,7 +303,7 @@ func TestAnAuthValueGivenIsSentWhenSMTP2GODoesNotShowTheCurrent(t *testing.T) {
 	srv.Fail("webhook/view", masked(`["bounce","spam"]`))
 	r = cli(t, environ, `[{"url":"https://example.com/h","events":["bounce","spam"],"auth_header_value":"`+third+`"}]`, "apply", "-f", "-", "--output", "json")
 	wantCode(t, r, 0)
-	if doc := decodeJSON[planOut](t, r.stdout); actions(doc) != "update 1001 https://example.com/h done" || value() != third {
+	if doc := decodeJSON[plan](t, r.stdout); actions(doc) != "update 1001 https://example.com/h done" || value() != third {
 		t.Errorf("apply: %s", actions(doc))
 	}
 	noSecret(t, r, old, first, second, third)
@@ -323,8 +323,8 @@ func TestPlansShowDuplicates(t *testing.T) {
 	}
 	r = against(t, srv, "ensure", "--url", "https://example.com/dup", "--events", "bounce", "--yes", "--output", "json")
 	wantCode(t, r, 0)
-	doc := decodeJSON[planOut](t, r.stdout)
-	if actions(doc) != "unchanged 1001 https://example.com/dup unchanged\nremove 1002 https://example.com/dup done\nremove 1003 https://example.com/dup done" || doc.Summary != (summaryOut{Remove: 2}) {
+	doc := decodeJSON[plan](t, r.stdout)
+	if actions(doc) != "unchanged 1001 https://example.com/dup unchanged\nremove 1002 https://example.com/dup done\nremove 1003 https://example.com/dup done" || doc.Summary != (summary{Remove: 2}) {
 		t.Errorf("plan:\n%s\n%+v", actions(doc), doc.Summary)
 	}
 	if n := len(srv.Webhooks()); n != 1 {
@@ -365,9 +365,9 @@ func TestApplyReportsWhatWasDoneWhenAChangeFails(t *testing.T) {
 	file := `[{"url":"https://example.com/change","events":["spam"]},{"url":"https://example.com/new","events":["bounce"]}]`
 	r := cli(t, []string{"SMTP2GO_API_KEY=" + srv.APIKey}, file, "apply", "-f", "-", "--prune", "--yes", "--output", "json", "--base-url", srv.URL)
 	wantCode(t, r, exitAPI)
-	doc := decodeJSON[planOut](t, r.stdout)
+	doc := decodeJSON[plan](t, r.stdout)
 	want := "update 1001 https://example.com/change failed\ncreate - https://example.com/new not run\nremove 1002 https://example.com/extra done"
-	if actions(doc) != want || doc.Summary != (summaryOut{Remove: 1}) || !strings.Contains(doc.Changes[0].Error, "req-edit-1") {
+	if actions(doc) != want || doc.Summary != (summary{Remove: 1}) || !strings.Contains(doc.Changes[0].Error, "req-edit-1") {
 		t.Errorf("changes:\n%s\nwant:\n%s\n%+v", actions(doc), want, doc)
 	}
 	e := decodeJSON[struct{ Error errorOut }](t, r.stderr).Error

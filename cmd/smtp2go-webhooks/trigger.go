@@ -25,12 +25,7 @@ headers, and print each delivery's status. Against anything but the fake it
 fails: SMTP2GO itself has no such endpoint.`,
 		Example:   "  smtp2go-webhooks trigger bounce --field bounce=soft",
 		ValidArgs: deliveryEventEnum.values,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usagef("want exactly one event type, such as bounce, got %d arguments", len(args))
-			}
-			return nil
-		},
+		Args:      cobra.ExactArgs(1),
 	}
 	sub := subaccountFlag(cmd)
 	var fields pairsFlag
@@ -40,16 +35,12 @@ fails: SMTP2GO itself has no such endpoint.`,
 		if err != nil {
 			return err
 		}
-		req := fakesmtp2go.TriggerRequest{Event: event, Fields: map[string]string{}, SubaccountID: *sub}
-		for i, name := range fields.names {
-			req.Fields[name] = fields.values[i]
+		key, _, err := a.global.key(a.env)
+		if err != nil {
+			return err
 		}
 		return a.withCall(cmd, func(c *call) error {
-			key, err := a.global.key(a.env)
-			if err != nil {
-				return err
-			}
-			res, err := trigger(c, key.value, req)
+			res, err := trigger(c, key, fakesmtp2go.TriggerRequest{Event: event, Fields: fields.fields(), SubaccountID: *sub})
 			if err != nil {
 				return err
 			}
@@ -98,27 +89,25 @@ func trigger(c *call, key string, req fakesmtp2go.TriggerRequest) (*fakesmtp2go.
 
 // printTrigger prints each delivery, and fails when one did not succeed.
 func (a *app) printTrigger(event string, res *fakesmtp2go.TriggerResponse) error {
-	failed := 0
-	for _, d := range res.Deliveries {
-		if d.Status < 200 || d.Status > 299 {
-			failed++
-		}
-	}
 	if a.json() {
 		if err := writeJSON(a.env.stdout, struct {
 			Deliveries []fakesmtp2go.TriggerDelivery `json:"deliveries"`
 		}{res.Deliveries}); err != nil {
 			return err
 		}
-	} else {
-		if len(res.Deliveries) == 0 {
-			fmt.Fprintf(a.env.stdout, "No webhook subscribes to %s: nothing was delivered.\n", event)
+	} else if len(res.Deliveries) == 0 {
+		fmt.Fprintf(a.env.stdout, "No webhook subscribes to %s: nothing was delivered.\n", event)
+	}
+	failed := 0
+	for _, d := range res.Deliveries {
+		answer := fmt.Sprintf("%d %s", d.Status, http.StatusText(d.Status))
+		if d.Status == 0 {
+			answer = "no answer: " + d.Error
 		}
-		for _, d := range res.Deliveries {
-			answer := fmt.Sprintf("%d %s", d.Status, http.StatusText(d.Status))
-			if d.Status == 0 {
-				answer = "no answer: " + d.Error
-			}
+		if d.Status < 200 || d.Status > 299 {
+			failed++
+		}
+		if !a.json() {
 			fmt.Fprintf(a.env.stdout, "sent %s (%s, id %s) to webhook %d %s: %s after %d attempt(s)\n",
 				event, d.Format, d.EventID, d.WebhookID, d.URL, answer, d.Attempts)
 		}

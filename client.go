@@ -23,9 +23,9 @@ const Version = "0.1.0"
 
 // The environment variables [NewClientFromEnv] reads.
 const (
-	APIKeyEnv  = "SMTP2GO_API_KEY"  // the API key; required
-	RegionEnv  = "SMTP2GO_REGION"   // a Region: global, us, eu or au; optional (blank is unset)
-	BaseURLEnv = "SMTP2GO_BASE_URL" // an API base URL, as for WithBaseURL; optional (blank is unset)
+	apiKeyEnv  = "SMTP2GO_API_KEY"
+	regionEnv  = "SMTP2GO_REGION"
+	baseURLEnv = "SMTP2GO_BASE_URL"
 )
 
 const (
@@ -64,7 +64,7 @@ type Client struct {
 // SMTP2GO_API_KEY, use [NewClientFromEnv].
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if apiKey == "" {
-		return nil, invalid("api key", "empty: pass one, or use NewClientFromEnv to read %s", APIKeyEnv)
+		return nil, invalid("api key", "empty: pass one, or use NewClientFromEnv to read %s", apiKeyEnv)
 	}
 	if err := checkKey("api key", apiKey); err != nil {
 		return nil, err
@@ -93,19 +93,19 @@ func NewClientFromGetenv(getenv func(string) string, opts ...Option) (*Client, e
 	if getenv == nil {
 		return nil, invalid("getenv", "nil")
 	}
-	key := getenv(APIKeyEnv)
+	key := getenv(apiKeyEnv)
 	if key == "" {
-		return nil, invalid(APIKeyEnv, "not set: export the API key, or pass it to NewClient")
+		return nil, invalid(apiKeyEnv, "not set: export the API key, or pass it to NewClient")
 	}
-	if err := checkKey(APIKeyEnv, key); err != nil {
+	if err := checkKey(apiKeyEnv, key); err != nil {
 		return nil, err
 	}
 	var fromEnv []Option
-	if v := strings.TrimSpace(getenv(RegionEnv)); v != "" {
-		fromEnv = append(fromEnv, named(RegionEnv, WithRegion(Region(strings.ToLower(v)))))
+	if v := strings.TrimSpace(getenv(regionEnv)); v != "" {
+		fromEnv = append(fromEnv, named(regionEnv, WithRegion(Region(strings.ToLower(v)))))
 	}
-	if v := strings.TrimSpace(getenv(BaseURLEnv)); v != "" {
-		fromEnv = append(fromEnv, named(BaseURLEnv, WithBaseURL(v)))
+	if v := strings.TrimSpace(getenv(baseURLEnv)); v != "" {
+		fromEnv = append(fromEnv, named(baseURLEnv, WithBaseURL(v)))
 	}
 	return newClient(key, fromEnv, opts)
 }

@@ -44,14 +44,14 @@ func TestNewClientFromEnv(t *testing.T) {
 		{name: "a base URL without a path gets /v3/", key: testKey, base: "http://127.0.0.1:8025", wantBase: "http://127.0.0.1:8025/v3/"},
 		{name: "a base URL of / gets /v3/", key: testKey, base: "http://127.0.0.1:8025/", wantBase: "http://127.0.0.1:8025/v3/"},
 		{name: "a base URL's own path is kept", key: testKey, base: "https://proxy.example/smtp2go", wantBase: "https://proxy.example/smtp2go/"},
-		{name: "no key", wantErrField: smtp2go.APIKeyEnv},
-		{name: "key with a newline", key: testKey + "\n", wantErrField: smtp2go.APIKeyEnv, wantErrAbsence: testKey},
-		{name: "unknown region", key: testKey, region: "mars", wantErrField: smtp2go.RegionEnv},
-		{name: "base URL with a password", key: testKey, base: "https://u:pw-secret@api.test/v3/", wantErrField: smtp2go.BaseURLEnv, wantErrAbsence: "pw-secret"},
+		{name: "no key", wantErrField: "SMTP2GO_API_KEY"},
+		{name: "key with a newline", key: testKey + "\n", wantErrField: "SMTP2GO_API_KEY", wantErrAbsence: testKey},
+		{name: "unknown region", key: testKey, region: "mars", wantErrField: "SMTP2GO_REGION"},
+		{name: "base URL with a password", key: testKey, base: "https://u:pw-secret@api.test/v3/", wantErrField: "SMTP2GO_BASE_URL", wantErrAbsence: "pw-secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{smtp2go.APIKeyEnv: tt.key, smtp2go.RegionEnv: tt.region, smtp2go.BaseURLEnv: tt.base}
+			env := map[string]string{"SMTP2GO_API_KEY": tt.key, "SMTP2GO_REGION": tt.region, "SMTP2GO_BASE_URL": tt.base}
 			getenv := func(name string) string { return env[name] }
 			c, err := smtp2go.NewClientFromGetenv(getenv, append([]smtp2go.Option{hc}, tt.opts...)...)
 			if tt.wantErrField != "" {
@@ -75,8 +75,8 @@ func TestNewClientFromEnv(t *testing.T) {
 	})
 	// NewClientFromEnv reads the process's environment.
 	t.Run("the key is sent", func(t *testing.T) {
-		t.Setenv(smtp2go.APIKeyEnv, testKey)
-		t.Setenv(smtp2go.BaseURLEnv, testBase)
+		t.Setenv("SMTP2GO_API_KEY", testKey)
+		t.Setenv("SMTP2GO_BASE_URL", testBase)
 		c, err := smtp2go.NewClientFromEnv(hc)
 		if err != nil {
 			t.Fatal(err)
@@ -86,7 +86,7 @@ func TestNewClientFromEnv(t *testing.T) {
 		}
 		sent := api.requests("webhook/view")
 		if got := sent[len(sent)-1].Header.Get("X-Smtp2go-Api-Key"); got != testKey {
-			t.Errorf("the key from %s was not sent (got %d bytes)", smtp2go.APIKeyEnv, len(got))
+			t.Errorf("the key from %s was not sent (got %d bytes)", "SMTP2GO_API_KEY", len(got))
 		}
 	})
 }

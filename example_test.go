@@ -56,10 +56,10 @@ func ExampleNewClient() {
 
 func ExampleNewClientFromEnv() {
 	// As a deployment would set them.
-	os.Setenv(smtp2go.APIKeyEnv, "api-0123456789ABCDEFabcdef0123456789")
-	os.Setenv(smtp2go.RegionEnv, "au")
-	defer os.Unsetenv(smtp2go.APIKeyEnv)
-	defer os.Unsetenv(smtp2go.RegionEnv)
+	os.Setenv("SMTP2GO_API_KEY", "api-0123456789ABCDEFabcdef0123456789")
+	os.Setenv("SMTP2GO_REGION", "au")
+	defer os.Unsetenv("SMTP2GO_API_KEY")
+	defer os.Unsetenv("SMTP2GO_REGION")
 
 	client, err := smtp2go.NewClientFromEnv(smtp2go.WithUserAgent("provisioner/1.0"))
 	if err != nil {

@@ -57,8 +57,8 @@ var emailEvents = []EventType{
 // EmailEventTypes returns every email event a webhook can subscribe to.
 func EmailEventTypes() []EventType { return append([]EventType(nil), emailEvents...) }
 
-// Valid reports whether t is an email event a webhook can subscribe to.
-func (t EventType) Valid() bool {
+// valid reports whether t is an email event a webhook can subscribe to.
+func (t EventType) valid() bool {
 	for _, e := range emailEvents {
 		if t == e {
 			return true
@@ -84,8 +84,8 @@ var smsEvents = []SMSEventType{SMSDelivered, SMSFailed, SMSRejected, SMSSending,
 // SMSEventTypes returns every SMS event a webhook can subscribe to.
 func SMSEventTypes() []SMSEventType { return append([]SMSEventType(nil), smsEvents...) }
 
-// Valid reports whether t is an SMS event a webhook can subscribe to.
-func (t SMSEventType) Valid() bool {
+// valid reports whether t is an SMS event a webhook can subscribe to.
+func (t SMSEventType) valid() bool {
 	for _, e := range smsEvents {
 		if t == e {
 			return true
@@ -107,8 +107,8 @@ const (
 	OutputJSON OutputFormat = "json" // application/json
 )
 
-// Valid reports whether f is empty (server default) or a known format.
-func (f OutputFormat) Valid() bool { return f == "" || f == OutputForm || f == OutputJSON }
+// valid reports whether f is empty (server default) or a known format.
+func (f OutputFormat) valid() bool { return f == "" || f == OutputForm || f == OutputJSON }
 
 // AuthHeaderType is the kind of Authorization header SMTP2GO sends with each
 // delivery.
@@ -129,8 +129,8 @@ func BasicAuthValue(user, pass string) Secret {
 	return Secret(base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)))
 }
 
-// Valid reports whether a is a known header type, including AuthNone.
-func (a AuthHeaderType) Valid() bool { return a == AuthNone || a == AuthBearer || a == AuthBasic }
+// valid reports whether a is a known header type, including AuthNone.
+func (a AuthHeaderType) valid() bool { return a == AuthNone || a == AuthBearer || a == AuthBasic }
 
 // Region selects which SMTP2GO API endpoint a [Client] talks to.
 type Region string

@@ -479,12 +479,12 @@ func validateFields(w *Webhook, checkURL bool) error {
 		}
 	}
 	for i, e := range w.Events {
-		if !e.Valid() {
+		if !e.valid() {
 			return invalid(fmt.Sprintf("events[%d]", i), "unknown email event %q (known: %s)", string(e), joinNames(emailEvents))
 		}
 	}
 	for i, e := range w.SMSEvents {
-		if !e.Valid() {
+		if !e.valid() {
 			return invalid(fmt.Sprintf("sms_events[%d]", i), "unknown SMS event %q (known: %s)", string(e), joinNames(smsEvents))
 		}
 	}
@@ -498,10 +498,10 @@ func validateFields(w *Webhook, checkURL bool) error {
 			return invalid(fmt.Sprintf("usernames[%d]", i), "must be a non-empty name without control characters")
 		}
 	}
-	if !w.OutputFormat.Valid() {
+	if !w.OutputFormat.valid() {
 		return invalid("output_format", "unknown format %q (want form or json)", string(w.OutputFormat))
 	}
-	if !w.AuthHeaderType.Valid() {
+	if !w.AuthHeaderType.valid() {
 		return invalid("auth_header_type", "unknown type %q (want bearer, basic or empty)", string(w.AuthHeaderType))
 	}
 	if strings.ContainsFunc(w.AuthHeaderValue.Reveal(), unicode.IsControl) {

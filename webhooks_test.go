@@ -725,7 +725,7 @@ func TestContext(t *testing.T) {
 func TestNewClient(t *testing.T) {
 	t.Run("no key", func(t *testing.T) {
 		// Not parallel: it sets the environment, which NewClient must not read.
-		t.Setenv(smtp2go.APIKeyEnv, testKey)
+		t.Setenv("SMTP2GO_API_KEY", testKey)
 		c, err := smtp2go.NewClient("")
 		if c != nil || !errors.Is(err, smtp2go.ErrInvalidRequest) || !strings.Contains(err.Error(), "NewClientFromEnv") {
 			t.Errorf("NewClient(\"\") = %v, %v; want an error pointing to NewClientFromEnv", c, err)

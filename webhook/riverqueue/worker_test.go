@@ -176,8 +176,11 @@ func TestWorkerKilledMidJob(t *testing.T) {
 
 	const rescueAfter = time.Second
 	// The rescuer runs as its client becomes leader, and then every 30s:
-	// start it once the job is overdue, so the first run rescues it.
-	time.Sleep(time.Until(job.AttemptedAt.Add(rescueAfter + 100*time.Millisecond)))
+	// the job is made overdue before it starts, as if the time had passed,
+	// so that its first run rescues it.
+	if _, err := d.admin.Exec(context.Background(), `UPDATE river_job SET attempted_at = now() - interval '1 minute' WHERE id = $1`, job.ID); err != nil {
+		t.Fatal(err)
+	}
 	_, events := workingClient(t, d, func(ctx context.Context, ev *webhook.Event) error {
 		effects.Add(1)
 		return nil

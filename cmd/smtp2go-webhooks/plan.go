@@ -55,11 +55,11 @@ type change struct {
 	Reason  string      `json:"reason,omitempty"`
 	Status  string      `json:"status"` // planned, unchanged, done, failed or not run
 	Error   string      `json:"error,omitempty"`
+	Hint    string      `json:"hint,omitempty"` // what text output prints after the plan
 	Webhook *webhookOut `json:"webhook,omitempty"` // done: the webhook as it now is
 
-	req      *smtp2go.AddWebhookRequest // what Ensure is asked; nil for a removal
-	dupOf    int64                      // a duplicate that Ensure removes as it keeps webhook dupOf
-	authSent *fieldOut                  // an auth value given, sent though Ensure cannot compare it (planOne)
+	req   *smtp2go.AddWebhookRequest // what Ensure is asked; nil for a removal
+	dupOf int64                      // a duplicate that Ensure removes as it keeps webhook dupOf
 }
 
 // fieldOut is a field a change sets, as the SDK's FieldChange says it:
@@ -75,9 +75,6 @@ type summary struct {
 	Change int `json:"change"`
 	Remove int `json:"remove"`
 }
-
-// notShown is how a plan shows an auth value that SMTP2GO does not show.
-const notShown = "(not shown)"
 
 func fieldsOf(changes []smtp2go.FieldChange) []fieldOut {
 	out := make([]fieldOut, len(changes))
@@ -116,9 +113,7 @@ func makePlan(c *call, p *plan, want []*input, current []smtp2go.Webhook, prune 
 
 // planOne adds what Ensure would do for in, as the SDK's Plan says: asked
 // first with the auth in gives, or none, to learn which webhook is kept,
-// and again once the auth in leaves out is taken from that webhook. An
-// auth value given is sent even when SMTP2GO does not show the current
-// one: Ensure cannot compare them, and counts them as equal.
+// and again once the auth in leaves out is taken from that webhook.
 func (p *plan) planOne(c *call, in *input) error {
 	req := in.req
 	probe := in.probe(req)
@@ -136,16 +131,10 @@ func (p *plan) planOne(c *call, in *input) error {
 	ch := &change{Action: actionCreate, URL: url, Fields: fieldsOf(ep.Changes), req: req}
 	if kept := ep.Webhook; kept != nil {
 		ch.Action, ch.ID = actionUnchanged, &kept.ID
-		if in.fields.AuthHeaderValue != nil && req.AuthHeaderValue != "" && !authValueShown(kept) &&
-			!slices.ContainsFunc(ep.Changes, func(f smtp2go.FieldChange) bool { return f.Field == "auth_header_value" }) {
-			ch.authSent = &fieldOut{Field: "auth_header_value", New: req.AuthHeaderValue.String()}
-			if kept.AuthHeaderType != smtp2go.AuthNone {
-				ch.authSent.Old = notShown
-			}
-			ch.Fields = append(ch.Fields, *ch.authSent)
-		}
-		if len(ch.Fields) > 0 {
+		if ep.Action == smtp2go.EnsureUpdated {
 			ch.Action = actionUpdate
+		} else if in.fields.AuthHeaderValue != nil && kept.AuthHeaderType != smtp2go.AuthNone && !authValueShown(kept) {
+			ch.Hint = fmt.Sprintf("SMTP2GO does not show the current auth value of webhook %d, so it is kept; rotate it with \"smtp2go-webhooks edit %d --auth-value-env VAR\" (or --auth-value-file).", kept.ID, kept.ID)
 		}
 		if p.ensure {
 			p.Webhook = ptrOut(*kept)
@@ -265,14 +254,6 @@ func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, say func(string,
 // what was planned if the account changed meanwhile.
 func (p *plan) ensureOne(ctx context.Context, c *smtp2go.Client, ch *change, say func(string, ...any)) error {
 	res, err := c.Webhooks.Ensure(ctx, ch.req)
-	if err == nil && ch.authSent != nil && res.Action == smtp2go.EnsureUnchanged {
-		var edited *smtp2go.EditWebhookResponse
-		edited, err = c.Webhooks.Edit(ctx, &smtp2go.EditWebhookRequest{ID: res.Webhook.ID, SubaccountID: p.subaccount,
-			AuthHeaderType: &ch.req.AuthHeaderType, AuthHeaderValue: &ch.req.AuthHeaderValue})
-		if err == nil {
-			res.Action, res.Webhook, res.Changes = smtp2go.EnsureUpdated, edited.Webhook, nil
-		}
-	}
 	if err != nil {
 		return err
 	}
@@ -284,9 +265,6 @@ func (p *plan) ensureOne(ctx context.Context, c *smtp2go.Client, ch *change, say
 		say("created webhook %d", *ch.ID)
 	case smtp2go.EnsureUpdated:
 		ch.Action, ch.Fields = actionUpdate, fieldsOf(res.Changes)
-		if ch.authSent != nil && !slices.ContainsFunc(res.Changes, func(f smtp2go.FieldChange) bool { return f.Field == ch.authSent.Field }) {
-			ch.Fields = append(ch.Fields, *ch.authSent) // sent, though Ensure could not compare it
-		}
 		say("updated webhook %d", *ch.ID)
 	default:
 		ch.Action, ch.Fields, ch.Status = actionUnchanged, []fieldOut{}, statusUnchanged
@@ -331,9 +309,9 @@ func (e *changeError) Unwrap() error { return e.err }
 
 // print writes the plan as text.
 func (p *plan) print(w io.Writer, noChanges string) {
-	if !p.hasChanges() {
+	s := p.counts()
+	if s == (summary{}) {
 		fmt.Fprintln(w, noChanges)
-		return
 	}
 	for _, c := range p.Changes {
 		switch {
@@ -358,8 +336,14 @@ func (p *plan) print(w io.Writer, noChanges string) {
 			fmt.Fprintf(w, "      %-*s %s\n", width, f.Field+":", value)
 		}
 	}
-	s := p.counts()
-	fmt.Fprintf(w, "\nPlan: %d to add, %d to change, %d to remove.\n", s.Add, s.Change, s.Remove)
+	if s != (summary{}) {
+		fmt.Fprintf(w, "\nPlan: %d to add, %d to change, %d to remove.\n", s.Add, s.Change, s.Remove)
+	}
+	for _, c := range p.Changes {
+		if c.Hint != "" {
+			fmt.Fprintln(w, c.Hint)
+		}
+	}
 }
 
 // report prints the plan, asks when it removes a webhook, carries it out

@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
+
 	"os"
 	"strings"
 	"time"
@@ -111,19 +110,12 @@ func (a *apiSettings) client(e *env) (*smtp2go.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	base, baseFrom := strings.TrimSpace(a.baseURL), "--base-url"
-	if a.baseURL == "" && a.region == "" {
-		base, baseFrom = strings.TrimSpace(e.getenv(envBaseURL)), envBaseURL
-	}
-	if err := schemeMissing(baseFrom, base); err != nil {
-		return nil, err
-	}
 	opts := []smtp2go.Option{smtp2go.WithUserAgent("smtp2go-webhooks/" + smtp2go.Version)}
 	if a.region != "" {
 		opts = append(opts, named("--region", smtp2go.WithRegion(smtp2go.Region(strings.ToLower(a.region)))))
 	}
-	if base != "" && baseFrom == "--base-url" {
-		opts = append(opts, named("--base-url", smtp2go.WithBaseURL(base)))
+	if a.baseURL != "" {
+		opts = append(opts, named("--base-url", smtp2go.WithBaseURL(strings.TrimSpace(a.baseURL))))
 	}
 	getenv := func(name string) string {
 		if name == envAPIKey {
@@ -153,26 +145,4 @@ func named(where string, opt smtp2go.Option) smtp2go.Option {
 		}
 		return err
 	}
-}
-
-// schemeMissing says so when base, a base URL, lacks http:// or https://,
-// as "127.0.0.1:8025" often does, and suggests the URL meant: http for a
-// host of this machine, https for others. base is shown through RedactURL,
-// and the suggestion only when it holds no secret.
-func schemeMissing(where, base string) error {
-	if base == "" || strings.Contains(base, "://") {
-		return nil // the SDK checks the rest
-	}
-	err := invalidf("%s: %q is missing http:// or https://", where, smtp2go.RedactURL(base))
-	lower := strings.ToLower(base)
-	u, perr := url.Parse("//" + base)
-	if perr != nil || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" ||
-		strings.HasPrefix(lower, "http:") || strings.HasPrefix(lower, "https:") {
-		return err
-	}
-	scheme := "https"
-	if ip := net.ParseIP(u.Hostname()); u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback()) {
-		scheme = "http"
-	}
-	return withHint(err, fmt.Sprintf("Did you mean %q?", scheme+"://"+u.Host+u.EscapedPath()))
 }

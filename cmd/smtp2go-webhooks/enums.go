@@ -20,7 +20,7 @@ type enum struct {
 }
 
 var (
-	outputEnum = enum{what: "output format", values: []string{"text", "json"}, aliases: map[string]string{"table": "text"}}
+	outputEnum = enum{what: "output format", values: []string{"text", "json"}}
 	formatEnum = enum{what: "format", values: names([]smtp2go.OutputFormat{smtp2go.OutputForm, smtp2go.OutputJSON})}
 	authEnum   = enum{what: "auth type", values: []string{string(smtp2go.AuthBearer), string(smtp2go.AuthBasic), "none"}}
 	regionEnum = enum{what: "region", values: names([]smtp2go.Region{smtp2go.RegionGlobal, smtp2go.RegionUS, smtp2go.RegionEU, smtp2go.RegionAU})}

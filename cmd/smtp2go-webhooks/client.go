@@ -25,36 +25,16 @@ const (
 // SMTP2GO's API.
 type apiSettings struct {
 	keyFile, region, baseURL string
-	timeout                  timeoutFlag
+	timeout                  time.Duration
 }
 
 func (a *apiSettings) register(fs *pflag.FlagSet) {
 	fs.StringVar(&a.keyFile, "api-key-file", "", "read the API key from `FILE` instead of $SMTP2GO_API_KEY")
 	fs.StringVar(&a.region, "region", "", "API `REGION`: global, us, eu or au (default $SMTP2GO_REGION, else global; either flag replaces both variables)")
 	fs.StringVar(&a.baseURL, "base-url", "", "API base `URL`, with or without /v3/, such as the fake's (default $SMTP2GO_BASE_URL; wins over --region)")
-	// A minute is long enough for an apply of many webhooks and a few
-	// retries, and gives up on an API that never answers well before every
-	// attempt's own 30 s have run out.
-	a.timeout = timeoutFlag(time.Minute)
-	fs.Var(&a.timeout, "timeout", "give up after `DURATION` (such as 30s or 2m) on the command's API calls, retries included; 0 for no limit")
-}
-
-// timeoutFlag is --timeout: a duration, not negative.
-type timeoutFlag time.Duration
-
-func (f *timeoutFlag) String() string { return time.Duration(*f).String() }
-func (f *timeoutFlag) Type() string   { return "duration" }
-
-func (f *timeoutFlag) Set(s string) error {
-	d, err := time.ParseDuration(strings.TrimSpace(s))
-	switch {
-	case err != nil:
-		return fmt.Errorf("want a duration such as 30s or 2m, got %q", s)
-	case d < 0:
-		return fmt.Errorf("must not be negative, got %s", d)
-	}
-	*f = timeoutFlag(d)
-	return nil
+	// A minute covers an apply of many webhooks and a few retries, and
+	// gives up on an API that never answers well before its attempts' 30 s.
+	fs.DurationVar(&a.timeout, "timeout", time.Minute, "give up after `DURATION` (such as 30s or 2m) on the command's API calls, retries included; 0 for no limit")
 }
 
 // call is what a command that calls the API has: its client, and its
@@ -67,11 +47,14 @@ type call struct {
 // withCall runs f with the client and cmd's context bounded by --timeout,
 // and says so when --timeout ran out.
 func (a *app) withCall(cmd *cobra.Command, f func(*call) error) error {
+	ctx, d := cmd.Context(), a.global.timeout
+	if d < 0 {
+		return usagef("--timeout must not be negative, got %s", d)
+	}
 	client, err := a.global.client(a.env)
 	if err != nil {
 		return err
 	}
-	ctx, d := cmd.Context(), time.Duration(a.global.timeout)
 	if d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)

@@ -37,8 +37,8 @@ func TestMistakesGetHelp(t *testing.T) {
 		{"a flag", nil, "", []string{"list", "--ouput", "json"}, []string{"smtp2go-webhooks list: unknown flag: --ouput\nRun 'smtp2go-webhooks list --help' for usage.\n"}},
 		{"a flag without its value", nil, "", []string{"get", "1", "--region"}, []string{"flag needs an argument: --region"}},
 		{"a short flag", nil, "", []string{"list", "-x"}, []string{"unknown shorthand flag: 'x' in -x"}},
-		{"a timeout without its unit", nil, "", []string{"list", "--timeout", "30"}, []string{`invalid argument "30" for "--timeout" flag: want a duration such as 30s or 2m, got "30"`}},
-		{"a negative timeout", nil, "", []string{"get", "1", "--timeout=-1s"}, []string{`"--timeout" flag: must not be negative`}},
+		{"a timeout without its unit", nil, "", []string{"list", "--timeout", "30"}, []string{`invalid argument "30" for "--timeout" flag: time: missing unit in duration "30"`}},
+		{"a negative timeout", nil, "", []string{"get", "1", "--timeout=-1s"}, []string{`get: --timeout must not be negative, got -1s`}},
 		// A secret as a flag value: the hint says where it goes instead, not the nearest name.
 		{"the API key as a flag", nil, "", []string{"list", "--api-key", "api-flag-secret-5151"},
 			[]string{"unknown flag: --api-key\nSecrets are never flag values, which the process list shows: set SMTP2GO_API_KEY or pass --api-key-file FILE.\n"}},

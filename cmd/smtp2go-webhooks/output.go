@@ -60,6 +60,15 @@ type resultOut struct {
 	Webhook webhookOut `json:"webhook"`
 }
 
+// show prints doc with --output json, else the text of format and args.
+func (a *app) show(doc any, format string, args ...any) error {
+	if a.json() {
+		return writeJSON(a.env.stdout, doc)
+	}
+	_, err := fmt.Fprintf(a.env.stdout, format, args...)
+	return err
+}
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -55,7 +55,7 @@ type change struct {
 	Reason  string      `json:"reason,omitempty"`
 	Status  string      `json:"status"` // planned, unchanged, done, failed or not run
 	Error   string      `json:"error,omitempty"`
-	Hint    string      `json:"hint,omitempty"` // what text output prints after the plan
+	Hint    string      `json:"hint,omitempty"`    // what text output prints after the plan
 	Webhook *webhookOut `json:"webhook,omitempty"` // done: the webhook as it now is
 
 	req   *smtp2go.AddWebhookRequest // what Ensure is asked; nil for a removal

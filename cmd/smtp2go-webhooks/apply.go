@@ -29,16 +29,8 @@ func (a *app) applyCommand() *cobra.Command {
 			return err
 		}
 		return a.withCall(cmd, func(c *call) error {
-			var current []smtp2go.Webhook
-			if *prune {
-				list, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: *sub})
-				if err != nil {
-					return err
-				}
-				current = list.Webhooks
-			}
 			p := &plan{subaccount: *sub}
-			if err := makePlan(c, p, want, current, *prune); err != nil {
+			if err := makePlan(c, p, want, *prune); err != nil {
 				return err
 			}
 			return a.report(c, p, pf, "No changes: the webhooks are set up as the file says.")

@@ -237,7 +237,7 @@ func (a *app) ensureCommand() *cobra.Command {
 		}
 		return a.withCall(cmd, func(c *call) error {
 			p := &plan{subaccount: req.SubaccountID, ensure: true}
-			if err := makePlan(c, p, []*input{in}, nil, false); err != nil {
+			if err := makePlan(c, p, []*input{in}, false); err != nil {
 				return in.explain(err, req.AuthHeaderType)
 			}
 			return a.report(c, p, pf, fmt.Sprintf("No changes: webhook %d is set up as asked.", deref(p.Changes[0].ID)))

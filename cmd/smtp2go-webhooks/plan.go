@@ -29,13 +29,11 @@ const (
 	statusNotRun    = "not run" // an earlier change failed
 )
 
-// plan is what ensure and apply would do, shown before they do it, in
-// Terraform's manner ("+ create", "~ update" with each field old -> new,
-// "- remove"), and as their JSON document. What differs is the SDK's to say
-// (Plan, and what Ensure did): the CLI compares nothing itself. Changes are
-// the input's webhooks in its order, each followed by its duplicates; then
-// those to prune. Webhook is ensure's webhook as it now is (or, with
-// --dry-run, as it is before any change; null if it is to be created).
+// plan is what ensure and apply would do, shown in Terraform's manner, and
+// their JSON document; the SDK's Plan and Ensure say what differs. Changes
+// are the input's webhooks in order, each followed by its duplicates, then
+// those to prune. Webhook is ensure's webhook as it now is (with --dry-run,
+// as it was; null if it is to be created).
 type plan struct {
 	DryRun  bool        `json:"dry_run"`
 	Changes []*change   `json:"changes"`
@@ -51,7 +49,7 @@ type change struct {
 	Action  string      `json:"action"` // create, update, remove or unchanged
 	ID      *int64      `json:"id"`     // null for a create not made
 	URL     string      `json:"url"`
-	Fields  []fieldOut  `json:"fields"` // create: what it sets; update: old and new
+	Fields  []fieldOut  `json:"fields"`
 	Reason  string      `json:"reason,omitempty"`
 	Status  string      `json:"status"` // planned, unchanged, done, failed or not run
 	Error   string      `json:"error,omitempty"`
@@ -62,8 +60,7 @@ type change struct {
 	dupOf int64                      // a duplicate that Ensure removes as it keeps webhook dupOf
 }
 
-// fieldOut is a field a change sets, as the SDK's FieldChange says it:
-// secrets masked, lists joined with ", ".
+// fieldOut is an SDK FieldChange, in JSON.
 type fieldOut struct {
 	Field string `json:"field"`
 	Old   string `json:"old"`
@@ -85,8 +82,8 @@ func fieldsOf(changes []smtp2go.FieldChange) []fieldOut {
 }
 
 // makePlan plans each webhook wanted and, with prune, the removal of the
-// account's webhooks (current) whose URL is in no entry.
-func makePlan(c *call, p *plan, want []*input, current []smtp2go.Webhook, prune bool) error {
+// account's webhooks whose URL is in no entry.
+func makePlan(c *call, p *plan, want []*input, prune bool) error {
 	p.Changes = []*change{}
 	for _, in := range want {
 		if err := p.planOne(c, in); err != nil {
@@ -96,24 +93,22 @@ func makePlan(c *call, p *plan, want []*input, current []smtp2go.Webhook, prune 
 	if !prune {
 		return nil
 	}
-	wanted := map[string]bool{}
-	for _, ch := range p.Changes {
-		if ch.req != nil {
-			wanted[ch.req.URL] = true
-		}
+	list, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: p.subaccount})
+	if err != nil {
+		return err
 	}
-	slices.SortFunc(current, func(a, b smtp2go.Webhook) int { return cmp.Compare(a.ID, b.ID) })
-	for _, w := range current {
-		if !wanted[w.URL] {
+	slices.SortFunc(list.Webhooks, func(a, b smtp2go.Webhook) int { return cmp.Compare(a.ID, b.ID) })
+	for _, w := range list.Webhooks {
+		if !slices.ContainsFunc(want, func(in *input) bool { return in.req.URL == w.URL }) {
 			p.add(&change{Action: actionRemove, ID: &w.ID, URL: smtp2go.RedactURL(w.URL), Reason: "not in the file"})
 		}
 	}
 	return nil
 }
 
-// planOne adds what Ensure would do for in, as the SDK's Plan says: asked
-// first with the auth in gives, or none, to learn which webhook is kept,
-// and again once the auth in leaves out is taken from that webhook.
+// planOne adds what the SDK's Plan says of in: asked first with the auth in
+// gives, or none, to learn which webhook is kept, then with the auth in
+// leaves out taken from that webhook.
 func (p *plan) planOne(c *call, in *input) error {
 	req := in.req
 	probe := in.probe(req)
@@ -158,10 +153,9 @@ func (p *plan) add(c *change) {
 	p.Changes = append(p.Changes, c)
 }
 
-// settleAuth fills in the auth the input left out from the webhook kept
-// (nil when it is to be created): without either, the webhook keeps its
-// auth, as listed now (a value rotated before the apply is set back); with
-// a value alone, its type. A value SMTP2GO does not show cannot be kept.
+// settleAuth takes the auth in leaves out from the webhook kept (nil for a
+// create): without either, its auth as listed now; with a value alone, its
+// type. A value SMTP2GO does not show cannot be kept.
 func settleAuth(in *input, req *smtp2go.AddWebhookRequest, kept *smtp2go.Webhook) error {
 	if in.fields.AuthHeaderType != nil || kept == nil {
 		return nil
@@ -181,14 +175,14 @@ func settleAuth(in *input, req *smtp2go.AddWebhookRequest, kept *smtp2go.Webhook
 	return nil
 }
 
-// authValueShown reports whether w's auth value is the secret itself, which
-// the SDK would send back, rather than none or a mask.
+// authValueShown reports whether w's auth value is the secret, not none or
+// a mask.
 func authValueShown(w *smtp2go.Webhook) bool {
 	req := smtp2go.AddWebhookRequest{URL: "https://example.com/", AuthHeaderType: w.AuthHeaderType, AuthHeaderValue: w.AuthHeaderValue}
 	return w.AuthHeaderType != smtp2go.AuthNone && w.AuthHeaderValue != "" && req.Validate() == nil
 }
 
-// inInput prefixes err with where in the input it comes from, if anywhere.
+// inInput prefixes err with where in the input it comes from.
 func inInput(where string, err error) error {
 	if err == nil || where == "" {
 		return err
@@ -196,8 +190,8 @@ func inInput(where string, err error) error {
 	return &cliError{msg: where + ": " + err.Error(), err: err}
 }
 
-// counts returns how many webhooks the plan adds, changes and removes; once
-// carried out, how many it did.
+// counts returns how many webhooks the plan adds, changes and removes (once
+// carried out, did).
 func (p *plan) counts() (s summary) {
 	for _, c := range p.Changes {
 		if c.Status != statusPlanned && c.Status != statusDone {
@@ -217,10 +211,9 @@ func (p *plan) counts() (s summary) {
 
 func (p *plan) hasChanges() bool { return p.counts() != summary{} }
 
-// carryOut makes the changes, reporting each through say: the removals
-// first, so that an account at its webhook limit (one, on free plans) can
-// still converge, then each webhook through Ensure, which looks again. It
-// stops at the first failure; the changes left are "not run".
+// carryOut makes the changes, saying each: the removals first, so that an
+// account at its webhook limit can still converge, then each webhook
+// through Ensure. It stops at the first failure; the rest are "not run".
 func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, say func(string, ...any)) error {
 	for _, ch := range p.Changes {
 		if ch.Status == statusPlanned {
@@ -250,8 +243,8 @@ func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, say func(string,
 	return nil
 }
 
-// ensureOne has Ensure make ch, and records what it did, which may not be
-// what was planned if the account changed meanwhile.
+// ensureOne has Ensure make ch, and records what it did (the account may
+// have changed since the plan).
 func (p *plan) ensureOne(ctx context.Context, c *smtp2go.Client, ch *change, say func(string, ...any)) error {
 	res, err := c.Webhooks.Ensure(ctx, ch.req)
 	if err != nil {
@@ -298,7 +291,7 @@ func (ch *change) fail(err error) error {
 	return &changeError{what: what, err: err}
 }
 
-// changeError is a change of a plan that failed: which, and why.
+// changeError is a change of a plan that failed, and why.
 type changeError struct {
 	what string
 	err  error
@@ -346,10 +339,9 @@ func (p *plan) print(w io.Writer, noChanges string) {
 	}
 }
 
-// report prints the plan, asks when it removes a webhook, carries it out
+// report prints the plan, asks if it removes a webhook, carries it out
 // unless it is a dry run, and prints what was done (with --output json, the
-// plan's document, even when a change failed). With --detailed-exitcode, a
-// plan that changes (or changed) something exits 2.
+// plan's document, even when a change failed).
 func (a *app) report(c *call, p *plan, pf *planFlags, noChanges string) error {
 	out, text := a.env.stdout, !a.json()
 	p.DryRun = pf.dryRun
@@ -392,10 +384,8 @@ func (a *app) report(c *call, p *plan, pf *planFlags, noChanges string) error {
 	return err
 }
 
-// planFlags are the flags of the commands that plan: ensure and apply.
-type planFlags struct {
-	dryRun, detailedExitCode, yes bool
-}
+// planFlags are the flags of ensure and apply.
+type planFlags struct{ dryRun, detailedExitCode, yes bool }
 
 func planFlagsOf(cmd *cobra.Command) *planFlags {
 	pf := &planFlags{}
@@ -405,15 +395,14 @@ func planFlagsOf(cmd *cobra.Command) *planFlags {
 	return pf
 }
 
-// yesFlag defines --yes (and its alias --auto-approve) on a command that
-// removes webhooks.
+// yesFlag defines --yes, whose alias is --auto-approve.
 func yesFlag(cmd *cobra.Command, yes *bool) {
 	cmd.Flags().BoolVarP(yes, "yes", "y", false, "remove webhooks without asking (alias --auto-approve); needed without a terminal")
 }
 
-// confirm lets a plan that removes webhooks go ahead, in Terraform's
-// manner: with --yes, or when the person at the terminal answers yes (shown:
-// the plan is on the screen already). Without either it is a usage error.
+// confirm lets a plan that removes webhooks go ahead with --yes, or when
+// the person at the terminal answers yes (shown: the plan is on the screen
+// already), in Terraform's manner.
 func (a *app) confirm(p *plan, yes, shown bool) error {
 	remove := p.counts().Remove
 	if yes || remove == 0 {

@@ -18,10 +18,6 @@ import (
 	"github.com/relaykit/smtp2go/webhook"
 )
 
-// shutdownGrace bounds how long listen waits for in-flight deliveries after
-// SIGINT or SIGTERM.
-const shutdownGrace = 10 * time.Second
-
 func (a *app) listenCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "listen",
@@ -75,22 +71,20 @@ func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string
 		opts = append(opts, webhook.WithBearerToken(token))
 	}
 	p := &printer{w: a.env.stdout, json: a.json()}
-	// The handler's callback prints the event's line before the handler
-	// answers 200, so that a failed write answers 500 instead, and SMTP2GO
-	// delivers again.
+	// The event's line is printed before the handler answers 200, so that a
+	// failed write answers 500, and SMTP2GO delivers again.
 	hook := webhook.NewHandler(func(ctx context.Context, ev *webhook.Event) error {
 		if rec, ok := ctx.Value(recorderKey{}).(*recorder); ok {
 			rec.printed = true
 		}
 		return p.print(requestOut{Status: http.StatusOK, Event: toEventOut(ev)}, ev)
 	}, opts...)
-	// The path is compared as it is, not used as a ServeMux pattern, in
-	// which braces and methods mean something.
+	// The path is compared as it is: in a ServeMux pattern, braces and
+	// methods mean something.
 	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &recorder{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), recorderKey{}, rec))
 		if r.URL.Path != path {
-			// Most likely a webhook pointed at the wrong path: say so.
 			http.Error(rec, "not the webhook path, "+path, http.StatusNotFound)
 		} else {
 			hook.ServeHTTP(rec, r)
@@ -114,16 +108,15 @@ func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing in-flight deliveries")
-	if err := srv.stop(shutdownGrace); err != nil {
+	if err := srv.stop(10 * time.Second); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	logger.Info("stopped")
 	return nil
 }
 
-// recorder keeps the status and the start of the body of an answer, the
-// reason a refusal gives, and whether the handler's callback printed the
-// event already.
+// recorder keeps the status and the start of the body (a refusal's reason)
+// of an answer, and whether the event's line was printed.
 type recorder struct {
 	http.ResponseWriter
 	status  int
@@ -150,17 +143,15 @@ func (r *recorder) Write(p []byte) (int, error) {
 	return r.ResponseWriter.Write(p)
 }
 
-// printer writes one line for each request answered: a JSON document, or
-// a short description. Deliveries arrive concurrently, and lines must not
-// interleave.
+// printer writes one line for each request answered, whole: deliveries
+// arrive concurrently.
 type printer struct {
 	mu   sync.Mutex
 	w    io.Writer
 	json bool
 }
 
-// requestOut is a request as listen prints it in JSON: the status, and the
-// event delivered or the reason for a refusal.
+// requestOut is a request as listen prints it in JSON.
 type requestOut struct {
 	Status int       `json:"status"`
 	Method string    `json:"method,omitempty"`
@@ -192,8 +183,7 @@ func (p *printer) print(out requestOut, ev *webhook.Event) error {
 	return err
 }
 
-// describe is an event in one line: its type and ID, and the fields that
-// tell what happened.
+// describe is an event in one line: its type, ID, and what happened.
 func describe(ev *webhook.Event) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s id=%s", ev.Type, ev.ID)
@@ -215,9 +205,8 @@ func describe(ev *webhook.Event) string {
 	return b.String()
 }
 
-// eventOut is an event as listen prints it: stable snake_case names, the
-// typed fields, and every field as received (with "auth", which may be an
-// API key, masked).
+// eventOut is an event as listen prints it in JSON: the typed fields, and
+// every field as received, with "auth" (maybe an API key) masked.
 type eventOut struct {
 	Type       smtp2go.EventType   `json:"type"`
 	RawType    string              `json:"raw_type"`
@@ -255,7 +244,7 @@ func toEventOut(ev *webhook.Event) *eventOut {
 	}
 	for k, v := range ev.Fields {
 		if strings.EqualFold(k, "auth") {
-			v = []string{"[redacted]"} // it may be an API key; the mask package webhook prints
+			v = []string{"[redacted]"}
 		}
 		out.Fields[k] = v
 	}

@@ -14,7 +14,9 @@ func (a *app) applyCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "apply -f FILE",
 		Short:   "Make the account's webhooks match a file, showing the plan first",
-		Long:    "Make the account's webhooks match a file, showing the plan first.\n\n" + aboutApply,
+		Long:    "Make the account's webhooks match a file, showing the plan first.\n\n" +
+			aboutPlan("apply", "Each entry is", "output_format", "events, sms_events, headers or usernames", "auth_header_type and auth_header_value", `"auth_header_type": "none"`) +
+			"\n\nWith --prune, the webhooks whose URL is in no entry are removed.",
 		Example: "  smtp2go-webhooks apply -f webhooks.json --prune --dry-run",
 		Args:    cobra.NoArgs,
 	}
@@ -38,21 +40,6 @@ func (a *app) applyCommand() *cobra.Command {
 	}
 	return cmd
 }
-
-// aboutApply is the help of apply on what it does with what a file leaves
-// out.
-const aboutApply = `apply acts as soon as it has shown the plan, without asking, unless the
-plan removes a webhook (--prune, or a duplicate): then it asks on a
-terminal, and needs --yes without one. --dry-run shows the plan and stops
-there.
-
-Each entry is the whole webhook wanted, not changes to it: a key left out is
-reset, so an entry without output_format sets form, and one without events,
-sms_events, headers or usernames empties them. With --prune, the webhooks
-whose URL is in no entry are removed. Auth is the exception: an entry
-without auth_header_type and auth_header_value keeps the webhook's auth when
-SMTP2GO shows its value; when SMTP2GO does not show it, apply refuses and
-asks for the auth ("auth_header_type": "none" removes it).`
 
 // readWanted reads and checks the file: every entry valid, no URL twice.
 // Nothing has been sent when it fails. Entries are numbered from 1.

@@ -225,7 +225,8 @@ only 'yes' proceeds. Without a terminal it needs --yes (or --auto-approve).`,
 func (a *app) ensureCommand() *cobra.Command {
 	cmd, wf, sub := webhookCommand("ensure --url URL", "Create or update the webhook with a URL so that it matches, showing the plan first",
 		"ensure --url https://example.com/hook --events bounce,spam --dry-run", cobra.NoArgs)
-	cmd.Long = cmd.Short + ".\n\n" + aboutEnsure
+	cmd.Long = cmd.Short + ".\n\n" + aboutPlan("ensure", "The flags (and --from-json) are", "--format",
+		"--events, --sms-events, --headers or --usernames", "--auth and the auth value", "--auth none") + "\nedit changes only the fields given."
 	pf := planFlagsOf(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		in, req, err := a.wholeWebhook(wf, *sub)
@@ -245,16 +246,3 @@ func (a *app) ensureCommand() *cobra.Command {
 	}
 	return cmd
 }
-
-// aboutEnsure is the help of ensure on what it does with auth.
-const aboutEnsure = `ensure acts as soon as it has shown the plan, without asking, unless the
-plan removes a webhook: then it asks on a terminal, and needs --yes without
-one. --dry-run shows the plan and stops there.
-
-The flags (and --from-json) are the whole webhook wanted, not changes to it:
-a setting left out is reset, so leaving out --format sets form, and leaving
-out --events, --sms-events, --headers or --usernames empties them (edit
-changes only the fields given). Auth is the exception: leaving out --auth
-and the auth value keeps the webhook's auth when SMTP2GO shows its value;
-when SMTP2GO does not show it, ensure refuses and asks for the auth
-(--auth none removes it).`

@@ -12,9 +12,9 @@ import (
 
 func (a *app) applyCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:     "apply -f FILE",
-		Short:   "Make the account's webhooks match a file, showing the plan first",
-		Long:    "Make the account's webhooks match a file, showing the plan first.\n\n" +
+		Use:   "apply -f FILE",
+		Short: "Make the account's webhooks match a file, showing the plan first",
+		Long: "Make the account's webhooks match a file, showing the plan first.\n\n" +
 			aboutPlan("apply", "Each entry is", "output_format", "events, sms_events, headers or usernames", "auth_header_type and auth_header_value", `"auth_header_type": "none"`) +
 			"\n\nWith --prune, the webhooks whose URL is in no entry are removed.",
 		Example: "  smtp2go-webhooks apply -f webhooks.json --prune --dry-run",

@@ -15,14 +15,13 @@ import (
 	"github.com/relaykit/smtp2go"
 )
 
-// The variables NewClientFromGetenv reads, and names in its errors.
+// Variables NewClientFromGetenv reads.
 const (
 	envAPIKey  = "SMTP2GO_API_KEY"
 	envBaseURL = "SMTP2GO_BASE_URL"
 )
 
-// apiSettings are the flags, taken by every command, that say how to reach
-// SMTP2GO's API.
+// apiSettings are the flags every command takes on how to reach the API.
 type apiSettings struct {
 	keyFile, region, baseURL string
 	timeout                  time.Duration
@@ -37,8 +36,7 @@ func (a *apiSettings) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&a.timeout, "timeout", time.Minute, "give up after `DURATION` (such as 30s or 2m) on the command's API calls, retries included; 0 for no limit")
 }
 
-// call is what a command that calls the API has: its client, and its
-// context bounded by --timeout.
+// call is a command's client, and its context bounded by --timeout.
 type call struct {
 	ctx    context.Context
 	client *smtp2go.Client
@@ -67,8 +65,7 @@ func (a *app) withCall(cmd *cobra.Command, f func(*call) error) error {
 	return err
 }
 
-// key returns the API key, from --api-key-file or the environment, and
-// where it was read.
+// key returns the API key, and where it was read.
 func (a *apiSettings) key(e *env) (key, where string, err error) {
 	if a.keyFile == "" {
 		if key = e.getenv(envAPIKey); key == "" {
@@ -83,11 +80,9 @@ func (a *apiSettings) key(e *env) (key, where string, err error) {
 	return strings.TrimSpace(string(b)), "--api-key-file", nil
 }
 
-// client returns an SDK client configured by the SDK's own rule
-// (NewClientFromGetenv): the environment as the command was given it, the
-// key from --api-key-file when set, and --region and --base-url as options,
-// which replace both variables. Its errors name the flag or variable at
-// fault.
+// client returns a client made by the SDK's rule, NewClientFromGetenv, with
+// the key from key() and --region and --base-url as options, which replace
+// both variables; its errors name the flag or variable at fault.
 func (a *apiSettings) client(e *env) (*smtp2go.Client, error) {
 	key, keyFrom, err := a.key(e)
 	if err != nil {

@@ -21,8 +21,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// After the first signal, the default handling comes back: a second
-	// Ctrl-C ends a listen that is still finishing its deliveries.
+	// A second Ctrl-C ends a listen still finishing its deliveries.
 	go func() { <-ctx.Done(); stop() }()
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: stdinIsTerminal}
 	code := run(ctx, e, os.Args[1:])

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -48,15 +47,11 @@ func readWanted(e *env, path, subaccount string) ([]*input, error) {
 	if err != nil {
 		return nil, err
 	}
-	// An array, even an empty one, and nothing else: a null or an object
-	// (a template gone wrong) must not read as "no webhooks" and, with
-	// --prune, remove them all.
+	// An array, even an empty one: a null or an object (a template gone
+	// wrong) must not read as "no webhooks" and, with --prune, remove them.
 	var entries []json.RawMessage
-	if trimmed := bytes.TrimSpace(data); len(trimmed) == 0 || trimmed[0] != '[' {
+	if err := json.Unmarshal(data, &entries); err != nil || entries == nil {
 		return nil, invalidf("%s: want a JSON array of webhook/add bodies", path)
-	}
-	if err := json.Unmarshal(data, &entries); err != nil {
-		return nil, invalidf("%s: want a JSON array of webhook/add bodies: %v", path, err)
 	}
 	seen := map[string]int{}
 	out := make([]*input, len(entries))

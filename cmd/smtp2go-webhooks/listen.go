@@ -52,22 +52,19 @@ func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string
 	}
 	logger := newLogger(a.env.stderr, a.json())
 	opts := []webhook.Option{webhook.WithMaxBodyBytes(maxBody), webhook.WithLogger(logger)}
-	if basicEnv != "" {
-		userPass, _, err := secretValue(a.env, "", basicEnv)
-		if err != nil {
-			return err
-		}
-		user, pass, ok := strings.Cut(userPass, ":")
-		if !ok {
-			return usagef("%s must hold user:pass", basicEnv)
-		}
+	userPass, _, err := secretValue(a.env, "", basicEnv)
+	user, pass, ok := strings.Cut(userPass, ":")
+	switch {
+	case err != nil:
+		return err
+	case basicEnv != "" && !ok:
+		return usagef("%s must hold user:pass", basicEnv)
+	case basicEnv != "":
 		opts = append(opts, webhook.WithBasicAuth(user, pass))
 	}
-	if bearerEnv != "" {
-		token, _, err := secretValue(a.env, "", bearerEnv)
-		if err != nil {
-			return err
-		}
+	if token, _, err := secretValue(a.env, "", bearerEnv); err != nil {
+		return err
+	} else if bearerEnv != "" {
 		opts = append(opts, webhook.WithBearerToken(token))
 	}
 	p := &printer{w: a.env.stdout, json: a.json()}

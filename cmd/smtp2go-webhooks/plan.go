@@ -214,7 +214,7 @@ func (p *plan) hasChanges() bool { return p.counts() != summary{} }
 // carryOut makes the changes, saying each: the removals first, so that an
 // account at its webhook limit can still converge, then each webhook
 // through Ensure. It stops at the first failure; the rest are "not run".
-func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, say func(string, ...any)) error {
+func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, out io.Writer) error {
 	for _, ch := range p.Changes {
 		if ch.Status == statusPlanned {
 			ch.Status = statusNotRun
@@ -235,8 +235,8 @@ func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, say func(string,
 				return ch.fail(err)
 			}
 			ch.Status = statusDone
-			say("removed webhook %d", *ch.ID)
-		} else if err := p.ensureOne(ctx, c, ch, say); err != nil {
+			fmt.Fprintf(out, "removed webhook %d\n", *ch.ID)
+		} else if err := p.ensureOne(ctx, c, ch, out); err != nil {
 			return ch.fail(err)
 		}
 	}
@@ -245,7 +245,7 @@ func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, say func(string,
 
 // ensureOne has Ensure make ch, and records what it did (the account may
 // have changed since the plan).
-func (p *plan) ensureOne(ctx context.Context, c *smtp2go.Client, ch *change, say func(string, ...any)) error {
+func (p *plan) ensureOne(ctx context.Context, c *smtp2go.Client, ch *change, out io.Writer) error {
 	res, err := c.Webhooks.Ensure(ctx, ch.req)
 	if err != nil {
 		return err
@@ -255,10 +255,10 @@ func (p *plan) ensureOne(ctx context.Context, c *smtp2go.Client, ch *change, say
 	switch res.Action {
 	case smtp2go.EnsureCreated:
 		ch.Action = actionCreate
-		say("created webhook %d", *ch.ID)
+		fmt.Fprintf(out, "created webhook %d\n", *ch.ID)
 	case smtp2go.EnsureUpdated:
 		ch.Action, ch.Fields = actionUpdate, fieldsOf(res.Changes)
-		say("updated webhook %d", *ch.ID)
+		fmt.Fprintf(out, "updated webhook %d\n", *ch.ID)
 	default:
 		ch.Action, ch.Fields, ch.Status = actionUnchanged, []fieldOut{}, statusUnchanged
 	}
@@ -269,7 +269,7 @@ func (p *plan) ensureOne(ctx context.Context, c *smtp2go.Client, ch *change, say
 			i = len(p.Changes) - 1
 		}
 		p.Changes[i].Status = statusDone
-		say("removed webhook %d (duplicate of %d)", id, *ch.ID)
+		fmt.Fprintf(out, "removed webhook %d (duplicate of %d)\n", id, *ch.ID)
 	}
 	for _, d := range p.Changes {
 		if kept != nil && d.dupOf == *kept && d.Status == statusNotRun {
@@ -343,28 +343,23 @@ func (p *plan) print(w io.Writer, noChanges string) {
 // unless it is a dry run, and prints what was done (with --output json, the
 // plan's document, even when a change failed).
 func (a *app) report(c *call, p *plan, pf *planFlags, noChanges string) error {
-	out, text := a.env.stdout, !a.json()
-	p.DryRun = pf.dryRun
-	if text {
-		p.print(out, noChanges)
+	out := a.env.stdout
+	if a.json() {
+		out = io.Discard // the plan's document is printed at the end
 	}
+	p.DryRun = pf.dryRun
+	p.print(out, noChanges)
 	var err error
 	switch {
 	case !p.hasChanges():
 	case p.DryRun:
-		if text {
-			fmt.Fprintln(out, "\nDry run: nothing was changed.")
-		}
+		fmt.Fprintln(out, "\nDry run: nothing was changed.")
 	default:
-		if err := a.confirm(p, pf.yes, text); err != nil {
+		if err := a.confirm(p, pf.yes, !a.json()); err != nil {
 			return err
 		}
-		say := func(string, ...any) {}
-		if text {
-			fmt.Fprintln(out)
-			say = func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
-		}
-		if err = p.carryOut(c.ctx, c.client, say); err == nil && text {
+		fmt.Fprintln(out)
+		if err = p.carryOut(c.ctx, c.client, out); err == nil {
 			s := p.counts()
 			fmt.Fprintf(out, "\nApply complete: %d added, %d changed, %d removed.\n", s.Add, s.Change, s.Remove)
 		}
@@ -372,9 +367,9 @@ func (a *app) report(c *call, p *plan, pf *planFlags, noChanges string) error {
 	if p.ensure && p.Changes[0].Webhook != nil {
 		p.Webhook = p.Changes[0].Webhook
 	}
-	if !text {
+	if a.json() {
 		p.Summary = p.counts()
-		if werr := writeJSON(out, p); werr != nil && err == nil {
+		if werr := writeJSON(a.env.stdout, p); werr != nil && err == nil {
 			err = werr
 		}
 	}

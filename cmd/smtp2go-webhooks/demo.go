@@ -43,12 +43,15 @@ func (a *app) demo(ctx context.Context) error {
 	// SMTP2GO's side: the fake API, which also delivers events.
 	cfg := fakesmtp2go.DefaultConfig()
 	cfg.RedeliveryWaits = []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond}
-	api, err := startFake("127.0.0.1:0", cfg)
+	api := fakesmtp2go.New(cfg)
+	defer api.Close()
+	apiSrv, err := serve("127.0.0.1:0", api)
 	if err != nil {
 		return err
 	}
-	defer api.close()
-	client, err := smtp2go.NewClient(api.APIKey(), smtp2go.WithBaseURL(api.url), smtp2go.WithRetryWait(time.Millisecond, 5*time.Millisecond))
+	defer apiSrv.stop(5 * time.Second)
+	base := apiSrv.url + "/v3/"
+	client, err := smtp2go.NewClient(api.APIKey(), smtp2go.WithBaseURL(base), smtp2go.WithRetryWait(time.Millisecond, 5*time.Millisecond))
 	if err != nil {
 		return err
 	}
@@ -70,7 +73,7 @@ func (a *app) demo(ctx context.Context) error {
 	}
 	defer recv.stop(5 * time.Second)
 	recvURL := recv.url + "/webhook"
-	fmt.Fprintf(out, "   fake SMTP2GO API: %s\n   receiver:         %s (basic auth)\n", api.url, recvURL)
+	fmt.Fprintf(out, "   fake SMTP2GO API: %s\n   receiver:         %s (basic auth)\n", base, recvURL)
 	// deliver has the fake deliver ev, and returns the event the receiver
 	// took: its callback queued it before answering 2xx.
 	deliver := func(ev webhook.Event) (*webhook.Event, error) {

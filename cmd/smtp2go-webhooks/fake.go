@@ -43,19 +43,22 @@ kept in memory, and go with it.`,
 		cfg.OnRequest = func(r fakesmtp2go.Request) {
 			logger.Info("request", "method", r.Method, "path", r.Path, "status", r.Status)
 		}
-		api, err := startFake(*addr, cfg)
+		api := fakesmtp2go.New(cfg)
+		defer api.Close()
+		srv, err := serve(*addr, api)
 		if err != nil {
 			return err
 		}
+		base := srv.url + "/v3/"
 		err = a.show(struct {
 			BaseURL string `json:"base_url"`
 			APIKey  string `json:"api_key"`
-		}{api.url, api.APIKey()}, "Fake SMTP2GO API on %s (Ctrl-C to stop). In another terminal:\n\n  export %s=%s\n  export %s=%s\n\n",
-			api.url, envBaseURL, api.url, envAPIKey, api.APIKey())
+		}{base, api.APIKey()}, "Fake SMTP2GO API on %s (Ctrl-C to stop). In another terminal:\n\n  export %s=%s\n  export %s=%s\n\n",
+			base, envBaseURL, base, envAPIKey, api.APIKey())
 		if err == nil {
 			<-cmd.Context().Done()
 		}
-		api.close()
+		_ = srv.stop(5 * time.Second)
 		logger.Info("stopped")
 		return err
 	}
@@ -101,26 +104,4 @@ func (s *server) stop(grace time.Duration) error {
 		_ = s.Close()
 	}
 	return err
-}
-
-// fakeServer is a fake SMTP2GO served on addr; its base URL ends in /v3/.
-type fakeServer struct {
-	*fakesmtp2go.Fake
-	srv *server
-	url string
-}
-
-func startFake(addr string, cfg fakesmtp2go.Config) (*fakeServer, error) {
-	fake := fakesmtp2go.New(cfg)
-	srv, err := serve(addr, fake)
-	if err != nil {
-		fake.Close()
-		return nil, err
-	}
-	return &fakeServer{Fake: fake, srv: srv, url: srv.url + "/v3/"}, nil
-}
-
-func (f *fakeServer) close() {
-	_ = f.srv.stop(5 * time.Second)
-	f.Fake.Close()
 }

@@ -67,14 +67,14 @@ func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string
 	} else if bearerEnv != "" {
 		opts = append(opts, webhook.WithBearerToken(token))
 	}
-	p := &printer{w: a.env.stdout, json: a.json()}
+	printLine := printer(a.env.stdout, a.json())
 	// The event's line is printed before the handler answers 200, so that a
 	// failed write answers 500, and SMTP2GO delivers again.
 	hook := webhook.NewHandler(func(ctx context.Context, ev *webhook.Event) error {
 		if rec, ok := ctx.Value(recorderKey{}).(*recorder); ok {
 			rec.printed = true
 		}
-		return p.print(requestOut{Status: http.StatusOK, Event: toEventOut(ev)}, ev)
+		return printLine(requestOut{Status: http.StatusOK, Event: toEventOut(ev)}, ev)
 	}, opts...)
 	// The path is compared as it is: in a ServeMux pattern, braces and
 	// methods mean something.
@@ -87,7 +87,7 @@ func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string
 			hook.ServeHTTP(rec, r)
 		}
 		if !rec.printed || rec.status >= 300 { // no event, or its line could not be written
-			_ = p.print(requestOut{Status: cmp.Or(rec.status, http.StatusOK), Method: r.Method, Path: r.URL.Path, Reason: strings.TrimSpace(string(rec.body))}, nil)
+			_ = printLine(requestOut{Status: cmp.Or(rec.status, http.StatusOK), Method: r.Method, Path: r.URL.Path, Reason: strings.TrimSpace(string(rec.body))}, nil)
 		}
 	})
 
@@ -140,14 +140,6 @@ func (r *recorder) Write(p []byte) (int, error) {
 	return r.ResponseWriter.Write(p)
 }
 
-// printer writes one line for each request answered, whole: deliveries
-// arrive concurrently.
-type printer struct {
-	mu   sync.Mutex
-	w    io.Writer
-	json bool
-}
-
 // requestOut is a request as listen prints it in JSON.
 type requestOut struct {
 	Status int       `json:"status"`
@@ -157,27 +149,31 @@ type requestOut struct {
 	Event  *eventOut `json:"event,omitempty"`
 }
 
-// print writes the line of a request: out, or as text ev if not nil.
-func (p *printer) print(out requestOut, ev *webhook.Event) error {
-	var line bytes.Buffer
-	switch {
-	case p.json:
-		enc := json.NewEncoder(&line)
-		enc.SetEscapeHTML(false) // keep <addresses> readable
-		if err := enc.Encode(out); err != nil {
-			return err
+// printer returns a function that writes the line of a request: out, or as
+// text ev if not nil. Lines are written whole: deliveries arrive concurrently.
+func printer(w io.Writer, asJSON bool) func(out requestOut, ev *webhook.Event) error {
+	var mu sync.Mutex
+	return func(out requestOut, ev *webhook.Event) error {
+		var line bytes.Buffer
+		switch {
+		case asJSON:
+			enc := json.NewEncoder(&line)
+			enc.SetEscapeHTML(false) // keep <addresses> readable
+			if err := enc.Encode(out); err != nil {
+				return err
+			}
+		case ev != nil:
+			fmt.Fprintf(&line, "%d %s\n", out.Status, describe(ev))
+		case out.Reason != "":
+			fmt.Fprintf(&line, "%d %s %s: %s\n", out.Status, out.Method, out.Path, out.Reason)
+		default:
+			fmt.Fprintf(&line, "%d %s %s\n", out.Status, out.Method, out.Path)
 		}
-	case ev != nil:
-		fmt.Fprintf(&line, "%d %s\n", out.Status, describe(ev))
-	case out.Reason != "":
-		fmt.Fprintf(&line, "%d %s %s: %s\n", out.Status, out.Method, out.Path, out.Reason)
-	default:
-		fmt.Fprintf(&line, "%d %s %s\n", out.Status, out.Method, out.Path)
+		mu.Lock()
+		defer mu.Unlock()
+		_, err := w.Write(line.Bytes())
+		return err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	_, err := p.w.Write(line.Bytes())
-	return err
 }
 
 // describe is an event in one line: its type, ID, and what happened.

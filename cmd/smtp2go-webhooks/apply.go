@@ -64,9 +64,6 @@ func readWanted(e *env, path, subaccount string) ([]*input, error) {
 			return nil, invalidf("%s: subaccount_id %q differs from --subaccount %q; apply one account at a time", in.where, in.subaccount, subaccount)
 		}
 		req := in.probe(in.whole(subaccount))
-		if req.URL == "" {
-			return nil, invalidf("%s: url is required", in.where)
-		}
 		if err := req.Validate(); err != nil {
 			return nil, inInput(in.where, err)
 		}

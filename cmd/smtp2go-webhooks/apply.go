@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -12,9 +11,11 @@ import (
 
 func (a *app) applyCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:     "apply -f FILE",
-		Short:   "Make the account's webhooks match a file, showing the plan first",
-		Long:    "Make the account's webhooks match a file, showing the plan first.\n\n" + aboutApply,
+		Use:   "apply -f FILE",
+		Short: "Make the account's webhooks match a file, showing the plan first",
+		Long: "Make the account's webhooks match a file, showing the plan first.\n\n" +
+			aboutPlan("apply", "Each entry is", "output_format", "events, sms_events, headers or usernames", "auth_header_type and auth_header_value", `"auth_header_type": "none"`) +
+			"\n\nWith --prune, the webhooks whose URL is in no entry are removed.",
 		Example: "  smtp2go-webhooks apply -f webhooks.json --prune --dry-run",
 		Args:    cobra.NoArgs,
 	}
@@ -29,16 +30,8 @@ func (a *app) applyCommand() *cobra.Command {
 			return err
 		}
 		return a.withCall(cmd, func(c *call) error {
-			var current []smtp2go.Webhook
-			if *prune {
-				list, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: *sub})
-				if err != nil {
-					return err
-				}
-				current = list.Webhooks
-			}
 			p := &plan{subaccount: *sub}
-			if err := makePlan(c, p, want, current, *prune); err != nil {
+			if err := makePlan(c, p, want, *prune); err != nil {
 				return err
 			}
 			return a.report(c, p, pf, "No changes: the webhooks are set up as the file says.")
@@ -47,21 +40,6 @@ func (a *app) applyCommand() *cobra.Command {
 	return cmd
 }
 
-// aboutApply is the help of apply on what it does with what a file leaves
-// out.
-const aboutApply = `apply acts as soon as it has shown the plan, without asking, unless the
-plan removes a webhook (--prune, or a duplicate): then it asks on a
-terminal, and needs --yes without one. --dry-run shows the plan and stops
-there.
-
-Each entry is the whole webhook wanted, not changes to it: a key left out is
-reset, so an entry without output_format sets form, and one without events,
-sms_events, headers or usernames empties them. With --prune, the webhooks
-whose URL is in no entry are removed. Auth is the exception: an entry
-without auth_header_type and auth_header_value keeps the webhook's auth when
-SMTP2GO shows its value; when SMTP2GO does not show it, apply refuses and
-asks for the auth ("auth_header_type": "none" removes it).`
-
 // readWanted reads and checks the file: every entry valid, no URL twice.
 // Nothing has been sent when it fails. Entries are numbered from 1.
 func readWanted(e *env, path, subaccount string) ([]*input, error) {
@@ -69,15 +47,11 @@ func readWanted(e *env, path, subaccount string) ([]*input, error) {
 	if err != nil {
 		return nil, err
 	}
-	// An array, even an empty one, and nothing else: a null or an object
-	// (a template gone wrong) must not read as "no webhooks" and, with
-	// --prune, remove them all.
+	// An array, even an empty one: a null or an object (a template gone
+	// wrong) must not read as "no webhooks" and, with --prune, remove them.
 	var entries []json.RawMessage
-	if trimmed := bytes.TrimSpace(data); len(trimmed) == 0 || trimmed[0] != '[' {
+	if err := json.Unmarshal(data, &entries); err != nil || entries == nil {
 		return nil, invalidf("%s: want a JSON array of webhook/add bodies", path)
-	}
-	if err := json.Unmarshal(data, &entries); err != nil {
-		return nil, invalidf("%s: want a JSON array of webhook/add bodies: %v", path, err)
 	}
 	seen := map[string]int{}
 	out := make([]*input, len(entries))
@@ -90,9 +64,6 @@ func readWanted(e *env, path, subaccount string) ([]*input, error) {
 			return nil, invalidf("%s: subaccount_id %q differs from --subaccount %q; apply one account at a time", in.where, in.subaccount, subaccount)
 		}
 		req := in.probe(in.whole(subaccount))
-		if req.URL == "" {
-			return nil, invalidf("%s: url is required", in.where)
-		}
 		if err := req.Validate(); err != nil {
 			return nil, inInput(in.where, err)
 		}

@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
+
 	"os"
 	"strings"
 	"time"
@@ -16,50 +15,28 @@ import (
 	"github.com/relaykit/smtp2go"
 )
 
-// The variables NewClientFromGetenv reads, and names in its errors.
+// Variables NewClientFromGetenv reads.
 const (
 	envAPIKey  = "SMTP2GO_API_KEY"
 	envBaseURL = "SMTP2GO_BASE_URL"
 )
 
-// apiSettings are the flags, taken by every command, that say how to reach
-// SMTP2GO's API.
+// apiSettings are the flags every command takes on how to reach the API.
 type apiSettings struct {
 	keyFile, region, baseURL string
-	timeout                  timeoutFlag
+	timeout                  time.Duration
 }
 
 func (a *apiSettings) register(fs *pflag.FlagSet) {
 	fs.StringVar(&a.keyFile, "api-key-file", "", "read the API key from `FILE` instead of $SMTP2GO_API_KEY")
 	fs.StringVar(&a.region, "region", "", "API `REGION`: global, us, eu or au (default $SMTP2GO_REGION, else global; either flag replaces both variables)")
 	fs.StringVar(&a.baseURL, "base-url", "", "API base `URL`, with or without /v3/, such as the fake's (default $SMTP2GO_BASE_URL; wins over --region)")
-	// A minute is long enough for an apply of many webhooks and a few
-	// retries, and gives up on an API that never answers well before every
-	// attempt's own 30 s have run out.
-	a.timeout = timeoutFlag(time.Minute)
-	fs.Var(&a.timeout, "timeout", "give up after `DURATION` (such as 30s or 2m) on the command's API calls, retries included; 0 for no limit")
+	// A minute covers an apply of many webhooks and a few retries, and
+	// gives up on an API that never answers well before its attempts' 30 s.
+	fs.DurationVar(&a.timeout, "timeout", time.Minute, "give up after `DURATION` (such as 30s or 2m) on the command's API calls, retries included; 0 for no limit")
 }
 
-// timeoutFlag is --timeout: a duration, not negative.
-type timeoutFlag time.Duration
-
-func (f *timeoutFlag) String() string { return time.Duration(*f).String() }
-func (f *timeoutFlag) Type() string   { return "duration" }
-
-func (f *timeoutFlag) Set(s string) error {
-	d, err := time.ParseDuration(strings.TrimSpace(s))
-	switch {
-	case err != nil:
-		return fmt.Errorf("want a duration such as 30s or 2m, got %q", s)
-	case d < 0:
-		return fmt.Errorf("must not be negative, got %s", d)
-	}
-	*f = timeoutFlag(d)
-	return nil
-}
-
-// call is what a command that calls the API has: its client, and its
-// context bounded by --timeout.
+// call is a command's client, and its context bounded by --timeout.
 type call struct {
 	ctx    context.Context
 	client *smtp2go.Client
@@ -68,11 +45,14 @@ type call struct {
 // withCall runs f with the client and cmd's context bounded by --timeout,
 // and says so when --timeout ran out.
 func (a *app) withCall(cmd *cobra.Command, f func(*call) error) error {
+	ctx, d := cmd.Context(), a.global.timeout
+	if d < 0 {
+		return usagef("--timeout must not be negative, got %s", d)
+	}
 	client, err := a.global.client(a.env)
 	if err != nil {
 		return err
 	}
-	ctx, d := cmd.Context(), time.Duration(a.global.timeout)
 	if d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
@@ -85,8 +65,7 @@ func (a *app) withCall(cmd *cobra.Command, f func(*call) error) error {
 	return err
 }
 
-// key returns the API key, from --api-key-file or the environment, and
-// where it was read.
+// key returns the API key, and where it was read.
 func (a *apiSettings) key(e *env) (key, where string, err error) {
 	if a.keyFile == "" {
 		if key = e.getenv(envAPIKey); key == "" {
@@ -101,29 +80,20 @@ func (a *apiSettings) key(e *env) (key, where string, err error) {
 	return strings.TrimSpace(string(b)), "--api-key-file", nil
 }
 
-// client returns an SDK client configured by the SDK's own rule
-// (NewClientFromGetenv): the environment as the command was given it, the
-// key from --api-key-file when set, and --region and --base-url as options,
-// which replace both variables. Its errors name the flag or variable at
-// fault.
+// client returns a client made by the SDK's rule, NewClientFromGetenv, with
+// the key from key() and --region and --base-url as options, which replace
+// both variables; its errors name the flag or variable at fault.
 func (a *apiSettings) client(e *env) (*smtp2go.Client, error) {
 	key, keyFrom, err := a.key(e)
 	if err != nil {
-		return nil, err
-	}
-	base, baseFrom := strings.TrimSpace(a.baseURL), "--base-url"
-	if a.baseURL == "" && a.region == "" {
-		base, baseFrom = strings.TrimSpace(e.getenv(envBaseURL)), envBaseURL
-	}
-	if err := schemeMissing(baseFrom, base); err != nil {
 		return nil, err
 	}
 	opts := []smtp2go.Option{smtp2go.WithUserAgent("smtp2go-webhooks/" + smtp2go.Version)}
 	if a.region != "" {
 		opts = append(opts, named("--region", smtp2go.WithRegion(smtp2go.Region(strings.ToLower(a.region)))))
 	}
-	if base != "" && baseFrom == "--base-url" {
-		opts = append(opts, named("--base-url", smtp2go.WithBaseURL(base)))
+	if a.baseURL != "" {
+		opts = append(opts, named("--base-url", smtp2go.WithBaseURL(strings.TrimSpace(a.baseURL))))
 	}
 	getenv := func(name string) string {
 		if name == envAPIKey {
@@ -153,26 +123,4 @@ func named(where string, opt smtp2go.Option) smtp2go.Option {
 		}
 		return err
 	}
-}
-
-// schemeMissing says so when base, a base URL, lacks http:// or https://,
-// as "127.0.0.1:8025" often does, and suggests the URL meant: http for a
-// host of this machine, https for others. base is shown through RedactURL,
-// and the suggestion only when it holds no secret.
-func schemeMissing(where, base string) error {
-	if base == "" || strings.Contains(base, "://") {
-		return nil // the SDK checks the rest
-	}
-	err := invalidf("%s: %q is missing http:// or https://", where, smtp2go.RedactURL(base))
-	lower := strings.ToLower(base)
-	u, perr := url.Parse("//" + base)
-	if perr != nil || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" ||
-		strings.HasPrefix(lower, "http:") || strings.HasPrefix(lower, "https:") {
-		return err
-	}
-	scheme := "https"
-	if ip := net.ParseIP(u.Hostname()); u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback()) {
-		scheme = "http"
-	}
-	return withHint(err, fmt.Sprintf("Did you mean %q?", scheme+"://"+u.Host+u.EscapedPath()))
 }

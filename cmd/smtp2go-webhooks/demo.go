@@ -18,9 +18,8 @@ import (
 	"github.com/relaykit/smtp2go/webhook"
 )
 
-// demoCommand runs the whole cycle offline: a fake SMTP2GO and a real
-// receiver in this process, driven by the same SDK calls a provisioning
-// script makes.
+// demoCommand runs the whole cycle offline: a fake SMTP2GO and a receiver
+// in this process, driven by the SDK calls a provisioning script makes.
 func (a *app) demoCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:     "demo",
@@ -36,7 +35,7 @@ func (a *app) demo(ctx context.Context) error {
 	defer cancel()
 	out := a.env.stdout
 	if a.json() {
-		out = io.Discard // the narration is dropped, and a summary printed
+		out = io.Discard // a summary is printed instead
 	}
 	step := func(n int, what string) { fmt.Fprintf(out, "\n%d. %s\n", n, what) }
 	fmt.Fprintln(out, "smtp2go-webhooks demo: a fake SMTP2GO and a webhook receiver, both on 127.0.0.1, driven by the real SDK.")
@@ -44,18 +43,21 @@ func (a *app) demo(ctx context.Context) error {
 	// SMTP2GO's side: the fake API, which also delivers events.
 	cfg := fakesmtp2go.DefaultConfig()
 	cfg.RedeliveryWaits = []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond}
-	api, err := startFake("127.0.0.1:0", cfg)
+	api := fakesmtp2go.New(cfg)
+	defer api.Close()
+	apiSrv, err := serve("127.0.0.1:0", api)
 	if err != nil {
 		return err
 	}
-	defer api.close()
-	client, err := smtp2go.NewClient(api.APIKey(), smtp2go.WithBaseURL(api.url), smtp2go.WithRetryWait(time.Millisecond, 5*time.Millisecond))
+	defer apiSrv.stop(5 * time.Second)
+	base := apiSrv.url + "/v3/"
+	client, err := smtp2go.NewClient(api.APIKey(), smtp2go.WithBaseURL(base), smtp2go.WithRetryWait(time.Millisecond, 5*time.Millisecond))
 	if err != nil {
 		return err
 	}
 
-	// The user's side: the SDK's handler, protected by basic auth, whose
-	// callback fails when told to, as a database that is down would.
+	// The user's side: the SDK's handler, behind basic auth, whose callback
+	// fails when told to, as a database that is down would.
 	password := rand.Text()
 	received := make(chan *webhook.Event, 16)
 	var failNext atomic.Bool
@@ -71,19 +73,14 @@ func (a *app) demo(ctx context.Context) error {
 	}
 	defer recv.stop(5 * time.Second)
 	recvURL := recv.url + "/webhook"
-	fmt.Fprintf(out, "   fake SMTP2GO API: %s\n   receiver:         %s (basic auth)\n", api.url, recvURL)
+	fmt.Fprintf(out, "   fake SMTP2GO API: %s\n   receiver:         %s (basic auth)\n", base, recvURL)
 	// deliver has the fake deliver ev, and returns the event the receiver
-	// took last: the fake returns once the receiver answered.
+	// took: its callback queued it before answering 2xx.
 	deliver := func(ev webhook.Event) (*webhook.Event, error) {
 		if results, err := api.Emit(ctx, "", ev); err != nil || len(results) != 1 || !results[0].OK() {
 			return nil, fmt.Errorf("delivery of %s failed: %+v %v", ev.Type, results, err)
 		}
-		select {
-		case got := <-received:
-			return got, nil
-		default:
-			return &webhook.Event{Type: "(none received)"}, nil
-		}
+		return <-received, nil
 	}
 
 	step(1, "Add a webhook pointing at the receiver (webhook/add)")
@@ -157,14 +154,10 @@ func (a *app) demo(ctx context.Context) error {
 	}
 	fmt.Fprintf(out, "   removed webhook %d; %d webhooks left\n", id, len(list.Webhooks))
 
-	fmt.Fprintf(out, "\ndemo ok: webhook %d added, listed, edited and removed; %d events received as typed values (%d redelivery); no SMTP2GO account used, nothing sent beyond 127.0.0.1\n", id, delivered, redelivered)
-	if !a.json() {
-		return nil
-	}
-	return writeJSON(a.env.stdout, struct {
+	return a.show(struct {
 		OK             bool  `json:"ok"`
 		WebhookID      int64 `json:"webhook_id"`
 		EventsReceived int   `json:"events_received"`
 		Redeliveries   int   `json:"redeliveries"`
-	}{true, id, delivered, redelivered})
+	}{true, id, delivered, redelivered}, "\ndemo ok: webhook %d added, listed, edited and removed; %d events received as typed values (%d redelivery); no SMTP2GO account used, nothing sent beyond 127.0.0.1\n", id, delivered, redelivered)
 }

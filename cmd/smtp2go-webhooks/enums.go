@@ -11,27 +11,26 @@ import (
 )
 
 // enum is the set of values a flag, an argument or a member of a JSON file
-// takes. Values are matched case-insensitively; a mistake lists the valid
-// ones.
+// takes, matched case-insensitively; aliases map other (lowercase)
+// spellings to values.
 type enum struct {
-	what    string            // what one value is, for messages: "event", "format"
-	values  []string          // the canonical values, in the order messages list them
-	aliases map[string]string // other spellings accepted (lowercase) → canonical value
+	what    string // what one value is, for messages: "event", "format"
+	values  []string
+	aliases map[string]string
 }
 
 var (
-	outputEnum = enum{what: "output format", values: []string{"text", "json"}, aliases: map[string]string{"table": "text"}}
-	formatEnum = enum{what: "format", values: names([]smtp2go.OutputFormat{smtp2go.OutputForm, smtp2go.OutputJSON})}
-	authEnum   = enum{what: "auth type", values: []string{string(smtp2go.AuthBearer), string(smtp2go.AuthBasic), "none"}}
-	regionEnum = enum{what: "region", values: names([]smtp2go.Region{smtp2go.RegionGlobal, smtp2go.RegionUS, smtp2go.RegionEU, smtp2go.RegionAU})}
-	// emailEventEnum is what a webhook's events list holds.
+	outputEnum     = enum{what: "output format", values: []string{"text", "json"}}
+	formatEnum     = enum{what: "format", values: names([]smtp2go.OutputFormat{smtp2go.OutputForm, smtp2go.OutputJSON})}
+	authEnum       = enum{what: "auth type", values: []string{string(smtp2go.AuthBearer), string(smtp2go.AuthBasic), "none"}}
+	regionEnum     = enum{what: "region", values: names([]smtp2go.Region{smtp2go.RegionGlobal, smtp2go.RegionUS, smtp2go.RegionEU, smtp2go.RegionAU})}
 	emailEventEnum = enum{what: "event", values: names(smtp2go.EmailEventTypes())}
-	// smsEventEnum is what a webhook's sms_events list holds: the API's
-	// short names, or the names deliveries carry ("sms_delivered").
+	// smsEventEnum takes the API's short names, or the names deliveries
+	// carry ("sms_delivered").
 	smsEventEnum = enum{what: "SMS event", values: names(smtp2go.SMSEventTypes()), aliases: map[string]string{}}
-	// deliveryEventEnum is what a delivery's "event" field names: an email
-	// event or "sms_" and an SMS event. An SMS event's short name is
-	// accepted where no email event has it ("failed" but not "delivered").
+	// deliveryEventEnum is a delivery's "event": an email event or "sms_"
+	// and an SMS event, whose short name is accepted where no email event
+	// has it ("failed" but not "delivered").
 	deliveryEventEnum = enum{what: "event", values: names(smtp2go.EmailEventTypes()), aliases: map[string]string{}}
 )
 
@@ -54,8 +53,7 @@ func names[T ~string](list []T) []string {
 	return out
 }
 
-// parse returns the canonical value s stands for. where names what the user
-// set: a flag ("--events"), an argument or a member of a file.
+// parse returns the value s stands for; where names what set it, for errors.
 func (en enum) parse(where, s string) (string, error) {
 	v := strings.ToLower(strings.TrimSpace(s))
 	if slices.Contains(en.values, v) {
@@ -71,8 +69,7 @@ func (en enum) parse(where, s string) (string, error) {
 	return "", invalidf("%s", msg)
 }
 
-// parseOrEmpty is parse, but for "", kept: in a file, the API's own "not
-// set" (the server's format, no auth).
+// parseOrEmpty is parse, but keeps "", the API's own "not set".
 func (en enum) parseOrEmpty(where, s string) (string, error) {
 	if s == "" {
 		return "", nil
@@ -80,8 +77,8 @@ func (en enum) parseOrEmpty(where, s string) (string, error) {
 	return en.parse(where, s)
 }
 
-// parseList parses a list of values of en: each is parsed, "all" (alone)
-// stands for every value, and an empty list is empty, not nil.
+// parseList parses each of list; "all" alone is every value, and an empty
+// list is empty, not nil.
 func parseList[T ~string](en enum, where string, list []string) ([]T, error) {
 	if len(list) == 1 && strings.EqualFold(strings.TrimSpace(list[0]), "all") {
 		list = en.values
@@ -97,12 +94,11 @@ func parseList[T ~string](en enum, where string, list []string) ([]T, error) {
 	return out, nil
 }
 
-// complete offers en's values to shell completion.
 func (en enum) complete(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	return en.values, cobra.ShellCompDirectiveNoFileComp
 }
 
-// enumFlag is a flag whose value is one of an enum's, stored canonical.
+// enumFlag is a flag that takes one of an enum's values.
 type enumFlag struct {
 	en    enum
 	value string
@@ -116,8 +112,7 @@ func (f *enumFlag) Set(s string) (err error) {
 	return err
 }
 
-// newEnumFlag defines on cmd a flag that takes one value of en, and
-// completes it.
+// newEnumFlag defines on cmd a flag that takes one value of en.
 func newEnumFlag(cmd *cobra.Command, name string, en enum, def, usage string) *enumFlag {
 	f := &enumFlag{en: en, value: def}
 	cmd.Flags().Var(f, name, usage)
@@ -141,7 +136,6 @@ func (p *pairsFlag) Set(s string) error {
 	return nil
 }
 
-// fields returns the pairs as a map.
 func (p *pairsFlag) fields() map[string]string {
 	m := map[string]string{}
 	for i, name := range p.names {

@@ -13,25 +13,18 @@ import (
 	"github.com/relaykit/smtp2go"
 )
 
-// Exit codes, and the error kinds that give them.
+// Exit codes; exitChanges is --detailed-exitcode's "the plan changes something".
+const exitOK, exitAPI, exitUsage, exitNotFound, exitChanges, exitInterrupted = 0, 1, 2, 3, 2, 130
+
+// Error kinds, as the JSON error document names them. A validation error is
+// a value or an input refused; interrupted is Ctrl-C or a question declined.
 const (
-	exitOK          = 0
-	exitAPI         = 1 // kinds api and network
-	exitUsage       = 2 // kinds usage and validation
-	exitNotFound    = 3 // kind not_found
-	exitChanges     = 2 // with --detailed-exitcode: the plan changes something
-	exitInterrupted = 130
+	kindUsage, kindValidation, kindNotFound = "usage", "validation", "not_found"
+	kindAPI, kindNetwork, kindInterrupted   = "api", "network", "interrupted"
 )
 
-// Error kinds, as the JSON error document names them.
-const (
-	kindUsage       = "usage"       // the command line is wrong
-	kindValidation  = "validation"  // a value given, or the input, is refused
-	kindNotFound    = "not_found"   // the account has no webhook with the ID
-	kindAPI         = "api"         // SMTP2GO answered with an error
-	kindNetwork     = "network"     // no answer came: connection, timeout
-	kindInterrupted = "interrupted" // Ctrl-C, or a question answered no
-)
+// exitCodes are the exit codes of the kinds that do not exit 1.
+var exitCodes = map[string]int{kindUsage: exitUsage, kindValidation: exitUsage, kindNotFound: exitNotFound, kindInterrupted: exitInterrupted}
 
 // cliError is an error of the CLI's own: what kind it is, and a hint for
 // text output. A kind of "" takes the kind of err, which it wraps.
@@ -56,8 +49,7 @@ func withHint(err error, hint string) error {
 	return &cliError{msg: err.Error(), hint: hint, err: err}
 }
 
-// exitError makes the CLI exit with code, saying nothing more: the output
-// said it (--detailed-exitcode's 2).
+// exitError makes the CLI exit with code, saying nothing more.
 type exitError struct{ code int }
 
 func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
@@ -88,13 +80,9 @@ func kindOf(err error) string {
 	return kindAPI
 }
 
-// exitCodes are the exit codes of the kinds that do not exit 1.
-var exitCodes = map[string]int{kindUsage: exitUsage, kindValidation: exitUsage, kindNotFound: exitNotFound, kindInterrupted: exitInterrupted}
-
 // interrupted is the error of a command the user interrupted: that alone,
-// unless err, why it stopped, has more to say: that what it was doing may
-// have been carried out (ErrOutcomeUnknown), or which change of a plan
-// failed (the changes done were printed).
+// unless err says that what it was doing may have been done, or which
+// change of a plan failed.
 func interrupted(err error) error {
 	var ce *cliError
 	if errors.As(err, &ce) && ce.kind == kindInterrupted {
@@ -133,21 +121,16 @@ func (a *app) fail(cmd *cobra.Command, err error) int {
 		_ = writeJSON(a.env.stderr, errorDocument(kind, hint, err))
 		return code
 	}
-	prefix := "smtp2go-webhooks"
-	if cmd.HasParent() {
-		prefix = cmd.CommandPath()
-	}
-	fmt.Fprintf(a.env.stderr, "%s: %v\n", prefix, err)
+	fmt.Fprintf(a.env.stderr, "%s: %v\n", cmd.CommandPath(), err)
 	if hint != "" {
 		fmt.Fprintln(a.env.stderr, hint)
 	}
 	return code
 }
 
-// errorOut is the body of an error document. Hint is what text output adds
-// on the next line; Status is the HTTP status of the answer that failed,
-// Code SMTP2GO's error_code and RequestID its request_id; each is null when
-// there is none.
+// errorOut is the body of an error document: Hint is what text output adds
+// on the next line, Status the HTTP status of the answer that failed, Code
+// and RequestID SMTP2GO's error_code and request_id; null when there is none.
 type errorOut struct {
 	Kind      string  `json:"kind"`
 	Message   string  `json:"message"`
@@ -157,8 +140,8 @@ type errorOut struct {
 	RequestID *string `json:"request_id"`
 }
 
-// statusError is an error that carries the HTTP status of an answer, such
-// as send-test's endpoint refusing a delivery.
+// statusError carries the HTTP status of an answer, such as send-test's
+// endpoint refusing a delivery.
 type statusError struct {
 	status int
 	msg    string
@@ -191,9 +174,8 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
-// flagError is a mistake cobra found in the flags. A flag that would take
-// a secret as its value gets a hint that says where the secret goes
-// instead.
+// flagError adds to cobra's refusal of a flag that would take a secret a
+// hint that says where the secret goes instead.
 func flagError(cmd *cobra.Command, err error) error {
 	const never = "Secrets are never flag values, which the process list shows: "
 	switch name, _ := strings.CutPrefix(err.Error(), "unknown flag: --"); name {

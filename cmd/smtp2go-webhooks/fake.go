@@ -16,9 +16,8 @@ import (
 
 var viewEnum = enum{what: "view shape", values: []string{fakesmtp2go.ViewArray, fakesmtp2go.ViewObject, fakesmtp2go.ViewWrapped}}
 
-// fakeCommand runs the fake SMTP2GO as a server of its own, until
-// interrupted: for trying the CLI without an account, and for tests written
-// in other languages, as stripe-mock serves Stripe's.
+// fakeCommand serves the fake SMTP2GO until interrupted, as stripe-mock
+// serves Stripe's API: for trying the CLI, and for tests in any language.
 func (a *app) fakeCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "fake",
@@ -44,31 +43,29 @@ kept in memory, and go with it.`,
 		cfg.OnRequest = func(r fakesmtp2go.Request) {
 			logger.Info("request", "method", r.Method, "path", r.Path, "status", r.Status)
 		}
-		api, err := startFake(*addr, cfg)
+		api := fakesmtp2go.New(cfg)
+		defer api.Close()
+		srv, err := serve(*addr, api)
 		if err != nil {
 			return err
 		}
-		if a.json() {
-			err = writeJSON(a.env.stdout, struct {
-				BaseURL string `json:"base_url"`
-				APIKey  string `json:"api_key"`
-			}{api.url, api.APIKey()})
-		} else {
-			_, err = fmt.Fprintf(a.env.stdout, "Fake SMTP2GO API on %s (Ctrl-C to stop). In another terminal:\n\n  export %s=%s\n  export %s=%s\n\n",
-				api.url, envBaseURL, api.url, envAPIKey, api.APIKey())
-		}
+		base := srv.url + "/v3/"
+		err = a.show(struct {
+			BaseURL string `json:"base_url"`
+			APIKey  string `json:"api_key"`
+		}{base, api.APIKey()}, "Fake SMTP2GO API on %s (Ctrl-C to stop). In another terminal:\n\n  export %s=%s\n  export %s=%s\n\n",
+			base, envBaseURL, base, envAPIKey, api.APIKey())
 		if err == nil {
 			<-cmd.Context().Done()
 		}
-		api.close()
+		_ = srv.stop(5 * time.Second)
 		logger.Info("stopped")
 		return err
 	}
 	return cmd
 }
 
-// newLogger returns the logger of a command that runs until interrupted:
-// text lines, or JSON lines with --output json.
+// newLogger returns the logger of a command that runs until interrupted.
 func newLogger(w io.Writer, asJSON bool) *slog.Logger {
 	if asJSON {
 		return slog.New(slog.NewJSONHandler(w, nil))
@@ -76,14 +73,14 @@ func newLogger(w io.Writer, asJSON bool) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-// server is an HTTP server on an address of this machine.
+// server is an HTTP server on an address of this machine; its url has
+// loopback for an unspecified IP (0.0.0.0, ::).
 type server struct {
 	*http.Server
-	url    string     // http://HOST:PORT, with loopback for an unspecified IP (0.0.0.0, ::)
+	url    string
 	served chan error // what Serve returned
 }
 
-// serve serves h on addr.
 func serve(addr string, h http.Handler) (*server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -98,8 +95,7 @@ func serve(addr string, h http.Handler) (*server, error) {
 	return s, nil
 }
 
-// stop stops serving, letting the requests in flight finish for at most
-// grace.
+// stop stops serving, letting the requests in flight finish within grace.
 func (s *server) stop(grace time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
@@ -108,26 +104,4 @@ func (s *server) stop(grace time.Duration) error {
 		_ = s.Close()
 	}
 	return err
-}
-
-// fakeServer is a fake SMTP2GO served on addr; its base URL ends in /v3/.
-type fakeServer struct {
-	*fakesmtp2go.Fake
-	srv *server
-	url string
-}
-
-func startFake(addr string, cfg fakesmtp2go.Config) (*fakeServer, error) {
-	fake := fakesmtp2go.New(cfg)
-	srv, err := serve(addr, fake)
-	if err != nil {
-		fake.Close()
-		return nil, err
-	}
-	return &fakeServer{Fake: fake, srv: srv, url: srv.url + "/v3/"}, nil
-}
-
-func (f *fakeServer) close() {
-	_ = f.srv.stop(5 * time.Second)
-	f.Fake.Close()
 }

@@ -18,19 +18,18 @@ import (
 )
 
 // input is one webhook as the flags, --from-json or an entry of apply's
-// file give it, all read by one rule (set): the fields set, as an edit, and
-// the flags that set them.
+// file give it, all read by set: the fields given, as an edit.
 type input struct {
 	fields     smtp2go.EditWebhookRequest
 	subaccount string            // the body's subaccount_id
 	flagOf     map[string]string // API field → the flag that set it
-	where      string            // an entry of apply's file, prefixing its errors; "" for the command line
+	where      string            // an entry of apply's file, prefixing its errors
 	req        *smtp2go.AddWebhookRequest
 }
 
-// bodyKeys are the members a webhook/add or webhook/edit body may have.
-// api_key, which SMTP2GO's cURL examples put in the body, is accepted and
-// ignored: the key travels only in the X-Smtp2go-Api-Key header.
+// bodyKeys are the members of a webhook/add or webhook/edit body. api_key,
+// which SMTP2GO's examples put in the body, is ignored: the key travels in
+// a header.
 var bodyKeys = []string{
 	"url", "events", "sms_events", "headers", "usernames", "output_format",
 	"auth_header_type", "auth_header_value", "subaccount_id", "api_key",
@@ -42,8 +41,8 @@ var fieldFlags = []struct{ key, flag string }{
 	{"usernames", "usernames"}, {"output_format", "format"}, {"auth_header_type", "auth"},
 }
 
-// set sets the field key to s, or for a list to list; where, in errors,
-// names what set it. Enums ignore case, and "all" is every event.
+// set sets the field key to s, or for a list to list; where names what set
+// it, for errors.
 func (in *input) set(key, where, s string, list []string) error {
 	f := &in.fields
 	var err error
@@ -63,7 +62,7 @@ func (in *input) set(key, where, s string, list []string) error {
 		f.OutputFormat = smtp2go.Ptr(smtp2go.OutputFormat(s))
 	case "auth_header_type":
 		s, err = authEnum.parseOrEmpty(where, s)
-		f.AuthHeaderType = smtp2go.Ptr(authType(s))
+		f.AuthHeaderType = smtp2go.Ptr(smtp2go.AuthHeaderType(strings.TrimSuffix(s, "none")))
 	case "auth_header_value":
 		f.AuthHeaderValue = smtp2go.Ptr(smtp2go.Secret(s)) // the SDK refuses a masked value
 	case "subaccount_id":
@@ -72,8 +71,7 @@ func (in *input) set(key, where, s string, list []string) error {
 	return err
 }
 
-// readBody reads a webhook body strictly: an unknown key is an error that
-// lists the valid ones, and a member set to null says nothing.
+// readBody reads a webhook body strictly; a member set to null says nothing.
 func (in *input) readBody(where string, data []byte) error {
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(data, &members); err != nil || members == nil {
@@ -92,8 +90,10 @@ func (in *input) readBody(where string, data []byte) error {
 		member := where + ": " + k
 		var s string
 		var list []string
-		switch isList := slices.Contains(bodyKeys[1:5], k); { // events to usernames
-		case isList && raw[0] != '"': // else a string of comma-separated elements, as SMTP2GO's examples write one
+		// A list may be a string of comma-separated elements, as SMTP2GO's
+		// examples write one.
+		switch isList := slices.Contains(bodyKeys[1:5], k); {
+		case isList && raw[0] != '"':
 			if json.Unmarshal(raw, &list) != nil {
 				return invalidf("%s: want an array of strings", member)
 			}
@@ -109,8 +109,8 @@ func (in *input) readBody(where string, data []byte) error {
 	return nil
 }
 
-// whole returns, and keeps as in.req, the whole webhook that in describes:
-// what it leaves out is empty, but the auth (settleAuth).
+// whole returns, and keeps as in.req, the whole webhook in describes: what
+// it leaves out is empty, but the auth (settleAuth).
 func (in *input) whole(subaccount string) *smtp2go.AddWebhookRequest {
 	f := in.fields
 	req := &smtp2go.AddWebhookRequest{
@@ -132,9 +132,9 @@ func (in *input) probe(req *smtp2go.AddWebhookRequest) *smtp2go.AddWebhookReques
 	return &p
 }
 
-// explain names, in the SDK's refusal of a request, the flag that set the
-// field at fault, when a flag did; typ is the request's auth type. It says
-// in the CLI's own words what is wrong with an auth value.
+// explain names, in the SDK's refusal of a request whose auth type is typ,
+// the flag that set the field at fault, and says what an auth value lacks
+// in flags' terms.
 func (in *input) explain(err error, typ smtp2go.AuthHeaderType) error {
 	var ve *smtp2go.ValidationError
 	if !errors.As(err, &ve) {
@@ -158,8 +158,7 @@ func (in *input) explain(err error, typ smtp2go.AuthHeaderType) error {
 	return invalidf("%s: %s", flag, ve.Problem)
 }
 
-// webhookFlags are the flags that describe a webhook, for add, edit and
-// ensure: the API's fields, and --from-json for a body of them.
+// webhookFlags are the flags of add, edit and ensure that describe a webhook.
 type webhookFlags struct {
 	fs                            *pflag.FlagSet
 	valueFile, valueEnv, fromJSON string
@@ -179,15 +178,14 @@ func (w *webhookFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&w.fromJSON, "from-json", "", "read the API's own JSON body from `FILE` (- for stdin); flags given override it")
 }
 
-// authValueFlags defines --auth-value-file and --auth-value-env, the two
-// ways to give a secret.
+// authValueFlags defines the two ways to give a secret.
 func authValueFlags(cmd *cobra.Command, file, env *string, what string) {
 	cmd.Flags().StringVar(file, "auth-value-file", "", "read "+what+" from `FILE`")
 	cmd.Flags().StringVar(env, "auth-value-env", "", "read "+what+" from the environment variable `NAME`")
 	cmd.MarkFlagsMutuallyExclusive("auth-value-file", "auth-value-env")
 }
 
-// input returns the webhook that --from-json and the flags give, the flags
+// input returns the webhook --from-json and the flags give, the flags
 // winning.
 func (w *webhookFlags) input(e *env) (*input, error) {
 	in := &input{flagOf: map[string]string{}}
@@ -217,15 +215,7 @@ func (w *webhookFlags) input(e *env) (*input, error) {
 	return in, err
 }
 
-// authType is the API's auth_header_type for a value of authEnum.
-func authType(v string) smtp2go.AuthHeaderType {
-	if v == "none" {
-		return smtp2go.AuthNone
-	}
-	return smtp2go.AuthHeaderType(v)
-}
-
-// deref is what p points to, or the zero value for nil.
+// deref is *p, or the zero value for nil.
 func deref[T any](p *T) T {
 	var v T
 	if p != nil {
@@ -234,8 +224,8 @@ func deref[T any](p *T) T {
 	return v
 }
 
-// basicValue turns "user:pass" into the base64 form the API wants for basic
-// auth. A base64 value never contains ':', so an encoded one is kept as is.
+// basicValue encodes "user:pass" for basic auth; base64 holds no ':', so an
+// encoded value is kept.
 func basicValue(typ smtp2go.AuthHeaderType, v smtp2go.Secret) smtp2go.Secret {
 	if user, pass, ok := strings.Cut(v.Reveal(), ":"); ok && typ == smtp2go.AuthBasic {
 		return smtp2go.BasicAuthValue(user, pass)
@@ -243,8 +233,8 @@ func basicValue(typ smtp2go.AuthHeaderType, v smtp2go.Secret) smtp2go.Secret {
 	return v
 }
 
-// splitList splits a comma-separated value. An empty value is an empty,
-// non-nil list: it clears the field.
+// splitList splits a comma-separated value; "" is an empty list, which
+// clears the field.
 func splitList(s string) []string {
 	out := []string{}
 	for part := range strings.SplitSeq(s, ",") {
@@ -256,8 +246,8 @@ func splitList(s string) []string {
 }
 
 // secretValue reads a secret from a file or an environment variable, never
-// from a flag's value, which the process list shows, and returns the flag
-// that named it ("" for neither).
+// a flag's value, which the process list shows, and returns the flag that
+// named it.
 func secretValue(e *env, file, envName string) (value, from string, err error) {
 	switch {
 	case file != "":
@@ -275,8 +265,8 @@ func secretValue(e *env, file, envName string) (value, from string, err error) {
 	return "", "", nil
 }
 
-// readInput reads the file a flag names, or stdin for "-": at most 1 MiB,
-// the API's own limit on a request body.
+// readInput reads the file a flag names, or stdin for "-", up to the API's
+// 1 MiB limit on a body.
 func readInput(e *env, flagName, path string) ([]byte, error) {
 	r := e.stdin
 	if path != "-" {

@@ -18,10 +18,6 @@ import (
 	"github.com/relaykit/smtp2go/webhook"
 )
 
-// shutdownGrace bounds how long listen waits for in-flight deliveries after
-// SIGINT or SIGTERM.
-const shutdownGrace = 10 * time.Second
-
 func (a *app) listenCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "listen",
@@ -56,47 +52,42 @@ func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string
 	}
 	logger := newLogger(a.env.stderr, a.json())
 	opts := []webhook.Option{webhook.WithMaxBodyBytes(maxBody), webhook.WithLogger(logger)}
-	if basicEnv != "" {
-		userPass, _, err := secretValue(a.env, "", basicEnv)
-		if err != nil {
-			return err
-		}
-		user, pass, ok := strings.Cut(userPass, ":")
-		if !ok {
-			return usagef("%s must hold user:pass", basicEnv)
-		}
+	userPass, _, err := secretValue(a.env, "", basicEnv)
+	user, pass, ok := strings.Cut(userPass, ":")
+	switch {
+	case err != nil:
+		return err
+	case basicEnv != "" && !ok:
+		return usagef("%s must hold user:pass", basicEnv)
+	case basicEnv != "":
 		opts = append(opts, webhook.WithBasicAuth(user, pass))
 	}
-	if bearerEnv != "" {
-		token, _, err := secretValue(a.env, "", bearerEnv)
-		if err != nil {
-			return err
-		}
+	if token, _, err := secretValue(a.env, "", bearerEnv); err != nil {
+		return err
+	} else if bearerEnv != "" {
 		opts = append(opts, webhook.WithBearerToken(token))
 	}
-	p := &printer{w: a.env.stdout, json: a.json()}
-	// The handler's callback prints the event's line before the handler
-	// answers 200, so that a failed write answers 500 instead, and SMTP2GO
-	// delivers again.
+	printLine := printer(a.env.stdout, a.json())
+	// The event's line is printed before the handler answers 200, so that a
+	// failed write answers 500, and SMTP2GO delivers again.
 	hook := webhook.NewHandler(func(ctx context.Context, ev *webhook.Event) error {
 		if rec, ok := ctx.Value(recorderKey{}).(*recorder); ok {
 			rec.printed = true
 		}
-		return p.print(requestOut{Status: http.StatusOK, Event: toEventOut(ev)}, ev)
+		return printLine(requestOut{Status: http.StatusOK, Event: toEventOut(ev)}, ev)
 	}, opts...)
-	// The path is compared as it is, not used as a ServeMux pattern, in
-	// which braces and methods mean something.
+	// The path is compared as it is: in a ServeMux pattern, braces and
+	// methods mean something.
 	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &recorder{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), recorderKey{}, rec))
 		if r.URL.Path != path {
-			// Most likely a webhook pointed at the wrong path: say so.
 			http.Error(rec, "not the webhook path, "+path, http.StatusNotFound)
 		} else {
 			hook.ServeHTTP(rec, r)
 		}
 		if !rec.printed || rec.status >= 300 { // no event, or its line could not be written
-			_ = p.print(requestOut{Status: cmp.Or(rec.status, http.StatusOK), Method: r.Method, Path: r.URL.Path, Reason: strings.TrimSpace(string(rec.body))}, nil)
+			_ = printLine(requestOut{Status: cmp.Or(rec.status, http.StatusOK), Method: r.Method, Path: r.URL.Path, Reason: strings.TrimSpace(string(rec.body))}, nil)
 		}
 	})
 
@@ -114,16 +105,15 @@ func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing in-flight deliveries")
-	if err := srv.stop(shutdownGrace); err != nil {
+	if err := srv.stop(10 * time.Second); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	logger.Info("stopped")
 	return nil
 }
 
-// recorder keeps the status and the start of the body of an answer, the
-// reason a refusal gives, and whether the handler's callback printed the
-// event already.
+// recorder keeps the status and the start of the body (a refusal's reason)
+// of an answer, and whether the event's line was printed.
 type recorder struct {
 	http.ResponseWriter
 	status  int
@@ -150,17 +140,7 @@ func (r *recorder) Write(p []byte) (int, error) {
 	return r.ResponseWriter.Write(p)
 }
 
-// printer writes one line for each request answered: a JSON document, or
-// a short description. Deliveries arrive concurrently, and lines must not
-// interleave.
-type printer struct {
-	mu   sync.Mutex
-	w    io.Writer
-	json bool
-}
-
-// requestOut is a request as listen prints it in JSON: the status, and the
-// event delivered or the reason for a refusal.
+// requestOut is a request as listen prints it in JSON.
 type requestOut struct {
 	Status int       `json:"status"`
 	Method string    `json:"method,omitempty"`
@@ -169,31 +149,34 @@ type requestOut struct {
 	Event  *eventOut `json:"event,omitempty"`
 }
 
-// print writes the line of a request: out, or as text ev if not nil.
-func (p *printer) print(out requestOut, ev *webhook.Event) error {
-	var line bytes.Buffer
-	switch {
-	case p.json:
-		enc := json.NewEncoder(&line)
-		enc.SetEscapeHTML(false) // keep <addresses> readable
-		if err := enc.Encode(out); err != nil {
-			return err
+// printer returns a function that writes the line of a request: out, or as
+// text ev if not nil. Lines are written whole: deliveries arrive concurrently.
+func printer(w io.Writer, asJSON bool) func(out requestOut, ev *webhook.Event) error {
+	var mu sync.Mutex
+	return func(out requestOut, ev *webhook.Event) error {
+		var line bytes.Buffer
+		switch {
+		case asJSON:
+			enc := json.NewEncoder(&line)
+			enc.SetEscapeHTML(false) // keep <addresses> readable
+			if err := enc.Encode(out); err != nil {
+				return err
+			}
+		case ev != nil:
+			fmt.Fprintf(&line, "%d %s\n", out.Status, describe(ev))
+		case out.Reason != "":
+			fmt.Fprintf(&line, "%d %s %s: %s\n", out.Status, out.Method, out.Path, out.Reason)
+		default:
+			fmt.Fprintf(&line, "%d %s %s\n", out.Status, out.Method, out.Path)
 		}
-	case ev != nil:
-		fmt.Fprintf(&line, "%d %s\n", out.Status, describe(ev))
-	case out.Reason != "":
-		fmt.Fprintf(&line, "%d %s %s: %s\n", out.Status, out.Method, out.Path, out.Reason)
-	default:
-		fmt.Fprintf(&line, "%d %s %s\n", out.Status, out.Method, out.Path)
+		mu.Lock()
+		defer mu.Unlock()
+		_, err := w.Write(line.Bytes())
+		return err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	_, err := p.w.Write(line.Bytes())
-	return err
 }
 
-// describe is an event in one line: its type and ID, and the fields that
-// tell what happened.
+// describe is an event in one line: its type, ID, and what happened.
 func describe(ev *webhook.Event) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s id=%s", ev.Type, ev.ID)
@@ -215,9 +198,8 @@ func describe(ev *webhook.Event) string {
 	return b.String()
 }
 
-// eventOut is an event as listen prints it: stable snake_case names, the
-// typed fields, and every field as received (with "auth", which may be an
-// API key, masked).
+// eventOut is an event as listen prints it in JSON: the typed fields, and
+// every field as received, with "auth" (maybe an API key) masked.
 type eventOut struct {
 	Type       smtp2go.EventType   `json:"type"`
 	RawType    string              `json:"raw_type"`
@@ -255,7 +237,7 @@ func toEventOut(ev *webhook.Event) *eventOut {
 	}
 	for k, v := range ev.Fields {
 		if strings.EqualFold(k, "auth") {
-			v = []string{"[redacted]"} // it may be an API key; the mask package webhook prints
+			v = []string{"[redacted]"}
 		}
 		out.Fields[k] = v
 	}

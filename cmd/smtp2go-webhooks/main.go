@@ -21,8 +21,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// After the first signal, the default handling comes back: a second
-	// Ctrl-C ends a listen that is still finishing its deliveries.
+	// A second Ctrl-C ends a listen still finishing its deliveries.
 	go func() { <-ctx.Done(); stop() }()
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: stdinIsTerminal}
 	code := run(ctx, e, os.Args[1:])
@@ -31,21 +30,17 @@ func main() {
 }
 
 // env is what a command may touch of the outside world, so that tests can
-// hand it their own.
+// hand it their own; apiOptions follow the CLI's own client options.
 type env struct {
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
-	getenv func(string) string
-	// isTerminal reports whether a person can answer a question on stdin.
-	isTerminal func() bool
-	// apiOptions are added to every API client's options, after the
-	// CLI's own: tests shorten the waits between retries.
-	apiOptions []smtp2go.Option
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	isTerminal     func() bool // whether a person can answer a question on stdin
+	apiOptions     []smtp2go.Option
 }
 
-// stdinIsTerminal reports whether stdin is a terminal: a character device
-// other than the null device, which is one too.
+// stdinIsTerminal reports whether stdin is a character device other than
+// the null device.
 func stdinIsTerminal() bool {
 	fi, err := os.Stdin.Stat()
 	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
@@ -61,11 +56,9 @@ type app struct {
 	output  *enumFlag
 	global  apiSettings
 	version bool
-	ran     bool // a command's RunE began: cobra accepted the command line
+	ran     bool // cobra accepted the command line
 }
 
-// json reports whether --output json is set: a result is then one JSON
-// document, and an error too, even one in the command line after it.
 func (a *app) json() bool { return a.output.value == "json" }
 
 // run executes one command line and returns the exit code.
@@ -81,10 +74,8 @@ func run(ctx context.Context, e *env, args []string) int {
 	case err == nil:
 		return exitOK
 	case ctx.Err() != nil:
-		err = interrupted(err) // whatever failed, it failed because the user interrupted it
+		err = interrupted(err)
 	case !a.ran:
-		// cobra refused the command line (its flags, arguments or flag
-		// groups) before the command ran.
 		err = &cliError{kind: kindUsage, msg: err.Error(), err: err}
 	}
 	return a.fail(cmd, err)
@@ -130,26 +121,22 @@ stopped, exit 0 when stopped).`,
 	a.global.register(pf)
 	_ = root.RegisterFlagCompletionFunc("output", outputEnum.complete)
 	_ = root.RegisterFlagCompletionFunc("region", regionEnum.complete)
-	commands := []*cobra.Command{
-		root, a.listCommand(), a.getCommand(), a.addCommand(), a.editCommand(), a.removeCommand(),
-		a.ensureCommand(), a.applyCommand(),
-		a.listenCommand(), a.sendTestCommand(), a.triggerCommand(), a.fakeCommand(), a.demoCommand(),
-		a.versionCommand(),
-	}
+	commands := []*cobra.Command{root, a.listCommand(), a.getCommand(), a.addCommand(), a.editCommand(), a.removeCommand(),
+		a.ensureCommand(), a.applyCommand(), a.listenCommand(), a.sendTestCommand(), a.triggerCommand(),
+		a.fakeCommand(), a.demoCommand(), {
+			Use: "version", Short: "Print the version", Args: cobra.NoArgs,
+			RunE: func(*cobra.Command, []string) error { return a.printVersion() },
+		}}
 	root.AddCommand(commands[1:]...) // in this order, the order of suggestions
 	for _, cmd := range commands {
-		if runE := cmd.RunE; runE != nil {
-			cmd.RunE = func(cmd *cobra.Command, args []string) error {
-				a.ran = true
-				return runE(cmd, args)
-			}
-		}
+		runE := cmd.RunE // it runs once cobra has accepted the command line
+		cmd.RunE = func(cmd *cobra.Command, args []string) error { a.ran = true; return runE(cmd, args) }
 	}
 	return root
 }
 
-// unknownCommand is the root's argument check: any argument is a command
-// name that does not exist.
+// unknownCommand is the root's argument check: any argument is an unknown
+// command.
 func unknownCommand(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return nil
@@ -161,22 +148,9 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 	return usagef("%s", msg)
 }
 
-func (a *app) versionCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return a.printVersion() },
-	}
-}
-
 func (a *app) printVersion() error {
-	if a.json() {
-		return writeJSON(a.env.stdout, struct {
-			Version string `json:"version"`
-			Go      string `json:"go"`
-		}{smtp2go.Version, runtime.Version()})
-	}
-	_, err := fmt.Fprintf(a.env.stdout, "smtp2go-webhooks %s (%s)\n", smtp2go.Version, runtime.Version())
-	return err
+	return a.show(struct {
+		Version string `json:"version"`
+		Go      string `json:"go"`
+	}{smtp2go.Version, runtime.Version()}, "smtp2go-webhooks %s (%s)\n", smtp2go.Version, runtime.Version())
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -15,7 +17,7 @@ func subaccountFlag(cmd *cobra.Command) *string {
 	return cmd.Flags().String("subaccount", "", "act for this subaccount `ID`")
 }
 
-// oneID is the argument check of commands that take one webhook ID.
+// oneID is the argument check of the commands that take a webhook ID.
 func oneID(cmd *cobra.Command, args []string) error {
 	if err := cobra.ExactArgs(1)(cmd, args); err != nil {
 		return err
@@ -29,6 +31,15 @@ func oneID(cmd *cobra.Command, args []string) error {
 func parseID(s string) int64 {
 	id, _ := strconv.ParseInt(s, 10, 64) // oneID checked it
 	return id
+}
+
+// webhookCommand is a command that takes the flags of a webhook, and
+// --subaccount.
+func webhookCommand(use, short, example string, args cobra.PositionalArgs) (*cobra.Command, *webhookFlags, *string) {
+	cmd := &cobra.Command{Use: use, Short: short, Example: "  smtp2go-webhooks " + example, Args: args}
+	wf := &webhookFlags{}
+	wf.register(cmd)
+	return cmd, wf, subaccountFlag(cmd)
 }
 
 func (a *app) listCommand() *cobra.Command {
@@ -71,8 +82,7 @@ func (a *app) getCommand() *cobra.Command {
 	return cmd
 }
 
-// wholeWebhook is the webhook that the flags of add and ensure describe,
-// as a whole; it needs a URL.
+// wholeWebhook is the whole webhook the flags of add or ensure describe.
 func (a *app) wholeWebhook(wf *webhookFlags, subaccount string) (*input, *smtp2go.AddWebhookRequest, error) {
 	in, err := wf.input(a.env)
 	if err != nil {
@@ -85,23 +95,16 @@ func (a *app) wholeWebhook(wf *webhookFlags, subaccount string) (*input, *smtp2g
 }
 
 func (a *app) addCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "add --url URL --events EVENTS",
-		Short:   "Create a webhook",
-		Example: "  smtp2go-webhooks add --url https://example.com/hook --events delivered,bounce --format json",
-		Args:    cobra.NoArgs,
-	}
-	var wf webhookFlags
-	wf.register(cmd)
-	sub := subaccountFlag(cmd)
+	cmd, wf, sub := webhookCommand("add --url URL --events EVENTS", "Create a webhook",
+		"add --url https://example.com/hook --events delivered,bounce --format json", cobra.NoArgs)
 	allowDuplicate := cmd.Flags().Bool("allow-duplicate", false, "create it even if a webhook already has the URL (each then delivers every event)")
 	allowEmpty := cmd.Flags().Bool("allow-empty", false, "create it even with no events and no SMS events (it then delivers nothing)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		in, req, err := a.wholeWebhook(&wf, *sub)
+		in, req, err := a.wholeWebhook(wf, *sub)
 		if err != nil {
 			return err
 		}
-		if err := req.Validate(); err != nil { // with the auth given, whole
+		if err := req.Validate(); err != nil {
 			return in.explain(err, req.AuthHeaderType)
 		}
 		if len(req.Events) == 0 && len(req.SMSEvents) == 0 && !*allowEmpty {
@@ -124,9 +127,8 @@ func (a *app) addCommand() *cobra.Command {
 	return cmd
 }
 
-// refuseDuplicate fails, unless allowed, when a webhook other than the one
-// with ID except has url: two webhooks with one URL deliver every event
-// twice.
+// refuseDuplicate fails, unless allowed, when a webhook other than except
+// has url: each would deliver every event.
 func refuseDuplicate(c *call, url, subaccount string, except int64, allowed bool) error {
 	if allowed {
 		return nil
@@ -145,30 +147,18 @@ func refuseDuplicate(c *call, url, subaccount string, except int64, allowed bool
 }
 
 func (a *app) editCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "edit ID",
-		Short:   "Change the given fields of a webhook",
-		Example: "  smtp2go-webhooks edit 1001 --events delivered,bounce,spam",
-		Args:    oneID,
-	}
-	var wf webhookFlags
-	wf.register(cmd)
-	sub := subaccountFlag(cmd)
+	cmd, wf, sub := webhookCommand("edit ID", "Change the given fields of a webhook", "edit 1001 --events delivered,bounce,spam", oneID)
 	allowDuplicate := cmd.Flags().Bool("allow-duplicate", false, "give it the --url even if another webhook has it")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		in, err := wf.input(a.env)
 		if err != nil {
 			return err
 		}
-		req := in.fields
-		req.ID, req.SubaccountID = parseID(args[0]), *sub
-		if req.SubaccountID == "" {
-			req.SubaccountID = in.subaccount
-		}
-		if req.URL == nil && req.Events == nil && req.SMSEvents == nil && req.Headers == nil && req.Usernames == nil &&
-			req.OutputFormat == nil && req.AuthHeaderType == nil && req.AuthHeaderValue == nil {
+		if reflect.ValueOf(in.fields).IsZero() {
 			return usagef("nothing to change: give the fields to change as flags or in --from-json")
 		}
+		req := in.fields
+		req.ID, req.SubaccountID = parseID(args[0]), cmp.Or(*sub, in.subaccount)
 		return a.withCall(cmd, func(c *call) error {
 			if req.URL != nil {
 				if err := refuseDuplicate(c, *req.URL, req.SubaccountID, req.ID, *allowDuplicate); err != nil {
@@ -177,8 +167,7 @@ func (a *app) editCommand() *cobra.Command {
 			}
 			typ := deref(req.AuthHeaderType)
 			if req.AuthHeaderValue != nil && req.AuthHeaderType == nil {
-				// A new value for the current type: basic wants user:pass
-				// encoded, so look the type up.
+				// basic wants user:pass encoded: look the current type up.
 				current, err := c.client.Webhooks.Get(c.ctx, req.ID, &smtp2go.GetWebhookOptions{SubaccountID: req.SubaccountID})
 				if err != nil {
 					return err
@@ -213,8 +202,8 @@ only 'yes' proceeds. Without a terminal it needs --yes (or --auto-approve).`,
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		id := parseID(args[0])
 		return a.withCall(cmd, func(c *call) error {
-			// webhook/remove's answer to an unknown ID is not documented; look first,
-			// so that a missing ID exits 3 like get and edit.
+			// webhook/remove's answer to an unknown ID is not documented:
+			// look first, so that a missing ID exits 3.
 			w, err := c.client.Webhooks.Get(c.ctx, id, &smtp2go.GetWebhookOptions{SubaccountID: *sub})
 			if err != nil {
 				return err
@@ -234,19 +223,13 @@ only 'yes' proceeds. Without a terminal it needs --yes (or --auto-approve).`,
 }
 
 func (a *app) ensureCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "ensure --url URL",
-		Short:   "Create or update the webhook with a URL so that it matches, showing the plan first",
-		Long:    "Create or update the webhook with a URL so that it matches, showing the plan first.\n\n" + aboutEnsure,
-		Example: "  smtp2go-webhooks ensure --url https://example.com/hook --events bounce,spam --dry-run",
-		Args:    cobra.NoArgs,
-	}
-	var wf webhookFlags
-	wf.register(cmd)
-	sub := subaccountFlag(cmd)
+	cmd, wf, sub := webhookCommand("ensure --url URL", "Create or update the webhook with a URL so that it matches, showing the plan first",
+		"ensure --url https://example.com/hook --events bounce,spam --dry-run", cobra.NoArgs)
+	cmd.Long = cmd.Short + ".\n\n" + aboutPlan("ensure", "The flags (and --from-json) are", "--format",
+		"--events, --sms-events, --headers or --usernames", "--auth and the auth value", "--auth none") + "\nedit changes only the fields given."
 	pf := planFlagsOf(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		in, req, err := a.wholeWebhook(&wf, *sub)
+		in, req, err := a.wholeWebhook(wf, *sub)
 		if err != nil {
 			return err
 		}
@@ -255,7 +238,7 @@ func (a *app) ensureCommand() *cobra.Command {
 		}
 		return a.withCall(cmd, func(c *call) error {
 			p := &plan{subaccount: req.SubaccountID, ensure: true}
-			if err := makePlan(c, p, []*input{in}, nil, false); err != nil {
+			if err := makePlan(c, p, []*input{in}, false); err != nil {
 				return in.explain(err, req.AuthHeaderType)
 			}
 			return a.report(c, p, pf, fmt.Sprintf("No changes: webhook %d is set up as asked.", deref(p.Changes[0].ID)))
@@ -263,16 +246,3 @@ func (a *app) ensureCommand() *cobra.Command {
 	}
 	return cmd
 }
-
-// aboutEnsure is the help of ensure on what it does with auth.
-const aboutEnsure = `ensure acts as soon as it has shown the plan, without asking, unless the
-plan removes a webhook: then it asks on a terminal, and needs --yes without
-one. --dry-run shows the plan and stops there.
-
-The flags (and --from-json) are the whole webhook wanted, not changes to it:
-a setting left out is reset, so leaving out --format sets form, and leaving
-out --events, --sms-events, --headers or --usernames empties them (edit
-changes only the fields given). Auth is the exception: leaving out --auth
-and the auth value keeps the webhook's auth when SMTP2GO shows its value;
-when SMTP2GO does not show it, ensure refuses and asks for the auth
-(--auth none removes it).`

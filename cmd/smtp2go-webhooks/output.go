@@ -11,13 +11,12 @@ import (
 	"github.com/relaykit/smtp2go"
 )
 
-// The JSON contract: every command's success is one JSON document on
-// stdout (listen's events are one JSON document a line), an object whose
-// members are named for what they hold; a webhook is always a webhookOut;
-// and an error is {"error": errorOut} on stderr.
+// The JSON contract: a success is one JSON object on stdout (for listen,
+// one a line), a webhook in it always a webhookOut, and an error
+// {"error": errorOut} on stderr.
 
 // webhookOut is a webhook as the CLI prints it in JSON: the API's field
-// names, lists never null, and secrets masked.
+// names, lists never null, secrets masked.
 type webhookOut struct {
 	ID              int64    `json:"id"`
 	URL             string   `json:"url"`
@@ -30,8 +29,7 @@ type webhookOut struct {
 	AuthHeaderValue string   `json:"auth_header_value"`
 }
 
-// toOut is w as the CLI prints it: its auth value a Secret, which prints
-// masked, and its URL and usernames through RedactURL.
+// toOut is w as the CLI prints it, its URL and usernames through RedactURL.
 func toOut(w smtp2go.Webhook) webhookOut {
 	users := []string{}
 	for _, u := range w.Usernames {
@@ -49,15 +47,19 @@ func ptrOut(w smtp2go.Webhook) *webhookOut {
 	return &o
 }
 
-// listOut is the document of list.
-type listOut struct {
-	Webhooks []webhookOut `json:"webhooks"`
-}
-
 // resultOut is the document of a command that shows or changes one webhook.
 type resultOut struct {
 	Action  string     `json:"action,omitempty"` // created, updated, unchanged or removed; none for get
 	Webhook webhookOut `json:"webhook"`
+}
+
+// show prints doc with --output json, else the text of format and args.
+func (a *app) show(doc any, format string, args ...any) error {
+	if a.json() {
+		return writeJSON(a.env.stdout, doc)
+	}
+	_, err := fmt.Fprintf(a.env.stdout, format, args...)
+	return err
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -65,6 +67,11 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// listOut is the document of list.
+type listOut struct {
+	Webhooks []webhookOut `json:"webhooks"`
 }
 
 // printWebhooks prints webhooks as a table, or as a JSON document.
@@ -90,8 +97,8 @@ func printWebhooks(w io.Writer, asJSON bool, list []smtp2go.Webhook) error {
 	return tw.Flush()
 }
 
-// printResult prints what a command did to one webhook: a line saying it
-// (none for get) and the webhook's details, or the JSON document.
+// printResult prints what a command did to one webhook (none for get), and
+// the webhook.
 func printResult(w io.Writer, asJSON bool, action string, wh smtp2go.Webhook) error {
 	if asJSON {
 		return writeJSON(w, resultOut{Action: action, Webhook: toOut(wh)})

@@ -29,13 +29,11 @@ const (
 	statusNotRun    = "not run" // an earlier change failed
 )
 
-// plan is what ensure and apply would do, shown before they do it, in
-// Terraform's manner ("+ create", "~ update" with each field old -> new,
-// "- remove"), and as their JSON document. What differs is the SDK's to say
-// (Plan, and what Ensure did): the CLI compares nothing itself. Changes are
-// the input's webhooks in its order, each followed by its duplicates; then
-// those to prune. Webhook is ensure's webhook as it now is (or, with
-// --dry-run, as it is before any change; null if it is to be created).
+// plan is what ensure and apply would do, shown in Terraform's manner, and
+// their JSON document; the SDK's Plan and Ensure say what differs. Changes
+// are the input's webhooks in order, each followed by its duplicates, then
+// those to prune. Webhook is ensure's webhook as it now is (with --dry-run,
+// as it was; null if it is to be created).
 type plan struct {
 	DryRun  bool        `json:"dry_run"`
 	Changes []*change   `json:"changes"`
@@ -51,19 +49,18 @@ type change struct {
 	Action  string      `json:"action"` // create, update, remove or unchanged
 	ID      *int64      `json:"id"`     // null for a create not made
 	URL     string      `json:"url"`
-	Fields  []fieldOut  `json:"fields"` // create: what it sets; update: old and new
+	Fields  []fieldOut  `json:"fields"`
 	Reason  string      `json:"reason,omitempty"`
 	Status  string      `json:"status"` // planned, unchanged, done, failed or not run
 	Error   string      `json:"error,omitempty"`
+	Hint    string      `json:"hint,omitempty"`    // what text output prints after the plan
 	Webhook *webhookOut `json:"webhook,omitempty"` // done: the webhook as it now is
 
-	req      *smtp2go.AddWebhookRequest // what Ensure is asked; nil for a removal
-	dupOf    int64                      // a duplicate that Ensure removes as it keeps webhook dupOf
-	authSent *fieldOut                  // an auth value given, sent though Ensure cannot compare it (planOne)
+	req   *smtp2go.AddWebhookRequest // what Ensure is asked; nil for a removal
+	dupOf int64                      // a duplicate that Ensure removes as it keeps webhook dupOf
 }
 
-// fieldOut is a field a change sets, as the SDK's FieldChange says it:
-// secrets masked, lists joined with ", ".
+// fieldOut is an SDK FieldChange, in JSON.
 type fieldOut struct {
 	Field string `json:"field"`
 	Old   string `json:"old"`
@@ -76,9 +73,6 @@ type summary struct {
 	Remove int `json:"remove"`
 }
 
-// notShown is how a plan shows an auth value that SMTP2GO does not show.
-const notShown = "(not shown)"
-
 func fieldsOf(changes []smtp2go.FieldChange) []fieldOut {
 	out := make([]fieldOut, len(changes))
 	for i, f := range changes {
@@ -88,8 +82,8 @@ func fieldsOf(changes []smtp2go.FieldChange) []fieldOut {
 }
 
 // makePlan plans each webhook wanted and, with prune, the removal of the
-// account's webhooks (current) whose URL is in no entry.
-func makePlan(c *call, p *plan, want []*input, current []smtp2go.Webhook, prune bool) error {
+// account's webhooks whose URL is in no entry.
+func makePlan(c *call, p *plan, want []*input, prune bool) error {
 	p.Changes = []*change{}
 	for _, in := range want {
 		if err := p.planOne(c, in); err != nil {
@@ -99,26 +93,22 @@ func makePlan(c *call, p *plan, want []*input, current []smtp2go.Webhook, prune 
 	if !prune {
 		return nil
 	}
-	wanted := map[string]bool{}
-	for _, ch := range p.Changes {
-		if ch.req != nil {
-			wanted[ch.req.URL] = true
-		}
+	list, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: p.subaccount})
+	if err != nil {
+		return err
 	}
-	slices.SortFunc(current, func(a, b smtp2go.Webhook) int { return cmp.Compare(a.ID, b.ID) })
-	for _, w := range current {
-		if !wanted[w.URL] {
+	slices.SortFunc(list.Webhooks, func(a, b smtp2go.Webhook) int { return cmp.Compare(a.ID, b.ID) })
+	for _, w := range list.Webhooks {
+		if !slices.ContainsFunc(want, func(in *input) bool { return in.req.URL == w.URL }) {
 			p.add(&change{Action: actionRemove, ID: &w.ID, URL: smtp2go.RedactURL(w.URL), Reason: "not in the file"})
 		}
 	}
 	return nil
 }
 
-// planOne adds what Ensure would do for in, as the SDK's Plan says: asked
-// first with the auth in gives, or none, to learn which webhook is kept,
-// and again once the auth in leaves out is taken from that webhook. An
-// auth value given is sent even when SMTP2GO does not show the current
-// one: Ensure cannot compare them, and counts them as equal.
+// planOne adds what the SDK's Plan says of in: asked first with the auth in
+// gives, or none, to learn which webhook is kept, then with the auth in
+// leaves out taken from that webhook.
 func (p *plan) planOne(c *call, in *input) error {
 	req := in.req
 	probe := in.probe(req)
@@ -136,16 +126,10 @@ func (p *plan) planOne(c *call, in *input) error {
 	ch := &change{Action: actionCreate, URL: url, Fields: fieldsOf(ep.Changes), req: req}
 	if kept := ep.Webhook; kept != nil {
 		ch.Action, ch.ID = actionUnchanged, &kept.ID
-		if in.fields.AuthHeaderValue != nil && req.AuthHeaderValue != "" && !authValueShown(kept) &&
-			!slices.ContainsFunc(ep.Changes, func(f smtp2go.FieldChange) bool { return f.Field == "auth_header_value" }) {
-			ch.authSent = &fieldOut{Field: "auth_header_value", New: req.AuthHeaderValue.String()}
-			if kept.AuthHeaderType != smtp2go.AuthNone {
-				ch.authSent.Old = notShown
-			}
-			ch.Fields = append(ch.Fields, *ch.authSent)
-		}
-		if len(ch.Fields) > 0 {
+		if ep.Action == smtp2go.EnsureUpdated {
 			ch.Action = actionUpdate
+		} else if in.fields.AuthHeaderValue != nil && kept.AuthHeaderType != smtp2go.AuthNone && !authValueShown(kept) {
+			ch.Hint = fmt.Sprintf("SMTP2GO does not show the current auth value of webhook %d, so it is kept; rotate it with \"smtp2go-webhooks edit %d --auth-value-env VAR\" (or --auth-value-file).", kept.ID, kept.ID)
 		}
 		if p.ensure {
 			p.Webhook = ptrOut(*kept)
@@ -169,10 +153,9 @@ func (p *plan) add(c *change) {
 	p.Changes = append(p.Changes, c)
 }
 
-// settleAuth fills in the auth the input left out from the webhook kept
-// (nil when it is to be created): without either, the webhook keeps its
-// auth, as listed now (a value rotated before the apply is set back); with
-// a value alone, its type. A value SMTP2GO does not show cannot be kept.
+// settleAuth takes the auth in leaves out from the webhook kept (nil for a
+// create): without either, its auth as listed now; with a value alone, its
+// type. A value SMTP2GO does not show cannot be kept.
 func settleAuth(in *input, req *smtp2go.AddWebhookRequest, kept *smtp2go.Webhook) error {
 	if in.fields.AuthHeaderType != nil || kept == nil {
 		return nil
@@ -192,14 +175,14 @@ func settleAuth(in *input, req *smtp2go.AddWebhookRequest, kept *smtp2go.Webhook
 	return nil
 }
 
-// authValueShown reports whether w's auth value is the secret itself, which
-// the SDK would send back, rather than none or a mask.
+// authValueShown reports whether w's auth value is the secret, not none or
+// a mask.
 func authValueShown(w *smtp2go.Webhook) bool {
 	req := smtp2go.AddWebhookRequest{URL: "https://example.com/", AuthHeaderType: w.AuthHeaderType, AuthHeaderValue: w.AuthHeaderValue}
 	return w.AuthHeaderType != smtp2go.AuthNone && w.AuthHeaderValue != "" && req.Validate() == nil
 }
 
-// inInput prefixes err with where in the input it comes from, if anywhere.
+// inInput prefixes err with where in the input it comes from.
 func inInput(where string, err error) error {
 	if err == nil || where == "" {
 		return err
@@ -207,8 +190,8 @@ func inInput(where string, err error) error {
 	return &cliError{msg: where + ": " + err.Error(), err: err}
 }
 
-// counts returns how many webhooks the plan adds, changes and removes; once
-// carried out, how many it did.
+// counts returns how many webhooks the plan adds, changes and removes (once
+// carried out, did).
 func (p *plan) counts() (s summary) {
 	for _, c := range p.Changes {
 		if c.Status != statusPlanned && c.Status != statusDone {
@@ -228,11 +211,10 @@ func (p *plan) counts() (s summary) {
 
 func (p *plan) hasChanges() bool { return p.counts() != summary{} }
 
-// carryOut makes the changes, reporting each through say: the removals
-// first, so that an account at its webhook limit (one, on free plans) can
-// still converge, then each webhook through Ensure, which looks again. It
-// stops at the first failure; the changes left are "not run".
-func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, say func(string, ...any)) error {
+// carryOut makes the changes, saying each: the removals first, so that an
+// account at its webhook limit can still converge, then each webhook
+// through Ensure. It stops at the first failure; the rest are "not run".
+func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, out io.Writer) error {
 	for _, ch := range p.Changes {
 		if ch.Status == statusPlanned {
 			ch.Status = statusNotRun
@@ -253,26 +235,18 @@ func (p *plan) carryOut(ctx context.Context, c *smtp2go.Client, say func(string,
 				return ch.fail(err)
 			}
 			ch.Status = statusDone
-			say("removed webhook %d", *ch.ID)
-		} else if err := p.ensureOne(ctx, c, ch, say); err != nil {
+			fmt.Fprintf(out, "removed webhook %d\n", *ch.ID)
+		} else if err := p.ensureOne(ctx, c, ch, out); err != nil {
 			return ch.fail(err)
 		}
 	}
 	return nil
 }
 
-// ensureOne has Ensure make ch, and records what it did, which may not be
-// what was planned if the account changed meanwhile.
-func (p *plan) ensureOne(ctx context.Context, c *smtp2go.Client, ch *change, say func(string, ...any)) error {
+// ensureOne has Ensure make ch, and records what it did (the account may
+// have changed since the plan).
+func (p *plan) ensureOne(ctx context.Context, c *smtp2go.Client, ch *change, out io.Writer) error {
 	res, err := c.Webhooks.Ensure(ctx, ch.req)
-	if err == nil && ch.authSent != nil && res.Action == smtp2go.EnsureUnchanged {
-		var edited *smtp2go.EditWebhookResponse
-		edited, err = c.Webhooks.Edit(ctx, &smtp2go.EditWebhookRequest{ID: res.Webhook.ID, SubaccountID: p.subaccount,
-			AuthHeaderType: &ch.req.AuthHeaderType, AuthHeaderValue: &ch.req.AuthHeaderValue})
-		if err == nil {
-			res.Action, res.Webhook, res.Changes = smtp2go.EnsureUpdated, edited.Webhook, nil
-		}
-	}
 	if err != nil {
 		return err
 	}
@@ -281,13 +255,10 @@ func (p *plan) ensureOne(ctx context.Context, c *smtp2go.Client, ch *change, say
 	switch res.Action {
 	case smtp2go.EnsureCreated:
 		ch.Action = actionCreate
-		say("created webhook %d", *ch.ID)
+		fmt.Fprintf(out, "created webhook %d\n", *ch.ID)
 	case smtp2go.EnsureUpdated:
 		ch.Action, ch.Fields = actionUpdate, fieldsOf(res.Changes)
-		if ch.authSent != nil && !slices.ContainsFunc(res.Changes, func(f smtp2go.FieldChange) bool { return f.Field == ch.authSent.Field }) {
-			ch.Fields = append(ch.Fields, *ch.authSent) // sent, though Ensure could not compare it
-		}
-		say("updated webhook %d", *ch.ID)
+		fmt.Fprintf(out, "updated webhook %d\n", *ch.ID)
 	default:
 		ch.Action, ch.Fields, ch.Status = actionUnchanged, []fieldOut{}, statusUnchanged
 	}
@@ -298,7 +269,7 @@ func (p *plan) ensureOne(ctx context.Context, c *smtp2go.Client, ch *change, say
 			i = len(p.Changes) - 1
 		}
 		p.Changes[i].Status = statusDone
-		say("removed webhook %d (duplicate of %d)", id, *ch.ID)
+		fmt.Fprintf(out, "removed webhook %d (duplicate of %d)\n", id, *ch.ID)
 	}
 	for _, d := range p.Changes {
 		if kept != nil && d.dupOf == *kept && d.Status == statusNotRun {
@@ -320,7 +291,7 @@ func (ch *change) fail(err error) error {
 	return &changeError{what: what, err: err}
 }
 
-// changeError is a change of a plan that failed: which, and why.
+// changeError is a change of a plan that failed, and why.
 type changeError struct {
 	what string
 	err  error
@@ -331,9 +302,9 @@ func (e *changeError) Unwrap() error { return e.err }
 
 // print writes the plan as text.
 func (p *plan) print(w io.Writer, noChanges string) {
-	if !p.hasChanges() {
+	s := p.counts()
+	if s == (summary{}) {
 		fmt.Fprintln(w, noChanges)
-		return
 	}
 	for _, c := range p.Changes {
 		switch {
@@ -358,37 +329,37 @@ func (p *plan) print(w io.Writer, noChanges string) {
 			fmt.Fprintf(w, "      %-*s %s\n", width, f.Field+":", value)
 		}
 	}
-	s := p.counts()
-	fmt.Fprintf(w, "\nPlan: %d to add, %d to change, %d to remove.\n", s.Add, s.Change, s.Remove)
+	if s != (summary{}) {
+		fmt.Fprintf(w, "\nPlan: %d to add, %d to change, %d to remove.\n", s.Add, s.Change, s.Remove)
+	}
+	for _, c := range p.Changes {
+		if c.Hint != "" {
+			fmt.Fprintln(w, c.Hint)
+		}
+	}
 }
 
-// report prints the plan, asks when it removes a webhook, carries it out
+// report prints the plan, asks if it removes a webhook, carries it out
 // unless it is a dry run, and prints what was done (with --output json, the
-// plan's document, even when a change failed). With --detailed-exitcode, a
-// plan that changes (or changed) something exits 2.
+// plan's document, even when a change failed).
 func (a *app) report(c *call, p *plan, pf *planFlags, noChanges string) error {
-	out, text := a.env.stdout, !a.json()
-	p.DryRun = pf.dryRun
-	if text {
-		p.print(out, noChanges)
+	out := a.env.stdout
+	if a.json() {
+		out = io.Discard // the plan's document is printed at the end
 	}
+	p.DryRun = pf.dryRun
+	p.print(out, noChanges)
 	var err error
 	switch {
 	case !p.hasChanges():
 	case p.DryRun:
-		if text {
-			fmt.Fprintln(out, "\nDry run: nothing was changed.")
-		}
+		fmt.Fprintln(out, "\nDry run: nothing was changed.")
 	default:
-		if err := a.confirm(p, pf.yes, text); err != nil {
+		if err := a.confirm(p, pf.yes, !a.json()); err != nil {
 			return err
 		}
-		say := func(string, ...any) {}
-		if text {
-			fmt.Fprintln(out)
-			say = func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
-		}
-		if err = p.carryOut(c.ctx, c.client, say); err == nil && text {
+		fmt.Fprintln(out)
+		if err = p.carryOut(c.ctx, c.client, out); err == nil {
 			s := p.counts()
 			fmt.Fprintf(out, "\nApply complete: %d added, %d changed, %d removed.\n", s.Add, s.Change, s.Remove)
 		}
@@ -396,9 +367,9 @@ func (a *app) report(c *call, p *plan, pf *planFlags, noChanges string) error {
 	if p.ensure && p.Changes[0].Webhook != nil {
 		p.Webhook = p.Changes[0].Webhook
 	}
-	if !text {
+	if a.json() {
 		p.Summary = p.counts()
-		if werr := writeJSON(out, p); werr != nil && err == nil {
+		if werr := writeJSON(a.env.stdout, p); werr != nil && err == nil {
 			err = werr
 		}
 	}
@@ -408,10 +379,23 @@ func (a *app) report(c *call, p *plan, pf *planFlags, noChanges string) error {
 	return err
 }
 
-// planFlags are the flags of the commands that plan: ensure and apply.
-type planFlags struct {
-	dryRun, detailedExitCode, yes bool
+// aboutPlan is the help of ensure and apply, named name, on when they act
+// and what the input leaves out.
+func aboutPlan(name, input, format, lists, auth, none string) string {
+	return fmt.Sprintf(`%[1]s acts as soon as it has shown the plan, without asking, unless the plan
+removes a webhook: then it asks on a terminal, and needs --yes without one.
+--dry-run shows the plan and stops there.
+
+%[2]s the whole webhook wanted, not changes to it:
+a setting left out is reset, so leaving out %[3]s sets form,
+and leaving out %[4]s empties them.
+Auth is the exception: leaving out %[5]s
+keeps the webhook's auth when SMTP2GO shows its value; when it does not,
+%[1]s refuses and asks for the auth (%[6]s removes it).`, name, input, format, lists, auth, none)
 }
+
+// planFlags are the flags of ensure and apply.
+type planFlags struct{ dryRun, detailedExitCode, yes bool }
 
 func planFlagsOf(cmd *cobra.Command) *planFlags {
 	pf := &planFlags{}
@@ -421,15 +405,14 @@ func planFlagsOf(cmd *cobra.Command) *planFlags {
 	return pf
 }
 
-// yesFlag defines --yes (and its alias --auto-approve) on a command that
-// removes webhooks.
+// yesFlag defines --yes, whose alias is --auto-approve.
 func yesFlag(cmd *cobra.Command, yes *bool) {
 	cmd.Flags().BoolVarP(yes, "yes", "y", false, "remove webhooks without asking (alias --auto-approve); needed without a terminal")
 }
 
-// confirm lets a plan that removes webhooks go ahead, in Terraform's
-// manner: with --yes, or when the person at the terminal answers yes (shown:
-// the plan is on the screen already). Without either it is a usage error.
+// confirm lets a plan that removes webhooks go ahead with --yes, or when
+// the person at the terminal answers yes (shown: the plan is on the screen
+// already), in Terraform's manner.
 func (a *app) confirm(p *plan, yes, shown bool) error {
 	remove := p.counts().Remove
 	if yes || remove == 0 {

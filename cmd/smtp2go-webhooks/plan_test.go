@@ -261,10 +261,10 @@ func TestAuthThatSMTP2GODoesNotShowCannotBeKept(t *testing.T) {
 	}
 }
 
-func TestAnAuthValueGivenIsSentWhenSMTP2GODoesNotShowTheCurrent(t *testing.T) {
+func TestAnAuthValueSMTP2GODoesNotShowIsKeptWithAHint(t *testing.T) {
 	t.Parallel()
-	// SMTP2GO may withhold or mask the value: Ensure cannot compare the one
-	// given with it, and the CLI sends it rather than drop it.
+	// SMTP2GO may withhold or mask the value: Ensure counts the one given as
+	// equal, and the CLI does what Ensure does, saying how to rotate it.
 	srv := smtp2gotest.NewServer(t)
 	const old = "tok-old-secret"
 	addWebhooks(t, srv, smtp2go.AddWebhookRequest{URL: "https://example.com/h", Events: events(smtp2go.EventBounce), AuthHeaderType: smtp2go.AuthBearer, AuthHeaderValue: old})
@@ -275,36 +275,38 @@ func TestAnAuthValueGivenIsSentWhenSMTP2GODoesNotShowTheCurrent(t *testing.T) {
 	const first, second, third = "tok-new-1", "tok-new-2", "tok-new-3"
 	environ := []string{"SMTP2GO_API_KEY=" + srv.APIKey, "SMTP2GO_BASE_URL=" + srv.URL, "FIRST=" + first, "SECOND=" + second}
 	value := func() string { return srv.Webhooks()[0].AuthHeaderValue.Reveal() }
+	const hint = `SMTP2GO does not show the current auth value of webhook 1001, so it is kept; rotate it with "smtp2go-webhooks edit 1001 --auth-value-env VAR" (or --auth-value-file).` + "\n"
 
 	args := []string{"ensure", "--url", "https://example.com/h", "--events", "bounce", "--auth-value-env", "FIRST"}
-	r := cli(t, environ, "", append(args, "--dry-run", "--detailed-exitcode")...)
-	wantCode(t, r, exitChanges)
-	if want := "  ~ update 1001 https://example.com/h\n      auth_header_value: (not shown) -> [redacted]\n\nPlan: 0 to add, 1 to change, 0 to remove.\n"; !strings.HasPrefix(r.stdout, want) || value() != old {
-		t.Errorf("--dry-run printed:\n%s\nwant:\n%s", r.stdout, want)
-	}
-	r = cli(t, environ, "", args...)
+	r := cli(t, environ, "", append(args, "--detailed-exitcode")...)
 	wantCode(t, r, 0)
-	if !strings.HasSuffix(r.stdout, "updated webhook 1001\n\nApply complete: 0 added, 1 changed, 0 removed.\n") || value() != first {
-		t.Errorf("the value given was not sent; printed:\n%s", r.stdout)
+	if want := "No changes: webhook 1001 is set up as asked.\n" + hint; r.stdout != want || value() != old {
+		t.Errorf("printed:\n%s\nwant:\n%s", r.stdout, want)
+	}
+	for _, req := range srv.Requests() {
+		if req.Endpoint == "webhook/edit" {
+			t.Errorf("an edit was sent for a plan without changes")
+		}
 	}
 	noSecret(t, r, old, first)
 
-	// With another change, Ensure's edit sends it, and the plan still says so.
+	// With another change, Ensure's edit sends the value given.
 	r = cli(t, environ, "", "ensure", "--url", "https://example.com/h", "--events", "bounce,spam", "--auth-value-env", "SECOND", "--output", "json")
 	wantCode(t, r, 0)
 	doc := decodeJSON[plan](t, r.stdout)
-	if got := fmt.Sprint(doc.Changes[0].Fields); got != "[{events bounce bounce, spam} {auth_header_value (not shown) [redacted]}]" || value() != second {
-		t.Errorf("fields %s", got)
+	if got := fmt.Sprint(doc.Changes[0].Fields); got != "[{events bounce bounce, spam}]" || doc.Changes[0].Hint != "" || value() != second {
+		t.Errorf("fields %s, hint %q", got, doc.Changes[0].Hint)
 	}
 	noSecret(t, r, old, first, second)
 
-	// An entry of apply that gives a value sends it too.
+	// An entry of apply that gives a value and changes nothing else is
+	// unchanged, and its JSON carries the hint.
 	srv.ClearFaults()
 	srv.Fail("webhook/view", masked(`["bounce","spam"]`))
 	r = cli(t, environ, `[{"url":"https://example.com/h","events":["bounce","spam"],"auth_header_value":"`+third+`"}]`, "apply", "-f", "-", "--output", "json")
 	wantCode(t, r, 0)
-	if doc := decodeJSON[plan](t, r.stdout); actions(doc) != "update 1001 https://example.com/h done" || value() != third {
-		t.Errorf("apply: %s", actions(doc))
+	if doc := decodeJSON[plan](t, r.stdout); actions(doc) != "unchanged 1001 https://example.com/h unchanged" || doc.Changes[0].Hint+"\n" != hint || value() != second {
+		t.Errorf("apply: %s, hint %q", actions(doc), doc.Changes[0].Hint)
 	}
 	noSecret(t, r, old, first, second, third)
 }

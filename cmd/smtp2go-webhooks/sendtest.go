@@ -65,11 +65,9 @@ func (a *app) sendTestCommand() *cobra.Command {
 	return cmd
 }
 
-// sendTest delivers ev to url and prints how the endpoint answered, with
-// the reason it gave for a refusal.
+// sendTest delivers ev to url and prints the answer, with a refusal's reason.
 func (a *app) sendTest(cmd *cobra.Command, url string, ev webhook.Event, cfg fakesmtp2go.DeliverConfig, auth string) error {
-	// No redirect is followed, as SMTP2GO's deliveries follow none, and no
-	// connection kept.
+	// As SMTP2GO's deliveries, it follows no redirect and keeps no connection.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DisableKeepAlives = true
 	answer := &reasonTransport{RoundTripper: tr}
@@ -103,20 +101,20 @@ func (a *app) sendTest(cmd *cobra.Command, url string, ev webhook.Event, cfg fak
 	return err
 }
 
-// deliveryOut is a delivery as send-test prints it in JSON. Status is null
-// when no answer came.
+// deliveryOut is a delivery as send-test prints it in JSON; Status is null
+// when no answer came, and Reason is the body of a refusal.
 type deliveryOut struct {
 	URL       string  `json:"url"`
 	Event     string  `json:"event"`
 	ID        string  `json:"id"`
 	Format    string  `json:"format"`
 	Status    *int    `json:"status"`
-	Reason    string  `json:"reason,omitempty"` // the body of a refusal
+	Reason    string  `json:"reason,omitempty"`
 	LatencyMS float64 `json:"latency_ms"`
 }
 
 // refused is the error of an endpoint that answered status, not 2xx, with
-// reason; for a 401 its hint says what to pass.
+// reason.
 func refused(status int, reason, auth string) error {
 	msg := fmt.Sprintf("the endpoint answered %d %s", status, http.StatusText(status))
 	if reason != "" {
@@ -132,9 +130,8 @@ func refused(status int, reason, auth string) error {
 	return err
 }
 
-// reasonTransport keeps the start of the body of the answer to a
-// delivery: the reason a receiver gives for a refusal. The delivery's
-// client calls it in the caller's goroutine, which reads reason after.
+// reasonTransport keeps the start of the body of the answer to a delivery,
+// a refusal's reason; Deliver calls it in the goroutine that reads reason.
 type reasonTransport struct {
 	http.RoundTripper
 	reason string

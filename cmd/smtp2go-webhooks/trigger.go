@@ -41,10 +41,10 @@ fails: SMTP2GO itself has no such endpoint.`,
 		}
 		return a.withCall(cmd, func(c *call) error {
 			res, err := trigger(c, key, fakesmtp2go.TriggerRequest{Event: event, Fields: fields.fields(), SubaccountID: *sub})
-			if err != nil {
-				return err
+			if err == nil {
+				err = a.printTrigger(event, res)
 			}
-			return a.printTrigger(event, res)
+			return err
 		})
 	}
 	return cmd
@@ -89,14 +89,12 @@ func trigger(c *call, key string, req fakesmtp2go.TriggerRequest) (*fakesmtp2go.
 
 // printTrigger prints each delivery, and fails when one did not succeed.
 func (a *app) printTrigger(event string, res *fakesmtp2go.TriggerResponse) error {
-	if a.json() {
-		if err := writeJSON(a.env.stdout, struct {
+	if len(res.Deliveries) == 0 || a.json() {
+		if err := a.show(struct {
 			Deliveries []fakesmtp2go.TriggerDelivery `json:"deliveries"`
-		}{res.Deliveries}); err != nil {
+		}{res.Deliveries}, "No webhook subscribes to %s: nothing was delivered.\n", event); err != nil {
 			return err
 		}
-	} else if len(res.Deliveries) == 0 {
-		fmt.Fprintf(a.env.stdout, "No webhook subscribes to %s: nothing was delivered.\n", event)
 	}
 	failed := 0
 	for _, d := range res.Deliveries {

@@ -62,9 +62,11 @@ func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string
 	case basicEnv != "":
 		opts = append(opts, webhook.WithBasicAuth(user, pass))
 	}
-	if token, _, err := secretValue(a.env, "", bearerEnv); err != nil {
+	token, _, err := secretValue(a.env, "", bearerEnv)
+	if err != nil {
 		return err
-	} else if bearerEnv != "" {
+	}
+	if bearerEnv != "" {
 		opts = append(opts, webhook.WithBearerToken(token))
 	}
 	printLine := printer(a.env.stdout, a.json())

@@ -88,6 +88,12 @@ func TestExcerptNeverKeepsPartOfASecret(t *testing.T) {
 			t.Fatalf("cut at %d: excerpt keeps part of the secret", cut)
 		}
 	}
+	// A secret split by what the excerpt drops is whole once it is dropped.
+	for _, split := range []string{"tok\x00en-SECRET9", "tok\xffen-SECRET9", "tok\u200ben-SECRET9"} {
+		if got := excerpt([]byte("echo "+split), []string{"token-SECRET9"}); strings.Contains(got, "SECRET9") {
+			t.Errorf("excerpt of %q = %q: the secret is whole again", split, got)
+		}
+	}
 	if got := excerpt([]byte("a\x00b\xff\n\n  c\u00e9"), nil); got != "ab cé" {
 		t.Errorf("excerpt = %q", got)
 	}

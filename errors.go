@@ -399,10 +399,11 @@ func classify(err error) failure {
 // maxExcerpt bounds APIError.Body.
 const maxExcerpt = 256
 
-// excerpt turns a body into a short printable snippet: secrets removed
-// (before anything is cut, so no part of one survives), invalid UTF-8 and
+// excerpt turns a body into a short printable snippet: invalid UTF-8 and
 // control characters dropped, whitespace runs folded, cut at maxExcerpt
-// bytes.
+// bytes. Secrets are removed before it is cleaned, and again after, since
+// dropping a character can join the two halves of one; and before it is
+// cut, so that no part of one survives.
 func excerpt(body []byte, secrets []string) string {
 	text := strings.Map(func(r rune) rune {
 		if unicode.IsSpace(r) || unicode.IsPrint(r) {
@@ -410,7 +411,7 @@ func excerpt(body []byte, secrets []string) string {
 		}
 		return -1
 	}, strings.ToValidUTF8(scrub(string(body), secrets), ""))
-	text = strings.Join(strings.Fields(text), " ")
+	text = scrub(strings.Join(strings.Fields(text), " "), secrets)
 	if len(text) <= maxExcerpt {
 		return text
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -50,7 +51,12 @@ func readWanted(e *env, path, subaccount string) ([]*input, error) {
 	// An array, even an empty one: a null or an object (a template gone
 	// wrong) must not read as "no webhooks" and, with --prune, remove them.
 	var entries []json.RawMessage
-	if err := json.Unmarshal(data, &entries); err != nil || entries == nil {
+	err = json.Unmarshal(data, &entries)
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) { // its text quotes at most one character, never a value
+		return nil, invalidf("%s: not JSON: %v (at byte %d)", path, err, syntax.Offset)
+	}
+	if err != nil || entries == nil {
 		return nil, invalidf("%s: want a JSON array of webhook/add bodies", path)
 	}
 	seen := map[string]int{}

@@ -80,7 +80,12 @@ func (a *app) demo(ctx context.Context) error {
 		if results, err := api.Emit(ctx, "", ev); err != nil || len(results) != 1 || !results[0].OK() {
 			return nil, fmt.Errorf("delivery of %s failed: %+v %v", ev.Type, results, err)
 		}
-		return <-received, nil
+		select {
+		case got := <-received:
+			return got, nil
+		case <-ctx.Done():
+			return nil, fmt.Errorf("the receiver answered %s but did not take it: %w", ev.Type, ctx.Err())
+		}
 	}
 
 	step(1, "Add a webhook pointing at the receiver (webhook/add)")

@@ -382,16 +382,19 @@ func (a *app) report(c *call, p *plan, pf *planFlags, noChanges string) error {
 // aboutPlan is the help of ensure and apply, named name, on when they act
 // and what the input leaves out.
 func aboutPlan(name, input, format, lists, auth, none string) string {
-	return fmt.Sprintf(`%[1]s acts as soon as it has shown the plan, without asking, unless the plan
-removes a webhook: then it asks on a terminal, and needs --yes without one.
+	return fmt.Sprintf(`%[1]s acts as soon as it has shown the plan, without asking,
+unless the plan removes a webhook (--prune, or a duplicate):
+then it asks on a terminal, and needs --yes without one.
 --dry-run shows the plan and stops there.
 
 %[2]s the whole webhook wanted, not changes to it:
-a setting left out is reset, so leaving out %[3]s sets form,
-and leaving out %[4]s empties them.
-Auth is the exception: leaving out %[5]s
-keeps the webhook's auth when SMTP2GO shows its value; when it does not,
-%[1]s refuses and asks for the auth (%[6]s removes it).`, name, input, format, lists, auth, none)
+a setting left out is reset.
+Leaving out %[3]s sets form.
+Leaving out %[4]s empties them.
+Leaving out %[5]s keeps the webhook's auth when SMTP2GO shows its value;
+when it does not, %[1]s refuses and asks for the auth (%[6]s removes it).
+An auth value given is not compared with one SMTP2GO does not show:
+it is kept, and the plan says to rotate it with edit.`, name, input, format, lists, auth, none)
 }
 
 // planFlags are the flags of ensure and apply.

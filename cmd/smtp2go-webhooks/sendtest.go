@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	neturl "net/url"
 	"strings"
@@ -43,10 +44,9 @@ func (a *app) sendTestCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		cfg := fakesmtp2go.DeliverConfig{Format: format.value, Headers: append(splitList(*headers), headerValues.names...), Fields: fields.fields()}
-		for i, name := range headerValues.names {
-			cfg.Fields[name] = headerValues.values[i]
-		}
+		// --field is applied last: it sets a field, whatever else named it.
+		cfg := fakesmtp2go.DeliverConfig{Format: format.value, Headers: append(splitList(*headers), headerValues.names...), Fields: headerValues.fields()}
+		maps.Copy(cfg.Fields, fields.fields())
 		user, pass, isPair := strings.Cut(value, ":")
 		switch {
 		case auth.value == "none" && from != "":

@@ -61,7 +61,7 @@ func trigger(c *call, key string, req fakesmtp2go.TriggerRequest) (*fakesmtp2go.
 	url := strings.TrimSuffix(base, "/v3/") + fakesmtp2go.TriggerPath
 	hr, err := http.NewRequestWithContext(c.ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return nil, notFake("its base URL does not end in /v3/")
+		return nil, err
 	}
 	hr.Header.Set("Content-Type", "application/json")
 	hr.Header.Set("X-Smtp2go-Api-Key", key)

@@ -65,26 +65,37 @@ func (a *app) withCall(cmd *cobra.Command, f func(*call) error) error {
 	return err
 }
 
-// key returns the API key, and where it was read.
-func (a *apiSettings) key(e *env) (key, where string, err error) {
+// key returns the API key: from --api-key-file, checked by the SDK's own
+// rule for a key (NewClient's), or from the environment, which
+// NewClientFromGetenv checks.
+func (a *apiSettings) key(e *env) (string, error) {
 	if a.keyFile == "" {
-		if key = e.getenv(envAPIKey); key == "" {
-			return "", "", withHint(usagef("no API key"), "Set "+envAPIKey+" or pass --api-key-file FILE.")
+		key := e.getenv(envAPIKey)
+		if key == "" {
+			return "", withHint(usagef("no API key"), "Set "+envAPIKey+" or pass --api-key-file FILE.")
 		}
-		return key, envAPIKey, nil
+		return key, nil
 	}
 	b, err := os.ReadFile(a.keyFile)
 	if err != nil {
-		return "", "", usagef("--api-key-file: %v", err)
+		return "", usagef("--api-key-file: %v", err)
 	}
-	return strings.TrimSpace(string(b)), "--api-key-file", nil
+	key := strings.TrimSpace(string(b))
+	if key == "" {
+		return "", usagef("--api-key-file: %s is empty", a.keyFile)
+	}
+	var ve *smtp2go.ValidationError
+	if _, err := smtp2go.NewClient(key); errors.As(err, &ve) {
+		return "", invalidf("--api-key-file: %s", ve.Problem)
+	}
+	return key, nil
 }
 
 // client returns a client made by the SDK's rule, NewClientFromGetenv, with
 // the key from key() and --region and --base-url as options, which replace
 // both variables; its errors name the flag or variable at fault.
 func (a *apiSettings) client(e *env) (*smtp2go.Client, error) {
-	key, keyFrom, err := a.key(e)
+	key, err := a.key(e)
 	if err != nil {
 		return nil, err
 	}
@@ -105,9 +116,6 @@ func (a *apiSettings) client(e *env) (*smtp2go.Client, error) {
 	var ve *smtp2go.ValidationError
 	var ce *cliError
 	if errors.As(err, &ve) && !errors.As(err, &ce) {
-		if ve.Field == envAPIKey {
-			ve.Field = keyFrom
-		}
 		return nil, invalidf("%s: %s", ve.Field, ve.Problem)
 	}
 	return c, err

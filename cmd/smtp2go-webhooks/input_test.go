@@ -22,7 +22,15 @@ func TestMistakesGetHelp(t *testing.T) {
 	srv := smtp2gotest.NewServer(t)
 	key := "SMTP2GO_API_KEY=" + srv.APIKey
 	base := "SMTP2GO_BASE_URL=" + srv.URL
-	file := filepath.Join(t.TempDir(), "webhooks.json")
+	dir := t.TempDir()
+	spacedKey, emptyKey := filepath.Join(dir, "spaced.key"), filepath.Join(dir, "empty.key")
+	if err := os.WriteFile(spacedKey, []byte("api-key-file secret-6161\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(emptyKey, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "webhooks.json")
 	if err := os.WriteFile(file, []byte(`[{"url":"https://x.example/","evnts":["bounce"]}]`), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +66,8 @@ func TestMistakesGetHelp(t *testing.T) {
 		{"a base URL variable", []string{key, "SMTP2GO_BASE_URL=ftp://x"}, "", []string{"list"}, []string{"SMTP2GO_BASE_URL: must be an absolute http or https URL"}},
 		{"a key file", nil, "", []string{"list", "--api-key-file", filepath.Join(t.TempDir(), "none")}, []string{"--api-key-file: open"}},
 		{"a key with a newline", []string{"SMTP2GO_API_KEY=api-x\nmore"}, "", []string{"list"}, []string{"SMTP2GO_API_KEY: contains whitespace"}},
+		{"a key file holding a space", nil, "", []string{"list", "--api-key-file", spacedKey}, []string{"--api-key-file: contains whitespace"}},
+		{"an empty key file", nil, "", []string{"list", "--api-key-file", emptyKey}, []string{"--api-key-file: " + emptyKey + " is empty"}},
 		{"no key", nil, "", []string{"list"}, []string{"smtp2go-webhooks list: no API key\nSet SMTP2GO_API_KEY or pass --api-key-file FILE.\n"}},
 		{"an apply key", []string{key, base}, "", []string{"apply", "-f", file}, []string{file + `: entry 1: unknown key "evnts"; valid keys: url, events,`}},
 		{"an apply key far from any", []string{key, base}, `[{"url":"https://x.example/","colour":"red"}]`, []string{"apply", "-f", "-"},
@@ -87,7 +97,7 @@ func TestMistakesGetHelp(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 				}
 			}
-			noSecret(t, r, srv.APIKey, "api-flag-secret-5151", "flag-secret-5252", "flag-secret-5353")
+			noSecret(t, r, srv.APIKey, "api-flag-secret-5151", "flag-secret-5252", "flag-secret-5353", "secret-6161")
 		})
 	}
 	for _, req := range srv.Requests() {

@@ -35,7 +35,7 @@ fails: SMTP2GO itself has no such endpoint.`,
 		if err != nil {
 			return err
 		}
-		key, _, err := a.global.key(a.env)
+		key, err := a.global.key(a.env)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package smtp2go_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -167,6 +168,64 @@ func ExampleWebhooksService_Ensure() {
 	// Output:
 	// updated 4320
 	// events: delivered, bounce -> bounce, delivered, spam
+}
+
+func ExampleWebhooksService_Plan() {
+	client := exampleClient()
+	// What Ensure would do, for a review step or a dry run: only
+	// webhook/view is sent.
+	plan, err := client.Webhooks.Plan(context.Background(), &smtp2go.AddWebhookRequest{
+		URL:             "https://example.com/smtp2go",
+		Events:          []smtp2go.EventType{smtp2go.EventDelivered, smtp2go.EventBounce},
+		Headers:         []string{"X-Customer-Id"},
+		OutputFormat:    smtp2go.OutputJSON,
+		AuthHeaderType:  smtp2go.AuthBearer,
+		AuthHeaderValue: "tok-2",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(plan.Action, plan.Webhook.ID, len(plan.Remove))
+	for _, c := range plan.Changes {
+		fmt.Printf("%s: %s -> %s\n", c.Field, c.Old, c.New) // secrets masked
+	}
+	// Output:
+	// updated 4320 0
+	// auth_header_value: [redacted] -> [redacted]
+}
+
+func ExampleWebhooksService_Get() {
+	client := exampleClient()
+	w, err := client.Webhooks.Get(context.Background(), 4320, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(w.URL, w.AuthHeaderType, w.AuthHeaderValue)
+	_, err = client.Webhooks.Get(context.Background(), 99, nil)
+	fmt.Println(errors.Is(err, smtp2go.ErrNotFound))
+	// Output:
+	// https://example.com/smtp2go bearer [redacted]
+	// true
+}
+
+func ExampleSecret() {
+	token := smtp2go.Secret("tok-0123456789")
+	fmt.Println(token, fmt.Sprintf("%q %#v", token, token))
+	b, _ := json.Marshal(struct{ Token smtp2go.Secret }{token})
+	fmt.Println(string(b))
+	fmt.Println(len(token.Reveal())) // the wire encoding's way out
+	// Output:
+	// [redacted] "[redacted]" "[redacted]"
+	// {"Token":"[redacted]"}
+	// 14
+}
+
+func ExampleRedactURL() {
+	fmt.Println(smtp2go.RedactURL("https://hook:pa55@example.com/smtp2go?sig=abc123"))
+	fmt.Println(smtp2go.RedactURL("api-0123456789ABCDEFabcdef0123456789")) // a username that is an API key
+	// Output:
+	// https://hook:[redacted]@example.com/smtp2go?sig=[redacted]
+	// api-[redacted]
 }
 
 // Replicas of a service that all run Ensure at start converge on one

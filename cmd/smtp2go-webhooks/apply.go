@@ -11,16 +11,11 @@ import (
 )
 
 func (a *app) applyCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "apply -f FILE",
-		Short: "Make the account's webhooks match a file, showing the plan first",
-		Long: "Make the account's webhooks match a file, showing the plan first.\n\n" +
-			aboutPlan("apply", "Each entry is", "output_format", "events, sms_events, headers or usernames", "auth_header_type and auth_header_value", `"auth_header_type": "none"`) +
-			"\n\nWith --prune, the webhooks whose URL is in no entry are removed.",
-		Example: "  smtp2go-webhooks apply -f webhooks.json --prune --dry-run",
-		Args:    cobra.NoArgs,
-	}
-	sub := subaccountFlag(cmd)
+	cmd, sub := apiCommand("apply -f FILE", "Make the account's webhooks match a file, showing the plan first",
+		"apply -f webhooks.json --prune --dry-run", cobra.NoArgs)
+	cmd.Long = cmd.Short + ".\n\n" +
+		aboutPlan("apply", "Each entry is", "output_format", "events, sms_events, headers or usernames", "auth_header_type and auth_header_value", `"auth_header_type": "none"`) +
+		"\n\nWith --prune, the webhooks whose URL is in no entry are removed."
 	pf := planFlagsOf(cmd)
 	file := cmd.Flags().StringP("file", "f", "", "the webhooks wanted: `FILE` holding a JSON array of webhook/add bodies (- for stdin)")
 	_ = cmd.MarkFlagRequired("file")

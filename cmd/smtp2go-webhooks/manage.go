@@ -12,11 +12,6 @@ import (
 	"github.com/relaykit/smtp2go"
 )
 
-// subaccountFlag defines --subaccount on a command that calls the API.
-func subaccountFlag(cmd *cobra.Command) *string {
-	return cmd.Flags().String("subaccount", "", "act for this subaccount `ID`")
-}
-
 // oneID is the argument check of the commands that take a webhook ID.
 func oneID(cmd *cobra.Command, args []string) error {
 	if err := cobra.ExactArgs(1)(cmd, args); err != nil {
@@ -33,23 +28,22 @@ func parseID(s string) int64 {
 	return id
 }
 
-// webhookCommand is a command that takes the flags of a webhook, and
-// --subaccount.
-func webhookCommand(use, short, example string, args cobra.PositionalArgs) (*cobra.Command, *webhookFlags, *string) {
+// apiCommand is a command that calls the API, so takes --subaccount.
+func apiCommand(use, short, example string, args cobra.PositionalArgs) (*cobra.Command, *string) {
 	cmd := &cobra.Command{Use: use, Short: short, Example: "  smtp2go-webhooks " + example, Args: args}
+	return cmd, cmd.Flags().String("subaccount", "", "act for this subaccount `ID`")
+}
+
+// webhookCommand is an apiCommand that takes the flags of a webhook.
+func webhookCommand(use, short, example string, args cobra.PositionalArgs) (*cobra.Command, *webhookFlags, *string) {
+	cmd, sub := apiCommand(use, short, example, args)
 	wf := &webhookFlags{}
 	wf.register(cmd)
-	return cmd, wf, subaccountFlag(cmd)
+	return cmd, wf, sub
 }
 
 func (a *app) listCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "list",
-		Short:   "List the account's webhooks",
-		Example: "  smtp2go-webhooks list -o json",
-		Args:    cobra.NoArgs,
-	}
-	sub := subaccountFlag(cmd)
+	cmd, sub := apiCommand("list", "List the account's webhooks", "list -o json", cobra.NoArgs)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		return a.withCall(cmd, func(c *call) error {
 			res, err := c.client.Webhooks.List(c.ctx, &smtp2go.ListWebhooksRequest{SubaccountID: *sub})
@@ -63,13 +57,7 @@ func (a *app) listCommand() *cobra.Command {
 }
 
 func (a *app) getCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "get ID",
-		Short:   "Show one webhook",
-		Example: "  smtp2go-webhooks get 1001",
-		Args:    oneID,
-	}
-	sub := subaccountFlag(cmd)
+	cmd, sub := apiCommand("get ID", "Show one webhook", "get 1001", oneID)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return a.withCall(cmd, func(c *call) error {
 			w, err := c.client.Webhooks.Get(c.ctx, parseID(args[0]), &smtp2go.GetWebhookOptions{SubaccountID: *sub})
@@ -188,15 +176,9 @@ func (a *app) editCommand() *cobra.Command {
 }
 
 func (a *app) removeCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "remove ID",
-		Short: "Delete a webhook, after asking",
-		Long: `Delete a webhook. On a terminal, remove shows what it would delete and asks;
-only 'yes' proceeds. Without a terminal it needs --yes (or --auto-approve).`,
-		Example: "  smtp2go-webhooks remove 1001 --yes",
-		Args:    oneID,
-	}
-	sub := subaccountFlag(cmd)
+	cmd, sub := apiCommand("remove ID", "Delete a webhook, after asking", "remove 1001 --yes", oneID)
+	cmd.Long = `Delete a webhook. On a terminal, remove shows what it would delete and asks;
+only 'yes' proceeds. Without a terminal it needs --yes (or --auto-approve).`
 	var yes bool
 	yesFlag(cmd, &yes)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {

@@ -16,18 +16,13 @@ import (
 )
 
 func (a *app) triggerCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "trigger EVENT",
-		Short: "Make the fake SMTP2GO deliver a sample event to its webhooks",
-		Long: `Make the fake SMTP2GO ("smtp2go-webhooks fake") deliver a realistic sample
+	cmd, sub := apiCommand("trigger EVENT", "Make the fake SMTP2GO deliver a sample event to its webhooks",
+		"trigger bounce --field bounce=soft", cobra.ExactArgs(1))
+	cmd.Long = `Make the fake SMTP2GO ("smtp2go-webhooks fake") deliver a realistic sample
 event to every webhook subscribed to it, with the webhook's format, auth and
 headers, and print each delivery's status. Against anything but the fake it
-fails: SMTP2GO itself has no such endpoint.`,
-		Example:   "  smtp2go-webhooks trigger bounce --field bounce=soft",
-		ValidArgs: deliveryEventEnum.values,
-		Args:      cobra.ExactArgs(1),
-	}
-	sub := subaccountFlag(cmd)
+fails: SMTP2GO itself has no such endpoint.`
+	cmd.ValidArgs = deliveryEventEnum.values
 	var fields pairsFlag
 	cmd.Flags().Var(&fields, "field", "set the delivery's field `NAME=VALUE`, as SMTP2GO names it (rcpt, bounce, message…), or add one; empty drops it (repeatable)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {

@@ -30,27 +30,22 @@ type webhookOut struct {
 }
 
 // toOut is w as the CLI prints it, its URL and usernames through RedactURL.
-func toOut(w smtp2go.Webhook) webhookOut {
+func toOut(w smtp2go.Webhook) *webhookOut {
 	users := []string{}
 	for _, u := range w.Usernames {
 		users = append(users, smtp2go.RedactURL(u))
 	}
-	return webhookOut{
+	return &webhookOut{
 		ID: w.ID, URL: smtp2go.RedactURL(w.URL), Events: names(w.Events), SMSEvents: names(w.SMSEvents),
 		Headers: append([]string{}, w.Headers...), Usernames: users, OutputFormat: string(w.OutputFormat),
 		AuthHeaderType: string(w.AuthHeaderType), AuthHeaderValue: w.AuthHeaderValue.String(),
 	}
 }
 
-func ptrOut(w smtp2go.Webhook) *webhookOut {
-	o := toOut(w)
-	return &o
-}
-
 // resultOut is the document of a command that shows or changes one webhook.
 type resultOut struct {
-	Action  string     `json:"action,omitempty"` // created, updated, unchanged or removed; none for get
-	Webhook webhookOut `json:"webhook"`
+	Action  string      `json:"action,omitempty"` // created, updated or removed; none for get
+	Webhook *webhookOut `json:"webhook"`
 }
 
 // show prints doc with --output json, else the text of format and args.
@@ -71,13 +66,13 @@ func writeJSON(w io.Writer, v any) error {
 
 // listOut is the document of list.
 type listOut struct {
-	Webhooks []webhookOut `json:"webhooks"`
+	Webhooks []*webhookOut `json:"webhooks"`
 }
 
 // printWebhooks prints webhooks as a table, or as a JSON document.
 func printWebhooks(w io.Writer, asJSON bool, list []smtp2go.Webhook) error {
 	if asJSON {
-		out := listOut{Webhooks: []webhookOut{}}
+		out := listOut{Webhooks: []*webhookOut{}}
 		for _, wh := range list {
 			out.Webhooks = append(out.Webhooks, toOut(wh))
 		}

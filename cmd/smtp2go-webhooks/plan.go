@@ -132,7 +132,7 @@ func (p *plan) planOne(c *call, in *input) error {
 			ch.Hint = fmt.Sprintf("SMTP2GO does not show the current auth value of webhook %d, so it is kept; rotate it with \"smtp2go-webhooks edit %d --auth-value-env VAR\" (or --auth-value-file).", kept.ID, kept.ID)
 		}
 		if p.ensure {
-			p.Webhook = ptrOut(*kept)
+			p.Webhook = toOut(*kept)
 		}
 	}
 	p.add(ch)
@@ -251,7 +251,7 @@ func (p *plan) ensureOne(ctx context.Context, c *smtp2go.Client, ch *change, out
 		return err
 	}
 	kept := ch.ID
-	ch.Status, ch.ID, ch.Webhook = statusDone, &res.Webhook.ID, ptrOut(res.Webhook)
+	ch.Status, ch.ID, ch.Webhook = statusDone, &res.Webhook.ID, toOut(res.Webhook)
 	switch res.Action {
 	case smtp2go.EnsureCreated:
 		ch.Action = actionCreate

@@ -150,15 +150,15 @@ type statusError struct {
 func (e *statusError) Error() string { return e.msg }
 
 func errorDocument(kind, hint string, err error) any {
-	out := errorOut{Kind: kind, Message: err.Error(), Hint: nonEmpty(hint)}
+	out := errorOut{Kind: kind, Message: err.Error(), Hint: nonZero(hint)}
 	var ae *smtp2go.APIError
 	var nf *smtp2go.NotFoundError
 	var se *statusError
 	switch {
 	case errors.As(err, &ae):
-		out.Status, out.Code, out.RequestID = &ae.StatusCode, nonEmpty(ae.Code), nonEmpty(ae.RequestID)
+		out.Status, out.Code, out.RequestID = &ae.StatusCode, nonZero(ae.Code), nonZero(ae.RequestID)
 	case errors.As(err, &nf):
-		out.RequestID = nonEmpty(nf.RequestID)
+		out.RequestID = nonZero(nf.RequestID)
 	case errors.As(err, &se):
 		out.Status = &se.status
 	}
@@ -167,11 +167,12 @@ func errorDocument(kind, hint string, err error) any {
 	}{out}
 }
 
-func nonEmpty(s string) *string {
-	if s == "" {
+// nonZero is &v, or nil (null in JSON) for the zero value.
+func nonZero[T comparable](v T) *T {
+	if v == *new(T) {
 		return nil
 	}
-	return &s
+	return &v
 }
 
 // flagError adds to cobra's refusal of a flag that would take a secret a

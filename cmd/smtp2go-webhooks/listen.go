@@ -63,10 +63,10 @@ func (a *app) listen(ctx context.Context, addr, path, basicEnv, bearerEnv string
 		opts = append(opts, webhook.WithBasicAuth(user, pass))
 	}
 	token, _, err := secretValue(a.env, "", bearerEnv)
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
-	}
-	if bearerEnv != "" {
+	case bearerEnv != "":
 		opts = append(opts, webhook.WithBearerToken(token))
 	}
 	printLine := printer(a.env.stdout, a.json())

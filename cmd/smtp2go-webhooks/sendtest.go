@@ -77,10 +77,8 @@ func (a *app) sendTest(cmd *cobra.Command, url string, ev webhook.Event, cfg fak
 		err = refused(d.Status, answer.reason, auth)
 	}
 	if a.json() {
-		out := deliveryOut{URL: d.URL, Event: string(d.Type), ID: d.EventID, Format: string(d.Format), LatencyMS: float64(d.Latency.Microseconds()) / 1000}
-		if d.Status != 0 {
-			out.Status = &d.Status
-		}
+		out := deliveryOut{URL: d.URL, Event: string(d.Type), ID: d.EventID, Format: string(d.Format),
+			Status: nonZero(d.Status), LatencyMS: float64(d.Latency.Microseconds()) / 1000}
 		if !d.OK() {
 			out.Reason = answer.reason
 		}

@@ -48,10 +48,6 @@ fails: SMTP2GO itself has no such endpoint.`
 // trigger sends req to the fake at the client's base URL.
 func trigger(c *call, key string, req fakesmtp2go.TriggerRequest) (*fakesmtp2go.TriggerResponse, error) {
 	base := c.client.BaseURL()
-	notFake := func(why string) error {
-		return withHint(fmt.Errorf("%s is not the fake SMTP2GO (%s)", smtp2go.RedactURL(base), why),
-			"trigger works only against \"smtp2go-webhooks fake\": point --base-url or "+envBaseURL+" at it.")
-	}
 	body, _ := json.Marshal(req)
 	url := strings.TrimSuffix(base, "/v3/") + fakesmtp2go.TriggerPath
 	hr, err := http.NewRequestWithContext(c.ctx, http.MethodPost, url, bytes.NewReader(body))
@@ -63,9 +59,8 @@ func trigger(c *call, key string, req fakesmtp2go.TriggerRequest) (*fakesmtp2go.
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := hc.Do(hr)
 	if err != nil {
-		var ue interface{ Unwrap() error }
-		if errors.As(err, &ue) {
-			err = ue.Unwrap() // the url.Error names the URL; the message names the base already
+		if inner := errors.Unwrap(err); inner != nil {
+			err = inner // the url.Error names the URL; the message names the base already
 		}
 		return nil, fmt.Errorf("trigger at %s: %w", smtp2go.RedactURL(base), err)
 	}
@@ -74,7 +69,8 @@ func trigger(c *call, key string, req fakesmtp2go.TriggerRequest) (*fakesmtp2go.
 		Data fakesmtp2go.TriggerResponse `json:"data"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&doc); err != nil || !doc.Data.Fake {
-		return nil, notFake(fmt.Sprintf("it answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
+		return nil, withHint(fmt.Errorf("%s is not the fake SMTP2GO (it answered %d %s)", smtp2go.RedactURL(base), resp.StatusCode, http.StatusText(resp.StatusCode)),
+			"trigger works only against \"smtp2go-webhooks fake\": point --base-url or "+envBaseURL+" at it.")
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, &statusError{status: resp.StatusCode, msg: "the fake refused the trigger: " + doc.Data.Error}

@@ -45,12 +45,17 @@ func init() {
 	}
 }
 
-func names[T ~string](list []T) []string {
-	out := make([]string, len(list))
+// mapped is f of each of list, in order; never nil, as JSON lists are not.
+func mapped[T, U any](list []T, f func(T) U) []U {
+	out := make([]U, len(list))
 	for i, v := range list {
-		out[i] = string(v)
+		out[i] = f(v)
 	}
 	return out
+}
+
+func names[T ~string](list []T) []string {
+	return mapped(list, func(v T) string { return string(v) })
 }
 
 // parse returns the value s stands for; where names what set it, for errors.

@@ -31,13 +31,9 @@ type webhookOut struct {
 
 // toOut is w as the CLI prints it, its URL and usernames through RedactURL.
 func toOut(w smtp2go.Webhook) *webhookOut {
-	users := []string{}
-	for _, u := range w.Usernames {
-		users = append(users, smtp2go.RedactURL(u))
-	}
 	return &webhookOut{
 		ID: w.ID, URL: smtp2go.RedactURL(w.URL), Events: names(w.Events), SMSEvents: names(w.SMSEvents),
-		Headers: append([]string{}, w.Headers...), Usernames: users, OutputFormat: string(w.OutputFormat),
+		Headers: append([]string{}, w.Headers...), Usernames: mapped(w.Usernames, smtp2go.RedactURL), OutputFormat: string(w.OutputFormat),
 		AuthHeaderType: string(w.AuthHeaderType), AuthHeaderValue: w.AuthHeaderValue.String(),
 	}
 }
@@ -72,11 +68,7 @@ type listOut struct {
 // printWebhooks prints webhooks as a table, or as a JSON document.
 func printWebhooks(w io.Writer, asJSON bool, list []smtp2go.Webhook) error {
 	if asJSON {
-		out := listOut{Webhooks: []*webhookOut{}}
-		for _, wh := range list {
-			out.Webhooks = append(out.Webhooks, toOut(wh))
-		}
-		return writeJSON(w, out)
+		return writeJSON(w, listOut{Webhooks: mapped(list, toOut)})
 	}
 	if len(list) == 0 {
 		_, err := fmt.Fprintln(w, "No webhooks.")

@@ -74,11 +74,7 @@ type summary struct {
 }
 
 func fieldsOf(changes []smtp2go.FieldChange) []fieldOut {
-	out := make([]fieldOut, len(changes))
-	for i, f := range changes {
-		out[i] = fieldOut(f)
-	}
-	return out
+	return mapped(changes, func(f smtp2go.FieldChange) fieldOut { return fieldOut(f) })
 }
 
 // makePlan plans each webhook wanted and, with prune, the removal of the

@@ -67,11 +67,7 @@ func (en enum) parse(where, s string) (string, error) {
 	if c, ok := en.aliases[v]; ok {
 		return c, nil
 	}
-	msg := fmt.Sprintf("unknown %s %q; valid: %s", en.what, s, strings.Join(en.values, ", "))
-	if where != "" {
-		msg = where + ": " + msg
-	}
-	return "", invalidf("%s", msg)
+	return "", inInput(where, invalidf("unknown %s %q; valid: %s", en.what, s, strings.Join(en.values, ", ")))
 }
 
 // parseOrEmpty is parse, but keeps "", the API's own "not set".

@@ -49,6 +49,14 @@ func withHint(err error, hint string) error {
 	return &cliError{msg: err.Error(), hint: hint, err: err}
 }
 
+// inInput prefixes err with where in the input it comes from.
+func inInput(where string, err error) error {
+	if err == nil || where == "" {
+		return err
+	}
+	return &cliError{msg: where + ": " + err.Error(), err: err}
+}
+
 // exitError makes the CLI exit with code, saying nothing more.
 type exitError struct{ code int }
 

@@ -216,8 +216,7 @@ func (w *webhookFlags) input(e *env) (*input, error) {
 }
 
 // deref is *p, or the zero value for nil.
-func deref[T any](p *T) T {
-	var v T
+func deref[T any](p *T) (v T) {
 	if p != nil {
 		v = *p
 	}

@@ -178,14 +178,6 @@ func authValueShown(w *smtp2go.Webhook) bool {
 	return w.AuthHeaderType != smtp2go.AuthNone && w.AuthHeaderValue != "" && req.Validate() == nil
 }
 
-// inInput prefixes err with where in the input it comes from.
-func inInput(where string, err error) error {
-	if err == nil || where == "" {
-		return err
-	}
-	return &cliError{msg: where + ": " + err.Error(), err: err}
-}
-
 // counts returns how many webhooks the plan adds, changes and removes (once
 // carried out, did).
 func (p *plan) counts() (s summary) {

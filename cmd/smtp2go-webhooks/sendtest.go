@@ -77,6 +77,16 @@ func (a *app) sendTest(cmd *cobra.Command, url string, ev webhook.Event, cfg fak
 		err = refused(d.Status, answer.reason, auth)
 	}
 	if a.json() {
+		// Status is null when no answer came, and Reason is the body of a refusal.
+		type deliveryOut struct {
+			URL       string  `json:"url"`
+			Event     string  `json:"event"`
+			ID        string  `json:"id"`
+			Format    string  `json:"format"`
+			Status    *int    `json:"status"`
+			Reason    string  `json:"reason,omitempty"`
+			LatencyMS float64 `json:"latency_ms"`
+		}
 		out := deliveryOut{URL: d.URL, Event: string(d.Type), ID: d.EventID, Format: string(d.Format),
 			Status: nonZero(d.Status), LatencyMS: float64(d.Latency.Microseconds()) / 1000}
 		if !d.OK() {
@@ -97,18 +107,6 @@ func (a *app) sendTest(cmd *cobra.Command, url string, ev webhook.Event, cfg fak
 		return fmt.Errorf("delivery failed: %w", err) // err names the (redacted) URL
 	}
 	return err
-}
-
-// deliveryOut is a delivery as send-test prints it in JSON; Status is null
-// when no answer came, and Reason is the body of a refusal.
-type deliveryOut struct {
-	URL       string  `json:"url"`
-	Event     string  `json:"event"`
-	ID        string  `json:"id"`
-	Format    string  `json:"format"`
-	Status    *int    `json:"status"`
-	Reason    string  `json:"reason,omitempty"`
-	LatencyMS float64 `json:"latency_ms"`
 }
 
 // refused is the error of an endpoint that answered status, not 2xx, with

@@ -58,14 +58,7 @@ var emailEvents = []EventType{
 func EmailEventTypes() []EventType { return append([]EventType(nil), emailEvents...) }
 
 // valid reports whether t is an email event a webhook can subscribe to.
-func (t EventType) valid() bool {
-	for _, e := range emailEvents {
-		if t == e {
-			return true
-		}
-	}
-	return false
-}
+func (t EventType) valid() bool { return slices.Contains(emailEvents, t) }
 
 // SMSEventType names an SMS event in a webhook's "sms_events" list.
 type SMSEventType string
@@ -85,14 +78,7 @@ var smsEvents = []SMSEventType{SMSDelivered, SMSFailed, SMSRejected, SMSSending,
 func SMSEventTypes() []SMSEventType { return append([]SMSEventType(nil), smsEvents...) }
 
 // valid reports whether t is an SMS event a webhook can subscribe to.
-func (t SMSEventType) valid() bool {
-	for _, e := range smsEvents {
-		if t == e {
-			return true
-		}
-	}
-	return false
-}
+func (t SMSEventType) valid() bool { return slices.Contains(smsEvents, t) }
 
 // EventType returns the name the delivery of this SMS event carries in its
 // "event" field, such as EventSMSDelivered for SMSDelivered.

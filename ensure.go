@@ -378,12 +378,8 @@ var settings = []struct {
 	}, func(w *Webhook) string { return w.AuthHeaderValue.String() }},
 }
 
-func formatOrDefault(f OutputFormat) OutputFormat {
-	if f == "" {
-		return OutputForm
-	}
-	return f
-}
+// formatOrDefault reads an empty output format as SMTP2GO's default, form.
+func formatOrDefault(f OutputFormat) OutputFormat { return cmp.Or(f, OutputForm) }
 
 func sameSet[T ~string](a, b []T) bool {
 	a, b = slices.Clone(a), slices.Clone(b)

@@ -471,15 +471,7 @@ func backoff(min, max time.Duration, n int, resp *http.Response) time.Duration {
 	return clamp(d, min, max)
 }
 
-func clamp(d, min, max time.Duration) time.Duration {
-	if d < min {
-		return min
-	}
-	if d > max {
-		return max
-	}
-	return d
-}
+func clamp(d, lo, hi time.Duration) time.Duration { return max(lo, min(d, hi)) }
 
 // sleep waits d or until ctx is done.
 func sleep(ctx context.Context, d time.Duration) error {

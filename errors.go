@@ -106,28 +106,20 @@ func (e *APIError) Is(target error) bool {
 	case ErrServer:
 		return e.StatusCode >= 500
 	}
-	return target == statusSentinel(e.StatusCode)
+	return target == statusSentinels[e.StatusCode]
 }
 
 // Unwrap returns why a 2xx body could not be decoded, if that was the failure.
 func (e *APIError) Unwrap() error { return e.decodeErr }
 
-func statusSentinel(code int) error {
-	switch code {
-	case http.StatusBadRequest:
-		return ErrBadRequest
-	case http.StatusUnauthorized:
-		return ErrUnauthorized
-	case http.StatusPaymentRequired:
-		return ErrRequestFailed
-	case http.StatusForbidden:
-		return ErrForbidden
-	case http.StatusNotFound:
-		return ErrNotFound
-	case http.StatusTooManyRequests:
-		return ErrRateLimited
-	}
-	return nil
+// statusSentinels are the sentinels of the 4xx statuses that have one.
+var statusSentinels = map[int]error{
+	http.StatusBadRequest:      ErrBadRequest,
+	http.StatusUnauthorized:    ErrUnauthorized,
+	http.StatusPaymentRequired: ErrRequestFailed,
+	http.StatusForbidden:       ErrForbidden,
+	http.StatusNotFound:        ErrNotFound,
+	http.StatusTooManyRequests: ErrRateLimited,
 }
 
 // newAPIError builds the error for a non-2xx response. body is the whole

@@ -63,7 +63,10 @@ func (r *AddWebhookRequest) Validate() error {
 		return invalid("request", "nil *AddWebhookRequest")
 	}
 	w := r.webhook()
-	return validateWebhook(&w, true)
+	if err := validateFields(&w, true); err != nil {
+		return err
+	}
+	return validateAuth(&w, true)
 }
 
 // AddWebhookResponse is what webhook/add returns.
@@ -457,16 +460,6 @@ func (s *WebhooksService) removedEarlier(ctx context.Context, req *RemoveWebhook
 	return pickErr != nil
 }
 
-// validateWebhook checks a webhook's settings before they are sent, naming
-// the first field that is wrong. requireAuthValue makes a bearer or basic
-// type without a value an error.
-func validateWebhook(w *Webhook, requireAuthValue bool) error {
-	if err := validateFields(w, true); err != nil {
-		return err
-	}
-	return validateAuth(w, requireAuthValue)
-}
-
 // validateFields checks each field of w on its own; the URL only if checkURL.
 func validateFields(w *Webhook, checkURL bool) error {
 	if checkURL {
@@ -516,6 +509,7 @@ func validateFields(w *Webhook, checkURL bool) error {
 }
 
 // validateAuth checks that the auth type and value go together.
+// requireAuthValue makes a bearer or basic type without a value an error.
 func validateAuth(w *Webhook, requireAuthValue bool) error {
 	switch {
 	case w.AuthHeaderType == AuthNone && w.AuthHeaderValue != "":
@@ -547,19 +541,10 @@ func isBasicCredential(v string) bool {
 	return err == nil && i >= 0 && i < len(raw)-1
 }
 
-// validHeaderName reports whether s is an HTTP header field name (RFC 9110 token).
+// validHeaderName reports whether s is an HTTP header field name (RFC 9110
+// token): not empty, and every character a token character.
 func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
-			continue
-		}
-		return false
-	}
-	return true
+	return s != "" && strings.Trim(s, "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == ""
 }
 
 func joinNames[T ~string](names []T) string {

@@ -265,14 +265,6 @@ type call struct {
 
 type callKey struct{}
 
-func callOf(ctx context.Context) *call {
-	cl, _ := ctx.Value(callKey{}).(*call)
-	if cl == nil {
-		return &call{}
-	}
-	return cl
-}
-
 // countAttempt is the RequestLogHook: retryablehttp calls it before each
 // attempt with the number of the retry, 0 for the first attempt.
 func countAttempt(_ retryablehttp.Logger, r *http.Request, retry int) {
@@ -316,7 +308,10 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return false, err // the attempt's own failure, or its response, stands
 	}
 	retry, checkErr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
-	cl := callOf(ctx)
+	cl, ok := ctx.Value(callKey{}).(*call)
+	if !ok {
+		cl = &call{} // a policy called outside do
+	}
 	if retry && cl.endpoint == "webhook/add" {
 		if resp != nil {
 			retry = resp.StatusCode == http.StatusTooManyRequests

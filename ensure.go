@@ -82,7 +82,8 @@ func (s *WebhooksService) Plan(ctx context.Context, req *AddWebhookRequest) (*En
 // place that says which webhooks are the same.
 func plan(list []Webhook, req *AddWebhookRequest) (*EnsurePlan, error) {
 	want := req.webhook()
-	same := withURL(list, req.URL)
+	same := slices.DeleteFunc(slices.Clone(list), func(w Webhook) bool { return w.URL != req.URL })
+	slices.SortFunc(same, func(a, b Webhook) int { return cmp.Compare(a.ID, b.ID) }) // the lowest ID is kept
 	if len(same) == 0 {
 		return &EnsurePlan{Action: EnsureCreated, Changes: changed(&Webhook{}, &want)}, nil
 	}
@@ -232,18 +233,6 @@ func (e *ensure) unsettled(ctx context.Context, lookErr error) error {
 		return lookErr
 	}
 	return &OutcomeUnknownError{Endpoint: "webhook/add", Err: e.addErr, looked: true, lookErr: lookErr, cut: ctx.Err()}
-}
-
-// withURL returns the webhooks with the URL, lowest ID first.
-func withURL(list []Webhook, url string) []Webhook {
-	var out []Webhook
-	for _, w := range list {
-		if w.URL == url {
-			out = append(out, w)
-		}
-	}
-	slices.SortFunc(out, func(a, b Webhook) int { return cmp.Compare(a.ID, b.ID) })
-	return out
 }
 
 // add adds the webhook, none having the URL. An add that may have been

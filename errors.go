@@ -64,21 +64,17 @@ func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("smtp2go: ")
 	if e.Endpoint != "" {
-		b.WriteString(e.Endpoint)
-		b.WriteString(": ")
+		b.WriteString(e.Endpoint + ": ")
 	}
 	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Code != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Code)
+		b.WriteString(": " + e.Code)
 	}
 	switch {
 	case e.Message != "":
-		b.WriteString(": ")
-		b.WriteString(e.Message)
+		b.WriteString(": " + e.Message)
 	case e.decodeErr != nil:
-		b.WriteString(": undecodable body: ")
-		b.WriteString(e.decodeErr.Error())
+		b.WriteString(": undecodable body: " + e.decodeErr.Error())
 	}
 	for _, f := range e.FieldErrors {
 		fmt.Fprintf(&b, " [%s: %s]", f.Field, f.Message)
@@ -87,9 +83,7 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, " (body: %q)", e.Body)
 	}
 	if e.RequestID != "" {
-		b.WriteString(" (request_id ")
-		b.WriteString(e.RequestID)
-		b.WriteString(")")
+		b.WriteString(" (request_id " + e.RequestID + ")")
 	}
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " after %d attempts", e.Attempts)

@@ -277,24 +277,20 @@ func (e *NetworkError) Error() string {
 // Unwrap returns the transport error.
 func (e *NetworkError) Unwrap() error { return e.Err }
 
-// ErrOutcomeUnknown matches the error of a call that failed in a way that
-// leaves unknown whether SMTP2GO carried it out: a timeout, a reset
-// connection, a 5xx, a 2xx that could not be used. [WebhooksService.Add]
-// returns it as an [*OutcomeUnknownError], and so does
-// [WebhooksService.Ensure] when no list settled such an add of its own.
+// ErrOutcomeUnknown matches an [*OutcomeUnknownError]: a call failed in a
+// way that leaves unknown whether SMTP2GO carried it out.
 var ErrOutcomeUnknown = errors.New("smtp2go: outcome unknown")
 
 // OutcomeUnknownError is returned by [WebhooksService.Add] when the add may
-// or may not have created the webhook. Add does not add again, since that
-// could make a second webhook, and does not guess: it lists the webhooks
-// once and reports those set up exactly as asked in Candidates. One of them
-// may be the webhook it created, or all may have existed before; only a
-// list taken before the add can tell, which is why [WebhooksService.Ensure]
-// is the idempotent way to create a webhook. Ensure returns one too, with
-// no Candidates, when its attempts at adding, or its context, run out before a
-// list settles an add of its own.
+// or may not have created the webhook; Add's doc says when. Candidates are
+// the webhooks a list after the failure shows set up exactly as asked. One
+// of them may be the webhook the add created, or all may have existed
+// before: only a list taken before the add can tell, which is why
+// [WebhooksService.Ensure] is the idempotent way to create a webhook.
+// Ensure returns one too, with no Candidates, when its attempts at adding,
+// or its context, run out before a list settles an add of its own.
 //
-// It matches ErrOutcomeUnknown with errors.Is, and unwraps to the failure:
+// It matches [ErrOutcomeUnknown] with errors.Is, and unwraps to the failure:
 // an [*APIError], a [*NetworkError] or the context's error. If the context
 // ended before the look was done, it matches the context's error too.
 type OutcomeUnknownError struct {

@@ -133,18 +133,13 @@ type RemoveWebhookResponse struct {
 // webhook with an ID.
 var errNoWebhook = errors.New("the response held no webhook with an id")
 
-// Add creates a webhook, at most once.
-//
-// SMTP2GO has no idempotency keys, and a second add could create a second
-// webhook, so Add retries only failures that prove nothing was created: a
-// connection that was never made (refused, DNS) and 429. After a failure
-// that leaves it unknown whether the webhook was created (a timeout, a reset
-// connection, a 5xx, a 2xx that holds no webhook) it neither adds again nor
-// guesses: it lists the webhooks once and returns an [*OutcomeUnknownError],
-// which matches [ErrOutcomeUnknown], unwraps to the [*APIError] or
-// [*NetworkError], and holds the IDs of the webhooks set up exactly as req
-// asks. Whether one of them is the webhook this call created, no list taken
-// after the fact can tell.
+// Add creates a webhook, at most once. SMTP2GO has no idempotency keys, and
+// a second add could create a second webhook, so Add retries only failures
+// that prove nothing was created: a connection never made (refused, DNS)
+// and 429. After a failure that leaves it unknown whether the webhook was
+// created (a timeout, a reset connection, a 5xx, a 2xx that holds no
+// webhook) it neither adds again nor guesses: it lists the webhooks once and
+// returns an [*OutcomeUnknownError] with those set up exactly as req asks.
 //
 // To create a webhook idempotently (in provisioning code, in every replica
 // at startup) use [WebhooksService.Ensure]: it lists before it adds, so it

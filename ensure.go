@@ -12,18 +12,13 @@ import (
 // EnsureAction says what [WebhooksService.Ensure] did.
 type EnsureAction string
 
-// Ensure outcomes.
+// Ensure outcomes; [WebhooksService.Ensure] says when each is returned.
 const (
-	// EnsureCreated: no webhook had the URL when Ensure looked. The one
-	// returned was added by this call or, when processes race, by another
-	// one at the same time.
-	EnsureCreated EnsureAction = "created"
-	// EnsureUpdated: the webhook with the URL was set up differently, and
-	// Ensure edited it; Changes says how.
-	EnsureUpdated EnsureAction = "updated"
-	// EnsureUnchanged: the webhook with the URL was set up as asked. Only
-	// duplicates of it, if any, were removed.
-	EnsureUnchanged EnsureAction = "unchanged"
+	// EnsureCreated: the webhook returned was added by this call or, when
+	// processes race, by another one at the same time.
+	EnsureCreated   EnsureAction = "created"
+	EnsureUpdated   EnsureAction = "updated"   // Ensure edited the webhook; Changes says how
+	EnsureUnchanged EnsureAction = "unchanged" // only duplicates, if any, were removed
 )
 
 // EnsureWebhookResponse is what [WebhooksService.Ensure] returns.
@@ -45,10 +40,9 @@ type FieldChange struct {
 	New   string // the setting the edit sent
 }
 
-// ErrDuplicateURL is returned by Ensure when several webhooks have the URL
-// and they are not all set up identically: they may be meant to differ
-// (several usernames filters, say), so Ensure leaves them alone. Identical
-// ones are duplicates, which Ensure removes.
+// ErrDuplicateURL is matched by the error of Ensure and Plan when several
+// webhooks have the URL and are not all set up identically: they may be
+// meant to differ (several usernames filters, say), so Ensure leaves them alone.
 var ErrDuplicateURL = errors.New("smtp2go: several webhooks have this URL")
 
 // EnsurePlan is what [WebhooksService.Ensure] would do, as
@@ -78,8 +72,8 @@ func (s *WebhooksService) Plan(ctx context.Context, req *AddWebhookRequest) (*En
 	return plan(list.Webhooks, req)
 }
 
-// plan is what Ensure does about the webhooks of list for req: the one
-// place that says which webhooks are the same.
+// plan is what Ensure does about the webhooks of list for req, as Ensure's
+// doc says: the one place that says which webhooks are the same.
 func plan(list []Webhook, req *AddWebhookRequest) (*EnsurePlan, error) {
 	want := req.webhook()
 	same := slices.DeleteFunc(slices.Clone(list), func(w Webhook) bool { return w.URL != req.URL })
@@ -106,15 +100,13 @@ func plan(list []Webhook, req *AddWebhookRequest) (*EnsurePlan, error) {
 // Ensure makes the account have exactly one webhook with req.URL, set up as
 // req says: the idempotent way to provision a webhook, safe to run in every
 // replica of a service at once. It lists the webhooks and carries out what
-// [WebhooksService.Plan] says of them, for the webhooks whose URL equals
-// req.URL exactly:
+// [WebhooksService.Plan] says of those whose URL equals req.URL exactly:
 //
 //   - none: it adds one (EnsureCreated), then lists again, since other
 //     processes may have added one at the same time;
-//   - one set up as req says: nothing is sent (EnsureUnchanged). Lists
-//     compare as sets, an empty output format equals "form", and an auth
-//     value SMTP2GO does not return (or masks) counts as equal, so rotate
-//     secrets with Edit;
+//   - one that [Webhook.Matches] req: nothing is sent (EnsureUnchanged). An
+//     auth value SMTP2GO withholds counts as equal, so rotate secrets with
+//     Edit;
 //   - one set up differently: it edits it to match req (EnsureUpdated, with
 //     Changes);
 //   - several, all set up identically: they are duplicates, left by racing
@@ -126,19 +118,17 @@ func plan(list []Webhook, req *AddWebhookRequest) (*EnsurePlan, error) {
 //   - several set up differently: it changes nothing and returns an error
 //     matching [ErrDuplicateURL] that names their IDs.
 //
-// Each call it makes is retried as the client's options say, and only so:
-// Ensure retries no failed call itself. An add that fails ambiguously (a
-// timeout, a 5xx…) is settled by the next list: a webhook with the URL is
-// taken as the one created; if there is none, Ensure adds again while the
-// attempts made at webhook/add are fewer than the client's retries plus
-// one. If they are not, or that list fails, or the context ends before a
-// list settles it, Ensure returns an [*OutcomeUnknownError], as Add does.
-// A list that fails after an add that succeeded is an error too, the
-// list's: a racer may have removed that webhook as a duplicate of its own,
-// and only a list tells which one is kept; Ensure again settles it.
-// An add refused because the plan's webhook limit is reached (by racing
-// processes, perhaps) is a reason to look again too: it fails only if no
-// webhook with the URL is there.
+// Ensure retries no failed call beyond the client's retries. An add that
+// fails ambiguously (a timeout, a 5xx…) is settled by the next list: a
+// webhook with the URL is taken as the one created; if there is none,
+// Ensure adds again while its attempts at webhook/add are fewer than the
+// client's retries plus one. If they are not, or that list fails, or the
+// context ends first, Ensure returns an [*OutcomeUnknownError]. A list that
+// fails after an add that succeeded is an error too, the list's: a racer
+// may have removed that webhook as a duplicate of its own, and only a list
+// tells which one is kept; Ensure again settles it. An add refused because
+// the plan's webhook limit is reached (by racers, perhaps) fails only if the
+// next list shows no webhook with the URL.
 //
 // The calls of one Client for one URL take turns, so that one process never
 // races itself into a duplicate (which would also take a place of the
@@ -217,9 +207,7 @@ func (e *ensure) converge(ctx context.Context, list *ListWebhooksResponse) (*Ens
 		}
 		e.looksLeft--
 		if list, err = e.s.List(ctx, &ListWebhooksRequest{SubaccountID: e.req.SubaccountID}); err != nil {
-			// Even after an add that succeeded: a racer may have removed
-			// that webhook as a duplicate of its own, and only a look can
-			// tell which one is kept. Ensure again settles it.
+			// Even after an add that succeeded: Ensure's doc says why.
 			return nil, e.unsettled(ctx, err)
 		}
 	}

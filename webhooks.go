@@ -21,12 +21,9 @@ import (
 //
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/add-webhook
 type WebhooksService struct {
-	client *Client
-	// locks holds one lock per subaccount and URL, so that one client never
-	// races itself into a duplicate: Ensure's calls for one URL take turns.
-	locks keylock.Set
-	// onEnsureWait, if set, is called when an Ensure waits for another.
-	onEnsureWait func()
+	client       *Client
+	locks        keylock.Set // one per subaccount and URL: Ensure's doc says why
+	onEnsureWait func()      // if set, called when an Ensure waits for another
 }
 
 // AddWebhookRequest is the body of webhook/add.
@@ -92,12 +89,8 @@ type GetWebhookOptions struct {
 	SubaccountID string // look in this subaccount
 }
 
-// EditWebhookRequest changes a webhook. A nil pointer or nil slice keeps the
-// current value; a non-nil empty slice clears the list.
-//
-// SMTP2GO does not document whether webhook/edit keeps or resets fields it is
-// not sent, so Edit reads the current state with one List and sends all of
-// it, overlaid with the fields set here.
+// EditWebhookRequest is what [WebhooksService.Edit] changes. A nil pointer
+// or nil slice keeps the current value; a non-nil empty slice clears the list.
 type EditWebhookRequest struct {
 	ID              int64           // required: the webhook to change
 	SubaccountID    string          // the subaccount that owns it, if any
@@ -240,9 +233,9 @@ func (s *WebhooksService) List(ctx context.Context, req *ListWebhooksRequest) (*
 	return &ListWebhooksResponse{RequestID: requestID, Webhooks: list}, nil
 }
 
-// Get returns the webhook with the given ID, or a [*NotFoundError] (which
-// matches [ErrNotFound]) if there is none. SMTP2GO has no endpoint for one webhook, so
-// Get lists them and picks. opts may be nil.
+// Get returns the webhook with the given ID, or a [*NotFoundError] if there
+// is none. SMTP2GO has no endpoint for one webhook, so Get lists them and
+// picks. opts may be nil.
 func (s *WebhooksService) Get(ctx context.Context, id int64, opts *GetWebhookOptions) (*Webhook, error) {
 	if id <= 0 {
 		return nil, invalid("id", "must be positive, got %d", id)
@@ -267,10 +260,10 @@ func pick(list *ListWebhooksResponse, id int64) (*Webhook, error) {
 	return nil, &NotFoundError{ID: id, RequestID: list.RequestID}
 }
 
-// Edit changes a webhook: it reads the current state with one List, overlays
-// the fields set in req, and sends the whole state, so that fields not set
-// keep their values whatever webhook/edit does with omitted fields. A missing
-// ID returns a [*NotFoundError] and sends no edit.
+// Edit changes a webhook. SMTP2GO does not document whether webhook/edit
+// keeps or resets fields it is not sent, so Edit reads the current state
+// with one List, overlays the fields set in req, and sends the whole state.
+// A missing ID returns a [*NotFoundError] and sends no edit.
 //
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/edit-webhook
 func (s *WebhooksService) Edit(ctx context.Context, req *EditWebhookRequest) (*EditWebhookResponse, error) {
@@ -336,7 +329,7 @@ func (req *EditWebhookRequest) applyTo(w *Webhook) {
 	}
 	if req.AuthHeaderType != nil && *req.AuthHeaderType != w.AuthHeaderType {
 		w.AuthHeaderType = *req.AuthHeaderType
-		w.AuthHeaderValue = "" // the old type's secret does not carry over
+		w.AuthHeaderValue = ""
 	}
 	if req.AuthHeaderValue != nil {
 		w.AuthHeaderValue = *req.AuthHeaderValue

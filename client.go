@@ -130,11 +130,11 @@ func checkKey(field, key string) error {
 	return nil
 }
 
-// newClient applies opts, then the defaults (from the environment) unless
-// opts say where to send, and builds the client with apiKey, which the
-// caller has checked. Where to send is decided last: WithBaseURL wins over
-// WithRegion whatever their order, so that a test configuration never
-// reaches SMTP2GO because of the order of options.
+// newClient applies opts, then the defaults (from the environment, which
+// say only where to send) unless opts say where to send, and builds the
+// client with apiKey, which the caller has checked. Where to send is decided
+// last: WithBaseURL wins over WithRegion whatever their order, so that a test
+// configuration never reaches SMTP2GO because of the order of options.
 func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
 	c := &Client{
 		apiKey:       Ptr(Secret(apiKey)),
@@ -149,8 +149,6 @@ func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
 		return nil, err
 	}
 	if c.explicitBase == nil && c.region == "" {
-		// The defaults say only where to send: they count, and are
-		// checked, only when opts do not say it.
 		if err := c.apply(defaults); err != nil {
 			return nil, err
 		}
@@ -205,16 +203,12 @@ func (c *Client) BaseURL() string {
 	return c.baseURL.String()
 }
 
-// errNoClient is returned by calls on a Client, or a WebhooksService, that
-// NewClient or NewClientFromEnv did not make: the zero value has no key and
-// no transport.
+// errNoClient is the error of calls on a Client or WebhooksService that no
+// constructor made: it has no key and no transport.
 var errNoClient = errors.New("smtp2go: the Client was not made by NewClient or NewClientFromEnv")
 
-// attemptTransport sends each attempt through the Transport of the
-// caller's *http.Client, read at each request, so that the caller's client
-// is used as it is at call time and never changed. When the Client has a
-// logger it logs each attempt: at debug level, or at warn level when it
-// failed in a way that is retried (a 429, a 5xx, no response).
+// attemptTransport sends each attempt as [WithHTTPClient] says, and logs it
+// as [WithLogger] says.
 type attemptTransport struct {
 	hc     *http.Client
 	logger *slog.Logger
@@ -453,11 +447,10 @@ func readBody(resp *http.Response) ([]byte, error) {
 	return b, nil
 }
 
-// backoff is the wait before a retry: retryablehttp's DefaultBackoff, which
-// is a 429's or 503's Retry-After, else min·2ⁿ capped at max; with up to as
-// much again added at random when it is not a Retry-After, so that clients
-// that failed together do not retry together; never less than min nor more
-// than max. A min of 0 retries at once (but for a Retry-After).
+// backoff is the wait before a retry, as [WithRetryWait] says:
+// retryablehttp's DefaultBackoff (a 429's or 503's Retry-After, else min·2ⁿ
+// capped at max), with jitter so that clients that failed together do not
+// retry together.
 func backoff(min, max time.Duration, n int, resp *http.Response) time.Duration {
 	d := retryablehttp.DefaultBackoff(min, max, n, resp)
 	if d > 0 && d == retryablehttp.DefaultBackoff(min, max, n, nil) {

@@ -362,13 +362,14 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func convertStrings[T ~string](in []string) []T {
+// convertStrings converts a list of one string type to another.
+func convertStrings[To, From ~string](in []From) []To {
 	if in == nil {
 		return nil
 	}
-	out := make([]T, len(in))
+	out := make([]To, len(in))
 	for i, s := range in {
-		out[i] = T(s)
+		out[i] = To(s)
 	}
 	return out
 }

@@ -63,10 +63,7 @@ type Client struct {
 // does not pick up whatever key the shell has. To read it from
 // SMTP2GO_API_KEY, use [NewClientFromEnv].
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
-	if apiKey == "" {
-		return nil, invalid("api key", "empty: pass one, or use NewClientFromEnv to read %s", apiKeyEnv)
-	}
-	if err := checkKey("api key", apiKey); err != nil {
+	if err := checkKey("api key", apiKey, "empty: pass one, or use NewClientFromEnv to read "+apiKeyEnv); err != nil {
 		return nil, err
 	}
 	return newClient(apiKey, nil, opts)
@@ -94,10 +91,7 @@ func NewClientFromGetenv(getenv func(string) string, opts ...Option) (*Client, e
 		return nil, invalid("getenv", "nil")
 	}
 	key := getenv(apiKeyEnv)
-	if key == "" {
-		return nil, invalid(apiKeyEnv, "not set: export the API key, or pass it to NewClient")
-	}
-	if err := checkKey(apiKeyEnv, key); err != nil {
+	if err := checkKey(apiKeyEnv, key, "not set: export the API key, or pass it to NewClient"); err != nil {
 		return nil, err
 	}
 	var fromEnv []Option
@@ -122,9 +116,13 @@ func named(variable string, opt Option) Option {
 	}
 }
 
-// checkKey refuses an API key with whitespace or control characters.
-func checkKey(field, key string) error {
-	if strings.IndexFunc(key, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0 {
+// checkKey refuses an empty API key, saying ifEmpty, and one with whitespace
+// or control characters.
+func checkKey(field, key, ifEmpty string) error {
+	switch {
+	case key == "":
+		return invalid(field, "%s", ifEmpty)
+	case strings.IndexFunc(key, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0:
 		return invalid(field, "contains whitespace or control characters (a stray newline from a file?)")
 	}
 	return nil

@@ -314,12 +314,7 @@ func (w Webhook) Matches(req *AddWebhookRequest) bool {
 
 // sameSettings reports whether have is set up as want, URL aside.
 func sameSettings(have, want *Webhook) bool {
-	for _, s := range settings {
-		if s.differ(have, want) {
-			return false
-		}
-	}
-	return true
+	return !slices.ContainsFunc(settings, func(s setting) bool { return s.differ(have, want) })
 }
 
 // changed returns the settings in which have differs from want.
@@ -333,15 +328,18 @@ func changed(have, want *Webhook) []FieldChange {
 	return out
 }
 
-// settings are what Ensure compares, each with how it compares and how a
-// FieldChange shows it, secrets masked. They are every field of a webhook
-// but its ID and its URL, which Ensure finds webhooks by: a field left out
-// here is one Ensure would never set.
-var settings = []struct {
+// setting is a field of a webhook, with how Ensure compares it and how a
+// FieldChange shows it, secrets masked.
+type setting struct {
 	field  string
 	differ func(have, want *Webhook) bool
 	show   func(w *Webhook) string
-}{
+}
+
+// settings are every field of a webhook but its ID and its URL, which
+// Ensure finds webhooks by: a field left out here is one Ensure would never
+// set.
+var settings = []setting{
 	{"events", func(h, w *Webhook) bool { return !sameSet(h.Events, w.Events) }, func(w *Webhook) string { return joinNames(w.Events) }},
 	{"sms_events", func(h, w *Webhook) bool { return !sameSet(h.SMSEvents, w.SMSEvents) }, func(w *Webhook) string { return joinNames(w.SMSEvents) }},
 	{"headers", func(h, w *Webhook) bool { return !sameSet(h.Headers, w.Headers) }, func(w *Webhook) string { return joinNames(w.Headers) }},

@@ -307,13 +307,11 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 		// The docs show one-element lists as a plain string; a longer list in
 		// that form would be comma-joined. Header names and event names
 		// cannot hold a comma, so splitting is safe for them.
-		list := []string{}
-		for _, part := range strings.Split(s, ",") {
-			if part = strings.TrimSpace(part); part != "" {
-				list = append(list, part)
-			}
+		list := strings.Split(s, ",")
+		for i := range list {
+			list[i] = strings.TrimSpace(list[i])
 		}
-		*f = list
+		*f = names(list)
 		return nil
 	}
 	var list []string

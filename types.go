@@ -57,7 +57,6 @@ var emailEvents = []EventType{
 // EmailEventTypes returns every email event a webhook can subscribe to.
 func EmailEventTypes() []EventType { return append([]EventType(nil), emailEvents...) }
 
-// valid reports whether t is an email event a webhook can subscribe to.
 func (t EventType) valid() bool { return slices.Contains(emailEvents, t) }
 
 // SMSEventType names an SMS event in a webhook's "sms_events" list.
@@ -77,7 +76,6 @@ var smsEvents = []SMSEventType{SMSDelivered, SMSFailed, SMSRejected, SMSSending,
 // SMSEventTypes returns every SMS event a webhook can subscribe to.
 func SMSEventTypes() []SMSEventType { return append([]SMSEventType(nil), smsEvents...) }
 
-// valid reports whether t is an SMS event a webhook can subscribe to.
 func (t SMSEventType) valid() bool { return slices.Contains(smsEvents, t) }
 
 // EventType returns the name the delivery of this SMS event carries in its
@@ -93,7 +91,6 @@ const (
 	OutputJSON OutputFormat = "json" // application/json
 )
 
-// valid reports whether f is empty (server default) or a known format.
 func (f OutputFormat) valid() bool { return f == "" || f == OutputForm || f == OutputJSON }
 
 // AuthHeaderType is the kind of Authorization header SMTP2GO sends with each
@@ -115,7 +112,6 @@ func BasicAuthValue(user, pass string) Secret {
 	return Secret(base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)))
 }
 
-// valid reports whether a is a known header type, including AuthNone.
 func (a AuthHeaderType) valid() bool { return a == AuthNone || a == AuthBearer || a == AuthBasic }
 
 // Region selects which SMTP2GO API endpoint a [Client] talks to.

@@ -122,10 +122,6 @@ type RemoveWebhookResponse struct {
 	Webhook   *Webhook // the removed webhook; nil when SMTP2GO sends none, as it does live
 }
 
-// errNoWebhook is why a 2xx answer to webhook/add is an error: it held no
-// webhook with an ID.
-var errNoWebhook = errors.New("the response held no webhook with an id")
-
 // Add creates a webhook, at most once. SMTP2GO has no idempotency keys, and
 // a second add could create a second webhook, so Add retries only failures
 // that prove nothing was created: a connection never made (refused, DNS)
@@ -193,7 +189,7 @@ type addedWebhook struct{ oneWebhook }
 
 func (a *addedWebhook) check() error {
 	if a.ID == 0 {
-		return errNoWebhook
+		return errors.New("the response held no webhook with an id")
 	}
 	return nil
 }
@@ -337,12 +333,8 @@ func (req *EditWebhookRequest) applyTo(w *Webhook) {
 }
 
 // editBody is the body of webhook/edit: the whole state of the webhook. Lists
-// are always sent, empty ones as [], and the output format always, so that
-// nothing is left to the server's defaults; without auth, the auth value is
-// sent empty, so that a server that keeps omitted fields keeps no old secret.
-// With auth, a value that is empty or looks masked is omitted rather than
-// sent, so that a secret SMTP2GO withholds in webhook/view is not overwritten
-// with nothing, or with its mask.
+// (empty ones as []) and the output format are always sent, so that nothing
+// is left to the server's defaults. send says when the auth value is.
 type editBody struct {
 	ID              int64          `json:"id"`
 	URL             string         `json:"url"`
@@ -370,8 +362,11 @@ func (s *WebhooksService) send(ctx context.Context, w *Webhook, subaccountID str
 		AuthHeaderType: w.AuthHeaderType,
 		SubaccountID:   subaccountID,
 	}
-	// A value read from webhook/view that looks masked is never sent back;
-	// one the caller gives always is.
+	// Without auth, the value is sent empty, so that a server that keeps
+	// omitted fields keeps no old secret. With auth, one the caller gives is
+	// always sent; one read from webhook/view is not if it is empty or looks
+	// masked, so that a secret SMTP2GO withholds is not overwritten with
+	// nothing, or with its mask.
 	switch {
 	case w.AuthHeaderType == AuthNone:
 		body.AuthHeaderValue = Ptr("")
@@ -397,10 +392,9 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// Remove deletes a webhook. SMTP2GO's docs return the removed webhook; live it
-// may return none, and then RemoveWebhookResponse.Webhook is nil. A retry that
-// finds the webhook already gone (an earlier attempt removed it, and its
-// answer was lost) is a success, confirmed with one List.
+// Remove deletes a webhook. A retry that finds the webhook already gone (an
+// earlier attempt removed it, and its answer was lost) is a success,
+// confirmed with one List.
 //
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/remove-webhook
 func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest) (*RemoveWebhookResponse, error) {
@@ -416,12 +410,10 @@ func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest)
 	}
 	var data json.RawMessage
 	requestID, attempts, err := c.do(ctx, "webhook/remove", req, nil, &data)
-	if err != nil && attempts > 1 && s.removedEarlier(ctx, req, err) {
-		// An earlier attempt removed it, and its answer was lost: the 4xx
-		// of the retry says only that it is no longer there.
-		return &RemoveWebhookResponse{}, nil
-	}
 	if err != nil {
+		if attempts > 1 && s.removedEarlier(ctx, req, err) {
+			return &RemoveWebhookResponse{}, nil
+		}
 		return nil, err
 	}
 	resp := &RemoveWebhookResponse{RequestID: requestID}
@@ -434,7 +426,8 @@ func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest)
 }
 
 // removedEarlier reports whether a remove that failed with a 4xx after
-// retries failed only because an earlier attempt had removed the webhook.
+// retries failed only because an earlier attempt had removed the webhook,
+// its answer lost: the 4xx of the retry says only that it is gone.
 func (s *WebhooksService) removedEarlier(ctx context.Context, req *RemoveWebhookRequest, err error) bool {
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode < 400 || apiErr.StatusCode > 499 || apiErr.StatusCode == http.StatusTooManyRequests {

@@ -243,11 +243,10 @@ func (t *attemptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// call is one call of the SDK's request path, carried in its request's
-// context so that the Client's one retryablehttp.Client can tell calls
-// apart: the retry policy reads which endpoint it is, the request hook
-// writes how many attempts the library has made, and the response handler
-// decodes a 2xx body into out.
+// call is one call of the SDK's request path, carried in its request's context
+// so that the Client's one retryablehttp.Client can tell calls apart: the retry
+// policy reads which endpoint it is, the request hook writes how many attempts
+// the library has made, and the response handler decodes a 2xx body into out.
 type call struct {
 	endpoint  string
 	out       any
@@ -284,13 +283,12 @@ func (cl *call) readOK(resp *http.Response) error {
 
 // checkRetry is retryablehttp's DefaultRetryPolicy, which stops when ctx is
 // done and retries transport errors (but those a retry cannot fix: bad
-// certificates, schemes or headers), 429 and 5xx (but 501), and an error of
-// the response handler (a 2xx whose body was cut off); with two rules of
-// its own. webhook/add, which a second time could create a second webhook,
-// is retried only after a 429 or a failure that proves the request never
-// reached SMTP2GO. And no retry is made whose shortest wait outlasts the
-// context, so that the caller gets the last failure rather than a bare
-// deadline error.
+// certificates, schemes or headers), 429 and 5xx (but 501), and an error of the
+// response handler (a 2xx whose body was cut off); with two rules of its own.
+// webhook/add, which a second time could create a second webhook, is retried
+// only after a 429 or a failure that proves the request never reached SMTP2GO.
+// And no retry is made whose shortest wait outlasts the context, so that the
+// caller gets the last failure rather than a bare deadline error.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	var undecodable *undecodableError
 	if errors.As(err, &undecodable) {
@@ -445,10 +443,9 @@ func readBody(resp *http.Response) ([]byte, error) {
 	return b, nil
 }
 
-// backoff is the wait before a retry, as [WithRetryWait] says:
-// retryablehttp's DefaultBackoff (a 429's or 503's Retry-After, else min·2ⁿ
-// capped at max), with jitter so that clients that failed together do not
-// retry together.
+// backoff is the wait before a retry, as [WithRetryWait] says: retryablehttp's
+// DefaultBackoff (a 429's or 503's Retry-After, else min·2ⁿ capped at max),
+// with jitter so that clients that failed together do not retry together.
 func backoff(min, max time.Duration, n int, resp *http.Response) time.Duration {
 	d := retryablehttp.DefaultBackoff(min, max, n, resp)
 	if d > 0 && d == retryablehttp.DefaultBackoff(min, max, n, nil) {

@@ -336,9 +336,8 @@ type setting struct {
 	show   func(w *Webhook) string
 }
 
-// settings are every field of a webhook but its ID and its URL, which
-// Ensure finds webhooks by: a field left out here is one Ensure would never
-// set.
+// settings are every field of a webhook but its ID and its URL, which Ensure
+// finds webhooks by: a field left out here is one Ensure would never set.
 var settings = []setting{
 	{"events", func(h, w *Webhook) bool { return !sameSet(h.Events, w.Events) }, func(w *Webhook) string { return joinNames(w.Events) }},
 	{"sms_events", func(h, w *Webhook) bool { return !sameSet(h.SMSEvents, w.SMSEvents) }, func(w *Webhook) string { return joinNames(w.SMSEvents) }},

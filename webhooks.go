@@ -183,8 +183,7 @@ func (s *WebhooksService) add(ctx context.Context, req *AddWebhookRequest) (*Add
 }
 
 // addedWebhook is the data of webhook/add: a webhook with its ID. An answer
-// without one is not a success, since the caller cannot tell what was
-// created.
+// without one is not a success, since the caller cannot tell what was created.
 type addedWebhook struct{ oneWebhook }
 
 func (a *addedWebhook) check() error {
@@ -503,10 +502,9 @@ func validateAuth(w *Webhook, requireAuthValue bool) error {
 	return nil
 }
 
-// looksMasked reports whether an auth value is a mask rather than the
-// secret: one SMTP2GO may show in webhook/view ("********"; whether it masks
-// is not documented), or the one this SDK prints. A mask is never sent, nor
-// compared.
+// looksMasked reports whether an auth value is a mask rather than the secret:
+// one SMTP2GO may show in webhook/view ("********"; whether it masks is not
+// documented), or the one this SDK prints. A mask is never sent, nor compared.
 func looksMasked(s Secret) bool {
 	v := s.Reveal()
 	return v != "" && (strings.Trim(v, "*•") == "" || strings.Contains(v, "****") || v == redacted)

@@ -42,18 +42,17 @@ type Client struct {
 	// Webhooks manages the account's webhooks.
 	Webhooks *WebhooksService
 
-	apiKey       *Secret  // a pointer, so that fmt prints its address, not the key
-	baseURL      *url.URL // where requests go: explicitBase, else region's
-	explicitBase *url.URL // from WithBaseURL
-	region       Region   // from WithRegion
-	userHTTP     *http.Client
-	retryMax     int
-	retryWaitMin time.Duration
-	retryWaitMax time.Duration
-	timeout      time.Duration
-	userAgent    string
-	logger       *slog.Logger
-	rc           *retryablehttp.Client // sends every call, with retries
+	apiKey                     *Secret  // a pointer, so that fmt prints its address, not the key
+	baseURL                    *url.URL // where requests go: explicitBase, else region's
+	explicitBase               *url.URL // from WithBaseURL
+	region                     Region   // from WithRegion
+	userHTTP                   *http.Client
+	retryMax                   int
+	retryWaitMin, retryWaitMax time.Duration
+	timeout                    time.Duration
+	userAgent                  string
+	logger                     *slog.Logger
+	rc                         *retryablehttp.Client // sends every call, with retries
 }
 
 // NewClient returns a client that authenticates with apiKey, which is sent
@@ -163,9 +162,8 @@ func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
 		HTTPClient: &http.Client{
 			Transport: &attemptTransport{hc: c.userHTTP, logger: c.logger, base: c.baseURL.String()},
 			Timeout:   timeout,
-			// SMTP2GO's API does not redirect. Following one would send the
-			// API key header, and the body with its secrets, to wherever it
-			// points; a 3xx is answered as an *APIError instead.
+			// A redirect would take the API key, and the body with its
+			// secrets, elsewhere: a 3xx is answered as an *APIError instead.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		RetryWaitMin:   c.retryWaitMin,

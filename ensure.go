@@ -231,8 +231,7 @@ func (e *ensure) add(ctx context.Context) error {
 	case e.addErr != nil && classify(e.addErr) != failUnknown:
 		return e.addErr // refused, and the look found no webhook that would settle it
 	case e.addErr != nil && e.addsLeft <= 0:
-		// It may have been carried out, though the look shows none: as Add
-		// does, say that the outcome is unknown.
+		// It may have been carried out, though the look shows none.
 		return &OutcomeUnknownError{Endpoint: "webhook/add", Err: e.addErr, looked: true}
 	}
 	e.res.Action = EnsureCreated

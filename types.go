@@ -143,9 +143,8 @@ const apiPath = "/v3/"
 // Webhook is a webhook as SMTP2GO stores it: where deliveries go, which events
 // trigger them and how they are encoded and authenticated.
 //
-// Its auth value is a [Secret]: printed, logged or marshalled, a Webhook
-// shows "[redacted]" for it. Its URL and usernames are plain strings: show
-// them through [RedactURL] where they may carry a password or an API key.
+// Its auth value is a [Secret]. Its URL and usernames are plain strings:
+// show them through [RedactURL] where they may carry a password or API key.
 type Webhook struct {
 	ID              int64          `json:"id"`                          // SMTP2GO's webhook ID
 	URL             string         `json:"url"`                         // where deliveries are POSTed
@@ -192,10 +191,9 @@ func names[L ~[]string](l L) []string {
 	return slices.DeleteFunc([]string(l), func(s string) bool { return s == "" })
 }
 
-// wireWebhookList decodes the data of webhook/view in each shape SMTP2GO
-// has been seen or documented to use: an array of webhooks, a single
-// webhook object, or an object with a "webhooks" array. It decodes lists as
-// arrays, and again as flexStrings only if one of them is not an array.
+// wireWebhookList decodes the data of webhook/view in the shapes List's doc
+// names. It decodes lists as arrays, and again as flexStrings only if one of
+// them is not an array.
 type wireWebhookList []Webhook
 
 func (l *wireWebhookList) UnmarshalJSON(b []byte) error {

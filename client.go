@@ -1,6 +1,7 @@
 package smtp2go
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -212,10 +213,7 @@ type attemptTransport struct {
 }
 
 func (t *attemptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	rt := t.hc.Transport
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
+	rt := cmp.Or(t.hc.Transport, http.DefaultTransport)
 	if t.logger == nil {
 		return rt.RoundTrip(r)
 	}

@@ -335,32 +335,18 @@ func (req *EditWebhookRequest) applyTo(w *Webhook) {
 // (empty ones as []) and the output format are always sent, so that nothing
 // is left to the server's defaults. send says when the auth value is.
 type editBody struct {
-	ID              int64          `json:"id"`
-	URL             string         `json:"url"`
-	Events          []EventType    `json:"events"`
-	SMSEvents       []SMSEventType `json:"sms_events"`
-	Headers         []string       `json:"headers"`
-	Usernames       []string       `json:"usernames"`
-	OutputFormat    OutputFormat   `json:"output_format"`
-	AuthHeaderType  AuthHeaderType `json:"auth_header_type"`
-	AuthHeaderValue *string        `json:"auth_header_value,omitempty"`
-	SubaccountID    string         `json:"subaccount_id,omitempty"`
+	Webhook
+	AuthHeaderValue *string `json:"auth_header_value,omitempty"` // shadows the Webhook's Secret
+	SubaccountID    string  `json:"subaccount_id,omitempty"`
 }
 
 // send makes the webhook/edit call that sets w's whole state. callersValue
 // says whether w's auth value came from the caller rather than from SMTP2GO.
 func (s *WebhooksService) send(ctx context.Context, w *Webhook, subaccountID string, callersValue bool) (*EditWebhookResponse, error) {
-	body := editBody{
-		ID:             w.ID,
-		URL:            w.URL,
-		Events:         nonNil(w.Events),
-		SMSEvents:      nonNil(w.SMSEvents),
-		Headers:        nonNil(w.Headers),
-		Usernames:      nonNil(w.Usernames),
-		OutputFormat:   formatOrDefault(w.OutputFormat),
-		AuthHeaderType: w.AuthHeaderType,
-		SubaccountID:   subaccountID,
-	}
+	body := editBody{Webhook: *w, SubaccountID: subaccountID}
+	body.Events, body.SMSEvents = nonNil(w.Events), nonNil(w.SMSEvents)
+	body.Headers, body.Usernames = nonNil(w.Headers), nonNil(w.Usernames)
+	body.OutputFormat = formatOrDefault(w.OutputFormat)
 	// Without auth, the value is sent empty, so that a server that keeps
 	// omitted fields keeps no old secret. With auth, one the caller gives is
 	// always sent; one read from webhook/view is not if it is empty or looks

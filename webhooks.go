@@ -242,11 +242,6 @@ func (s *WebhooksService) Get(ctx context.Context, id int64, opts *GetWebhookOpt
 	if err != nil {
 		return nil, err
 	}
-	return pick(list, id)
-}
-
-// pick returns the webhook with the ID from a listing, or a *NotFoundError.
-func pick(list *ListWebhooksResponse, id int64) (*Webhook, error) {
 	for i := range list.Webhooks {
 		if list.Webhooks[i].ID == id {
 			return &list.Webhooks[i], nil
@@ -268,11 +263,7 @@ func (s *WebhooksService) Edit(ctx context.Context, req *EditWebhookRequest) (*E
 	if req.ID <= 0 {
 		return nil, invalid("id", "must be positive, got %d", req.ID)
 	}
-	list, err := s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID})
-	if err != nil {
-		return nil, err
-	}
-	current, err := pick(list, req.ID)
+	current, err := s.Get(ctx, req.ID, &GetWebhookOptions{SubaccountID: req.SubaccountID})
 	if err != nil {
 		return nil, err
 	}
@@ -404,8 +395,7 @@ func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest)
 	resp := &RemoveWebhookResponse{RequestID: requestID}
 	var removed wireWebhook[flexStrings]
 	if data = bytes.TrimSpace(data); len(data) > 0 && data[0] == '{' && json.Unmarshal(data, &removed) == nil && (removed.ID != 0 || removed.URL != "") {
-		w := removed.webhook()
-		resp.Webhook = &w
+		resp.Webhook = Ptr(removed.webhook())
 	}
 	return resp, nil
 }
@@ -418,12 +408,9 @@ func (s *WebhooksService) removedEarlier(ctx context.Context, req *RemoveWebhook
 	if !errors.As(err, &apiErr) || apiErr.StatusCode < 400 || apiErr.StatusCode > 499 || apiErr.StatusCode == http.StatusTooManyRequests {
 		return false
 	}
-	list, listErr := s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID})
-	if listErr != nil {
-		return false
-	}
-	_, pickErr := pick(list, req.ID)
-	return pickErr != nil
+	_, err = s.Get(ctx, req.ID, &GetWebhookOptions{SubaccountID: req.SubaccountID})
+	var gone *NotFoundError
+	return errors.As(err, &gone) // not a failed list
 }
 
 // validateFields checks each field of w on its own; the URL only if checkURL.

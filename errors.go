@@ -277,8 +277,8 @@ func (e *NetworkError) Error() string {
 // Unwrap returns the transport error.
 func (e *NetworkError) Unwrap() error { return e.Err }
 
-// ErrOutcomeUnknown matches an [*OutcomeUnknownError]: a call failed in a
-// way that leaves unknown whether SMTP2GO carried it out.
+// ErrOutcomeUnknown matches the [*OutcomeUnknownError] of Add and Ensure: a
+// call failed in a way that leaves unknown whether SMTP2GO carried it out.
 var ErrOutcomeUnknown = errors.New("smtp2go: outcome unknown")
 
 // OutcomeUnknownError is returned by [WebhooksService.Add] when the add may

@@ -1,6 +1,7 @@
 package smtp2go
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,18 +43,17 @@ type Client struct {
 	// Webhooks manages the account's webhooks.
 	Webhooks *WebhooksService
 
-	apiKey       *Secret  // a pointer, so that fmt prints its address, not the key
-	baseURL      *url.URL // where requests go: explicitBase, else region's
-	explicitBase *url.URL // from WithBaseURL
-	region       Region   // from WithRegion
-	userHTTP     *http.Client
-	retryMax     int
-	retryWaitMin time.Duration
-	retryWaitMax time.Duration
-	timeout      time.Duration
-	userAgent    string
-	logger       *slog.Logger
-	rc           *retryablehttp.Client // sends every call, with retries
+	apiKey                     *Secret  // a pointer, so that fmt prints its address, not the key
+	baseURL                    *url.URL // where requests go: explicitBase, else region's
+	explicitBase               *url.URL // from WithBaseURL
+	region                     Region   // from WithRegion
+	userHTTP                   *http.Client
+	retryMax                   int
+	retryWaitMin, retryWaitMax time.Duration
+	timeout                    time.Duration
+	userAgent                  string
+	logger                     *slog.Logger
+	rc                         *retryablehttp.Client // sends every call, with retries
 }
 
 // NewClient returns a client that authenticates with apiKey, which is sent
@@ -63,10 +63,7 @@ type Client struct {
 // does not pick up whatever key the shell has. To read it from
 // SMTP2GO_API_KEY, use [NewClientFromEnv].
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
-	if apiKey == "" {
-		return nil, invalid("api key", "empty: pass one, or use NewClientFromEnv to read %s", apiKeyEnv)
-	}
-	if err := checkKey("api key", apiKey); err != nil {
+	if err := checkKey("api key", apiKey, "empty: pass one, or use NewClientFromEnv to read "+apiKeyEnv); err != nil {
 		return nil, err
 	}
 	return newClient(apiKey, nil, opts)
@@ -94,10 +91,7 @@ func NewClientFromGetenv(getenv func(string) string, opts ...Option) (*Client, e
 		return nil, invalid("getenv", "nil")
 	}
 	key := getenv(apiKeyEnv)
-	if key == "" {
-		return nil, invalid(apiKeyEnv, "not set: export the API key, or pass it to NewClient")
-	}
-	if err := checkKey(apiKeyEnv, key); err != nil {
+	if err := checkKey(apiKeyEnv, key, "not set: export the API key, or pass it to NewClient"); err != nil {
 		return nil, err
 	}
 	var fromEnv []Option
@@ -122,19 +116,23 @@ func named(variable string, opt Option) Option {
 	}
 }
 
-// checkKey refuses an API key with whitespace or control characters.
-func checkKey(field, key string) error {
-	if strings.IndexFunc(key, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0 {
+// checkKey refuses an empty API key, saying ifEmpty, and one with whitespace
+// or control characters.
+func checkKey(field, key, ifEmpty string) error {
+	switch {
+	case key == "":
+		return invalid(field, "%s", ifEmpty)
+	case strings.IndexFunc(key, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0:
 		return invalid(field, "contains whitespace or control characters (a stray newline from a file?)")
 	}
 	return nil
 }
 
-// newClient applies opts, then the defaults (from the environment) unless
-// opts say where to send, and builds the client with apiKey, which the
-// caller has checked. Where to send is decided last: WithBaseURL wins over
-// WithRegion whatever their order, so that a test configuration never
-// reaches SMTP2GO because of the order of options.
+// newClient applies opts, then the defaults (from the environment, which
+// say only where to send) unless opts say where to send, and builds the
+// client with apiKey, which the caller has checked. Where to send is decided
+// last: WithBaseURL wins over WithRegion whatever their order, so that a test
+// configuration never reaches SMTP2GO because of the order of options.
 func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
 	c := &Client{
 		apiKey:       Ptr(Secret(apiKey)),
@@ -149,8 +147,6 @@ func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
 		return nil, err
 	}
 	if c.explicitBase == nil && c.region == "" {
-		// The defaults say only where to send: they count, and are
-		// checked, only when opts do not say it.
 		if err := c.apply(defaults); err != nil {
 			return nil, err
 		}
@@ -167,9 +163,8 @@ func newClient(apiKey string, defaults, opts []Option) (*Client, error) {
 		HTTPClient: &http.Client{
 			Transport: &attemptTransport{hc: c.userHTTP, logger: c.logger, base: c.baseURL.String()},
 			Timeout:   timeout,
-			// SMTP2GO's API does not redirect. Following one would send the
-			// API key header, and the body with its secrets, to wherever it
-			// points; a 3xx is answered as an *APIError instead.
+			// A redirect would take the API key, and the body with its
+			// secrets, elsewhere: a 3xx is answered as an *APIError instead.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		RetryWaitMin:   c.retryWaitMin,
@@ -205,16 +200,12 @@ func (c *Client) BaseURL() string {
 	return c.baseURL.String()
 }
 
-// errNoClient is returned by calls on a Client, or a WebhooksService, that
-// NewClient or NewClientFromEnv did not make: the zero value has no key and
-// no transport.
+// errNoClient is the error of calls on a Client or WebhooksService that no
+// constructor made: it has no key and no transport.
 var errNoClient = errors.New("smtp2go: the Client was not made by NewClient or NewClientFromEnv")
 
-// attemptTransport sends each attempt through the Transport of the
-// caller's *http.Client, read at each request, so that the caller's client
-// is used as it is at call time and never changed. When the Client has a
-// logger it logs each attempt: at debug level, or at warn level when it
-// failed in a way that is retried (a 429, a 5xx, no response).
+// attemptTransport sends each attempt as [WithHTTPClient] says, and logs it
+// as [WithLogger] says.
 type attemptTransport struct {
 	hc     *http.Client
 	logger *slog.Logger
@@ -222,10 +213,7 @@ type attemptTransport struct {
 }
 
 func (t *attemptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	rt := t.hc.Transport
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
+	rt := cmp.Or(t.hc.Transport, http.DefaultTransport)
 	if t.logger == nil {
 		return rt.RoundTrip(r)
 	}
@@ -251,11 +239,10 @@ func (t *attemptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// call is one call of the SDK's request path, carried in its request's
-// context so that the Client's one retryablehttp.Client can tell calls
-// apart: the retry policy reads which endpoint it is, the request hook
-// writes how many attempts the library has made, and the response handler
-// decodes a 2xx body into out.
+// call is one call of the SDK's request path, carried in its request's context
+// so that the Client's one retryablehttp.Client can tell calls apart: the retry
+// policy reads which endpoint it is, the request hook writes how many attempts
+// the library has made, and the response handler decodes a 2xx body into out.
 type call struct {
 	endpoint  string
 	out       any
@@ -264,14 +251,6 @@ type call struct {
 }
 
 type callKey struct{}
-
-func callOf(ctx context.Context) *call {
-	cl, _ := ctx.Value(callKey{}).(*call)
-	if cl == nil {
-		return &call{}
-	}
-	return cl
-}
 
 // countAttempt is the RequestLogHook: retryablehttp calls it before each
 // attempt with the number of the retry, 0 for the first attempt.
@@ -300,13 +279,12 @@ func (cl *call) readOK(resp *http.Response) error {
 
 // checkRetry is retryablehttp's DefaultRetryPolicy, which stops when ctx is
 // done and retries transport errors (but those a retry cannot fix: bad
-// certificates, schemes or headers), 429 and 5xx (but 501), and an error of
-// the response handler (a 2xx whose body was cut off); with two rules of
-// its own. webhook/add, which a second time could create a second webhook,
-// is retried only after a 429 or a failure that proves the request never
-// reached SMTP2GO. And no retry is made whose shortest wait outlasts the
-// context, so that the caller gets the last failure rather than a bare
-// deadline error.
+// certificates, schemes or headers), 429 and 5xx (but 501), and an error of the
+// response handler (a 2xx whose body was cut off); with two rules of its own.
+// webhook/add, which a second time could create a second webhook, is retried
+// only after a 429 or a failure that proves the request never reached SMTP2GO.
+// And no retry is made whose shortest wait outlasts the context, so that the
+// caller gets the last failure rather than a bare deadline error.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	var undecodable *undecodableError
 	if errors.As(err, &undecodable) {
@@ -316,7 +294,10 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return false, err // the attempt's own failure, or its response, stands
 	}
 	retry, checkErr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
-	cl := callOf(ctx)
+	cl, ok := ctx.Value(callKey{}).(*call)
+	if !ok {
+		cl = &call{} // a policy called outside do
+	}
 	if retry && cl.endpoint == "webhook/add" {
 		if resp != nil {
 			retry = resp.StatusCode == http.StatusTooManyRequests
@@ -458,11 +439,9 @@ func readBody(resp *http.Response) ([]byte, error) {
 	return b, nil
 }
 
-// backoff is the wait before a retry: retryablehttp's DefaultBackoff, which
-// is a 429's or 503's Retry-After, else min·2ⁿ capped at max; with up to as
-// much again added at random when it is not a Retry-After, so that clients
-// that failed together do not retry together; never less than min nor more
-// than max. A min of 0 retries at once (but for a Retry-After).
+// backoff is the wait before a retry, as [WithRetryWait] says: retryablehttp's
+// DefaultBackoff (a 429's or 503's Retry-After, else min·2ⁿ capped at max),
+// with jitter so that clients that failed together do not retry together.
 func backoff(min, max time.Duration, n int, resp *http.Response) time.Duration {
 	d := retryablehttp.DefaultBackoff(min, max, n, resp)
 	if d > 0 && d == retryablehttp.DefaultBackoff(min, max, n, nil) {
@@ -471,15 +450,7 @@ func backoff(min, max time.Duration, n int, resp *http.Response) time.Duration {
 	return clamp(d, min, max)
 }
 
-func clamp(d, min, max time.Duration) time.Duration {
-	if d < min {
-		return min
-	}
-	if d > max {
-		return max
-	}
-	return d
-}
+func clamp(d, lo, hi time.Duration) time.Duration { return max(lo, min(d, hi)) }
 
 // sleep waits d or until ctx is done.
 func sleep(ctx context.Context, d time.Duration) error {

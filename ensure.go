@@ -12,18 +12,13 @@ import (
 // EnsureAction says what [WebhooksService.Ensure] did.
 type EnsureAction string
 
-// Ensure outcomes.
+// Ensure outcomes; [WebhooksService.Ensure] says when each is returned.
 const (
-	// EnsureCreated: no webhook had the URL when Ensure looked. The one
-	// returned was added by this call or, when processes race, by another
-	// one at the same time.
-	EnsureCreated EnsureAction = "created"
-	// EnsureUpdated: the webhook with the URL was set up differently, and
-	// Ensure edited it; Changes says how.
-	EnsureUpdated EnsureAction = "updated"
-	// EnsureUnchanged: the webhook with the URL was set up as asked. Only
-	// duplicates of it, if any, were removed.
-	EnsureUnchanged EnsureAction = "unchanged"
+	// EnsureCreated: the webhook returned was added by this call or, when
+	// processes race, by another one at the same time.
+	EnsureCreated   EnsureAction = "created"
+	EnsureUpdated   EnsureAction = "updated"   // Ensure edited the webhook; Changes says how
+	EnsureUnchanged EnsureAction = "unchanged" // only duplicates, if any, were removed
 )
 
 // EnsureWebhookResponse is what [WebhooksService.Ensure] returns.
@@ -45,10 +40,9 @@ type FieldChange struct {
 	New   string // the setting the edit sent
 }
 
-// ErrDuplicateURL is returned by Ensure when several webhooks have the URL
-// and they are not all set up identically: they may be meant to differ
-// (several usernames filters, say), so Ensure leaves them alone. Identical
-// ones are duplicates, which Ensure removes.
+// ErrDuplicateURL is matched by the error of Ensure and Plan when several
+// webhooks have the URL and are not all set up identically: they may be
+// meant to differ (several usernames filters, say), so Ensure leaves them alone.
 var ErrDuplicateURL = errors.New("smtp2go: several webhooks have this URL")
 
 // EnsurePlan is what [WebhooksService.Ensure] would do, as
@@ -78,11 +72,12 @@ func (s *WebhooksService) Plan(ctx context.Context, req *AddWebhookRequest) (*En
 	return plan(list.Webhooks, req)
 }
 
-// plan is what Ensure does about the webhooks of list for req: the one
-// place that says which webhooks are the same.
+// plan is what Ensure does about the webhooks of list for req, as Ensure's
+// doc says: the one place that says which webhooks are the same.
 func plan(list []Webhook, req *AddWebhookRequest) (*EnsurePlan, error) {
 	want := req.webhook()
-	same := withURL(list, req.URL)
+	same := slices.DeleteFunc(slices.Clone(list), func(w Webhook) bool { return w.URL != req.URL })
+	slices.SortFunc(same, func(a, b Webhook) int { return cmp.Compare(a.ID, b.ID) }) // the lowest ID is kept
 	if len(same) == 0 {
 		return &EnsurePlan{Action: EnsureCreated, Changes: changed(&Webhook{}, &want)}, nil
 	}
@@ -105,15 +100,13 @@ func plan(list []Webhook, req *AddWebhookRequest) (*EnsurePlan, error) {
 // Ensure makes the account have exactly one webhook with req.URL, set up as
 // req says: the idempotent way to provision a webhook, safe to run in every
 // replica of a service at once. It lists the webhooks and carries out what
-// [WebhooksService.Plan] says of them, for the webhooks whose URL equals
-// req.URL exactly:
+// [WebhooksService.Plan] says of those whose URL equals req.URL exactly:
 //
 //   - none: it adds one (EnsureCreated), then lists again, since other
 //     processes may have added one at the same time;
-//   - one set up as req says: nothing is sent (EnsureUnchanged). Lists
-//     compare as sets, an empty output format equals "form", and an auth
-//     value SMTP2GO does not return (or masks) counts as equal, so rotate
-//     secrets with Edit;
+//   - one that [Webhook.Matches] req: nothing is sent (EnsureUnchanged). An
+//     auth value SMTP2GO withholds counts as equal, so rotate secrets with
+//     Edit;
 //   - one set up differently: it edits it to match req (EnsureUpdated, with
 //     Changes);
 //   - several, all set up identically: they are duplicates, left by racing
@@ -125,19 +118,17 @@ func plan(list []Webhook, req *AddWebhookRequest) (*EnsurePlan, error) {
 //   - several set up differently: it changes nothing and returns an error
 //     matching [ErrDuplicateURL] that names their IDs.
 //
-// Each call it makes is retried as the client's options say, and only so:
-// Ensure retries no failed call itself. An add that fails ambiguously (a
-// timeout, a 5xx…) is settled by the next list: a webhook with the URL is
-// taken as the one created; if there is none, Ensure adds again while the
-// attempts made at webhook/add are fewer than the client's retries plus
-// one. If they are not, or that list fails, or the context ends before a
-// list settles it, Ensure returns an [*OutcomeUnknownError], as Add does.
-// A list that fails after an add that succeeded is an error too, the
-// list's: a racer may have removed that webhook as a duplicate of its own,
-// and only a list tells which one is kept; Ensure again settles it.
-// An add refused because the plan's webhook limit is reached (by racing
-// processes, perhaps) is a reason to look again too: it fails only if no
-// webhook with the URL is there.
+// Ensure retries no failed call beyond the client's retries. An add that
+// fails ambiguously (a timeout, a 5xx…) is settled by the next list: a
+// webhook with the URL is taken as the one created; if there is none,
+// Ensure adds again while its attempts at webhook/add are fewer than the
+// client's retries plus one. If they are not, or that list fails, or the
+// context ends first, Ensure returns an [*OutcomeUnknownError]. A list that
+// fails after an add that succeeded is an error too, the list's: a racer
+// may have removed that webhook as a duplicate of its own, and only a list
+// tells which one is kept; Ensure again settles it. An add refused because
+// the plan's webhook limit is reached (by racers, perhaps) fails only if the
+// next list shows no webhook with the URL.
 //
 // The calls of one Client for one URL take turns, so that one process never
 // races itself into a duplicate (which would also take a place of the
@@ -216,9 +207,7 @@ func (e *ensure) converge(ctx context.Context, list *ListWebhooksResponse) (*Ens
 		}
 		e.looksLeft--
 		if list, err = e.s.List(ctx, &ListWebhooksRequest{SubaccountID: e.req.SubaccountID}); err != nil {
-			// Even after an add that succeeded: a racer may have removed
-			// that webhook as a duplicate of its own, and only a look can
-			// tell which one is kept. Ensure again settles it.
+			// Even after an add that succeeded: Ensure's doc says why.
 			return nil, e.unsettled(ctx, err)
 		}
 	}
@@ -234,18 +223,6 @@ func (e *ensure) unsettled(ctx context.Context, lookErr error) error {
 	return &OutcomeUnknownError{Endpoint: "webhook/add", Err: e.addErr, looked: true, lookErr: lookErr, cut: ctx.Err()}
 }
 
-// withURL returns the webhooks with the URL, lowest ID first.
-func withURL(list []Webhook, url string) []Webhook {
-	var out []Webhook
-	for _, w := range list {
-		if w.URL == url {
-			out = append(out, w)
-		}
-	}
-	slices.SortFunc(out, func(a, b Webhook) int { return cmp.Compare(a.ID, b.ID) })
-	return out
-}
-
 // add adds the webhook, none having the URL. An add that may have been
 // carried out, or that was refused perhaps because racers filled the plan,
 // is left for the next look to settle.
@@ -254,8 +231,7 @@ func (e *ensure) add(ctx context.Context) error {
 	case e.addErr != nil && classify(e.addErr) != failUnknown:
 		return e.addErr // refused, and the look found no webhook that would settle it
 	case e.addErr != nil && e.addsLeft <= 0:
-		// It may have been carried out, though the look shows none: as Add
-		// does, say that the outcome is unknown.
+		// It may have been carried out, though the look shows none.
 		return &OutcomeUnknownError{Endpoint: "webhook/add", Err: e.addErr, looked: true}
 	}
 	e.res.Action = EnsureCreated
@@ -337,12 +313,7 @@ func (w Webhook) Matches(req *AddWebhookRequest) bool {
 
 // sameSettings reports whether have is set up as want, URL aside.
 func sameSettings(have, want *Webhook) bool {
-	for _, s := range settings {
-		if s.differ(have, want) {
-			return false
-		}
-	}
-	return true
+	return !slices.ContainsFunc(settings, func(s setting) bool { return s.differ(have, want) })
 }
 
 // changed returns the settings in which have differs from want.
@@ -356,15 +327,17 @@ func changed(have, want *Webhook) []FieldChange {
 	return out
 }
 
-// settings are what Ensure compares, each with how it compares and how a
-// FieldChange shows it, secrets masked. They are every field of a webhook
-// but its ID and its URL, which Ensure finds webhooks by: a field left out
-// here is one Ensure would never set.
-var settings = []struct {
+// setting is a field of a webhook, with how Ensure compares it and how a
+// FieldChange shows it, secrets masked.
+type setting struct {
 	field  string
 	differ func(have, want *Webhook) bool
 	show   func(w *Webhook) string
-}{
+}
+
+// settings are every field of a webhook but its ID and its URL, which Ensure
+// finds webhooks by: a field left out here is one Ensure would never set.
+var settings = []setting{
 	{"events", func(h, w *Webhook) bool { return !sameSet(h.Events, w.Events) }, func(w *Webhook) string { return joinNames(w.Events) }},
 	{"sms_events", func(h, w *Webhook) bool { return !sameSet(h.SMSEvents, w.SMSEvents) }, func(w *Webhook) string { return joinNames(w.SMSEvents) }},
 	{"headers", func(h, w *Webhook) bool { return !sameSet(h.Headers, w.Headers) }, func(w *Webhook) string { return joinNames(w.Headers) }},
@@ -378,12 +351,8 @@ var settings = []struct {
 	}, func(w *Webhook) string { return w.AuthHeaderValue.String() }},
 }
 
-func formatOrDefault(f OutputFormat) OutputFormat {
-	if f == "" {
-		return OutputForm
-	}
-	return f
-}
+// formatOrDefault reads an empty output format as SMTP2GO's default, form.
+func formatOrDefault(f OutputFormat) OutputFormat { return cmp.Or(f, OutputForm) }
 
 func sameSet[T ~string](a, b []T) bool {
 	a, b = slices.Clone(a), slices.Clone(b)

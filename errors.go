@@ -64,21 +64,17 @@ func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("smtp2go: ")
 	if e.Endpoint != "" {
-		b.WriteString(e.Endpoint)
-		b.WriteString(": ")
+		b.WriteString(e.Endpoint + ": ")
 	}
 	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Code != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Code)
+		b.WriteString(": " + e.Code)
 	}
 	switch {
 	case e.Message != "":
-		b.WriteString(": ")
-		b.WriteString(e.Message)
+		b.WriteString(": " + e.Message)
 	case e.decodeErr != nil:
-		b.WriteString(": undecodable body: ")
-		b.WriteString(e.decodeErr.Error())
+		b.WriteString(": undecodable body: " + e.decodeErr.Error())
 	}
 	for _, f := range e.FieldErrors {
 		fmt.Fprintf(&b, " [%s: %s]", f.Field, f.Message)
@@ -87,9 +83,7 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, " (body: %q)", e.Body)
 	}
 	if e.RequestID != "" {
-		b.WriteString(" (request_id ")
-		b.WriteString(e.RequestID)
-		b.WriteString(")")
+		b.WriteString(" (request_id " + e.RequestID + ")")
 	}
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
@@ -106,28 +100,20 @@ func (e *APIError) Is(target error) bool {
 	case ErrServer:
 		return e.StatusCode >= 500
 	}
-	return target == statusSentinel(e.StatusCode)
+	return target == statusSentinels[e.StatusCode]
 }
 
 // Unwrap returns why a 2xx body could not be decoded, if that was the failure.
 func (e *APIError) Unwrap() error { return e.decodeErr }
 
-func statusSentinel(code int) error {
-	switch code {
-	case http.StatusBadRequest:
-		return ErrBadRequest
-	case http.StatusUnauthorized:
-		return ErrUnauthorized
-	case http.StatusPaymentRequired:
-		return ErrRequestFailed
-	case http.StatusForbidden:
-		return ErrForbidden
-	case http.StatusNotFound:
-		return ErrNotFound
-	case http.StatusTooManyRequests:
-		return ErrRateLimited
-	}
-	return nil
+// statusSentinels are the sentinels of the 4xx statuses that have one.
+var statusSentinels = map[int]error{
+	http.StatusBadRequest:      ErrBadRequest,
+	http.StatusUnauthorized:    ErrUnauthorized,
+	http.StatusPaymentRequired: ErrRequestFailed,
+	http.StatusForbidden:       ErrForbidden,
+	http.StatusNotFound:        ErrNotFound,
+	http.StatusTooManyRequests: ErrRateLimited,
 }
 
 // newAPIError builds the error for a non-2xx response. body is the whole
@@ -291,24 +277,20 @@ func (e *NetworkError) Error() string {
 // Unwrap returns the transport error.
 func (e *NetworkError) Unwrap() error { return e.Err }
 
-// ErrOutcomeUnknown matches the error of a call that failed in a way that
-// leaves unknown whether SMTP2GO carried it out: a timeout, a reset
-// connection, a 5xx, a 2xx that could not be used. [WebhooksService.Add]
-// returns it as an [*OutcomeUnknownError], and so does
-// [WebhooksService.Ensure] when no list settled such an add of its own.
+// ErrOutcomeUnknown matches the [*OutcomeUnknownError] of Add and Ensure: a
+// call failed in a way that leaves unknown whether SMTP2GO carried it out.
 var ErrOutcomeUnknown = errors.New("smtp2go: outcome unknown")
 
 // OutcomeUnknownError is returned by [WebhooksService.Add] when the add may
-// or may not have created the webhook. Add does not add again, since that
-// could make a second webhook, and does not guess: it lists the webhooks
-// once and reports those set up exactly as asked in Candidates. One of them
-// may be the webhook it created, or all may have existed before; only a
-// list taken before the add can tell, which is why [WebhooksService.Ensure]
-// is the idempotent way to create a webhook. Ensure returns one too, with
-// no Candidates, when its attempts at adding, or its context, run out before a
-// list settles an add of its own.
+// or may not have created the webhook; Add's doc says when. Candidates are
+// the webhooks a list after the failure shows set up exactly as asked. One
+// of them may be the webhook the add created, or all may have existed
+// before: only a list taken before the add can tell, which is why
+// [WebhooksService.Ensure] is the idempotent way to create a webhook.
+// Ensure returns one too, with no Candidates, when its attempts at adding,
+// or its context, run out before a list settles an add of its own.
 //
-// It matches ErrOutcomeUnknown with errors.Is, and unwraps to the failure:
+// It matches [ErrOutcomeUnknown] with errors.Is, and unwraps to the failure:
 // an [*APIError], a [*NetworkError] or the context's error. If the context
 // ended before the look was done, it matches the context's error too.
 type OutcomeUnknownError struct {

@@ -11,13 +11,12 @@ import (
 	"strings"
 )
 
-// Secret holds a credential: an auth header value. It prints, formats (%v
-// %+v %#v %s %q), logs (slog, text and JSON) and marshals to JSON as
-// "[redacted]" (an empty Secret as ""), so a value that holds one is safe
-// in fmt, slog and json.Marshal. Reveal returns the value; the SDK's own
-// wire encoding is the only caller that needs it. A Secret that reads
-// "[redacted]", or a mask SMTP2GO shows ("********"), is refused before
-// sending: sent, it would replace the real secret.
+// Secret holds a credential: an auth header value. It prints, logs and
+// marshals to JSON as "[redacted]" (an empty Secret as ""), so a value that
+// holds one is safe in fmt, slog and json.Marshal; only the SDK's own wire
+// encoding needs [Secret.Reveal]. A Secret that reads "[redacted]", or a
+// mask SMTP2GO shows ("********"), is refused before sending: sent, it would
+// replace the real secret.
 type Secret string
 
 // redacted stands in for a secret.
@@ -43,7 +42,7 @@ func (s Secret) Format(f fmt.State, verb rune) {
 	io.WriteString(f, s.String())
 }
 
-// LogValue makes slog log String.
+// LogValue makes slog log String, with text and JSON handlers alike.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // MarshalJSON encodes String.

@@ -57,15 +57,7 @@ var emailEvents = []EventType{
 // EmailEventTypes returns every email event a webhook can subscribe to.
 func EmailEventTypes() []EventType { return append([]EventType(nil), emailEvents...) }
 
-// valid reports whether t is an email event a webhook can subscribe to.
-func (t EventType) valid() bool {
-	for _, e := range emailEvents {
-		if t == e {
-			return true
-		}
-	}
-	return false
-}
+func (t EventType) valid() bool { return slices.Contains(emailEvents, t) }
 
 // SMSEventType names an SMS event in a webhook's "sms_events" list.
 type SMSEventType string
@@ -84,15 +76,7 @@ var smsEvents = []SMSEventType{SMSDelivered, SMSFailed, SMSRejected, SMSSending,
 // SMSEventTypes returns every SMS event a webhook can subscribe to.
 func SMSEventTypes() []SMSEventType { return append([]SMSEventType(nil), smsEvents...) }
 
-// valid reports whether t is an SMS event a webhook can subscribe to.
-func (t SMSEventType) valid() bool {
-	for _, e := range smsEvents {
-		if t == e {
-			return true
-		}
-	}
-	return false
-}
+func (t SMSEventType) valid() bool { return slices.Contains(smsEvents, t) }
 
 // EventType returns the name the delivery of this SMS event carries in its
 // "event" field, such as EventSMSDelivered for SMSDelivered.
@@ -107,7 +91,6 @@ const (
 	OutputJSON OutputFormat = "json" // application/json
 )
 
-// valid reports whether f is empty (server default) or a known format.
 func (f OutputFormat) valid() bool { return f == "" || f == OutputForm || f == OutputJSON }
 
 // AuthHeaderType is the kind of Authorization header SMTP2GO sends with each
@@ -129,7 +112,6 @@ func BasicAuthValue(user, pass string) Secret {
 	return Secret(base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)))
 }
 
-// valid reports whether a is a known header type, including AuthNone.
 func (a AuthHeaderType) valid() bool { return a == AuthNone || a == AuthBearer || a == AuthBasic }
 
 // Region selects which SMTP2GO API endpoint a [Client] talks to.
@@ -161,9 +143,8 @@ const apiPath = "/v3/"
 // Webhook is a webhook as SMTP2GO stores it: where deliveries go, which events
 // trigger them and how they are encoded and authenticated.
 //
-// Its auth value is a [Secret]: printed, logged or marshalled, a Webhook
-// shows "[redacted]" for it. Its URL and usernames are plain strings: show
-// them through [RedactURL] where they may carry a password or an API key.
+// Its auth value is a [Secret]. Its URL and usernames are plain strings:
+// show them through [RedactURL] where they may carry a password or API key.
 type Webhook struct {
 	ID              int64          `json:"id"`                          // SMTP2GO's webhook ID
 	URL             string         `json:"url"`                         // where deliveries are POSTed
@@ -210,10 +191,9 @@ func names[L ~[]string](l L) []string {
 	return slices.DeleteFunc([]string(l), func(s string) bool { return s == "" })
 }
 
-// wireWebhookList decodes the data of webhook/view in each shape SMTP2GO
-// has been seen or documented to use: an array of webhooks, a single
-// webhook object, or an object with a "webhooks" array. It decodes lists as
-// arrays, and again as flexStrings only if one of them is not an array.
+// wireWebhookList decodes the data of webhook/view in the shapes List's doc
+// names. It decodes lists as arrays, and again as flexStrings only if one of
+// them is not an array.
 type wireWebhookList []Webhook
 
 func (l *wireWebhookList) UnmarshalJSON(b []byte) error {
@@ -321,13 +301,11 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 		// The docs show one-element lists as a plain string; a longer list in
 		// that form would be comma-joined. Header names and event names
 		// cannot hold a comma, so splitting is safe for them.
-		list := []string{}
-		for _, part := range strings.Split(s, ",") {
-			if part = strings.TrimSpace(part); part != "" {
-				list = append(list, part)
-			}
+		list := strings.Split(s, ",")
+		for i := range list {
+			list[i] = strings.TrimSpace(list[i])
 		}
-		*f = list
+		*f = names(list)
 		return nil
 	}
 	var list []string
@@ -376,13 +354,14 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func convertStrings[T ~string](in []string) []T {
+// convertStrings converts a list of one string type to another.
+func convertStrings[To, From ~string](in []From) []To {
 	if in == nil {
 		return nil
 	}
-	out := make([]T, len(in))
+	out := make([]To, len(in))
 	for i, s := range in {
-		out[i] = T(s)
+		out[i] = To(s)
 	}
 	return out
 }

@@ -21,12 +21,9 @@ import (
 //
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/add-webhook
 type WebhooksService struct {
-	client *Client
-	// locks holds one lock per subaccount and URL, so that one client never
-	// races itself into a duplicate: Ensure's calls for one URL take turns.
-	locks keylock.Set
-	// onEnsureWait, if set, is called when an Ensure waits for another.
-	onEnsureWait func()
+	client       *Client
+	locks        keylock.Set // one per subaccount and URL: Ensure's doc says why
+	onEnsureWait func()      // if set, called when an Ensure waits for another
 }
 
 // AddWebhookRequest is the body of webhook/add.
@@ -63,7 +60,10 @@ func (r *AddWebhookRequest) Validate() error {
 		return invalid("request", "nil *AddWebhookRequest")
 	}
 	w := r.webhook()
-	return validateWebhook(&w, true)
+	if err := validateFields(&w, true); err != nil {
+		return err
+	}
+	return validateAuth(&w, true)
 }
 
 // AddWebhookResponse is what webhook/add returns.
@@ -89,12 +89,8 @@ type GetWebhookOptions struct {
 	SubaccountID string // look in this subaccount
 }
 
-// EditWebhookRequest changes a webhook. A nil pointer or nil slice keeps the
-// current value; a non-nil empty slice clears the list.
-//
-// SMTP2GO does not document whether webhook/edit keeps or resets fields it is
-// not sent, so Edit reads the current state with one List and sends all of
-// it, overlaid with the fields set here.
+// EditWebhookRequest is what [WebhooksService.Edit] changes. A nil pointer
+// or nil slice keeps the current value; a non-nil empty slice clears the list.
 type EditWebhookRequest struct {
 	ID              int64           // required: the webhook to change
 	SubaccountID    string          // the subaccount that owns it, if any
@@ -126,22 +122,13 @@ type RemoveWebhookResponse struct {
 	Webhook   *Webhook // the removed webhook; nil when SMTP2GO sends none, as it does live
 }
 
-// errNoWebhook is why a 2xx answer to webhook/add is an error: it held no
-// webhook with an ID.
-var errNoWebhook = errors.New("the response held no webhook with an id")
-
-// Add creates a webhook, at most once.
-//
-// SMTP2GO has no idempotency keys, and a second add could create a second
-// webhook, so Add retries only failures that prove nothing was created: a
-// connection that was never made (refused, DNS) and 429. After a failure
-// that leaves it unknown whether the webhook was created (a timeout, a reset
-// connection, a 5xx, a 2xx that holds no webhook) it neither adds again nor
-// guesses: it lists the webhooks once and returns an [*OutcomeUnknownError],
-// which matches [ErrOutcomeUnknown], unwraps to the [*APIError] or
-// [*NetworkError], and holds the IDs of the webhooks set up exactly as req
-// asks. Whether one of them is the webhook this call created, no list taken
-// after the fact can tell.
+// Add creates a webhook, at most once. SMTP2GO has no idempotency keys, and
+// a second add could create a second webhook, so Add retries only failures
+// that prove nothing was created: a connection never made (refused, DNS)
+// and 429. After a failure that leaves it unknown whether the webhook was
+// created (a timeout, a reset connection, a 5xx, a 2xx that holds no
+// webhook) it neither adds again nor guesses: it lists the webhooks once and
+// returns an [*OutcomeUnknownError] with those set up exactly as req asks.
 //
 // To create a webhook idempotently (in provisioning code, in every replica
 // at startup) use [WebhooksService.Ensure]: it lists before it adds, so it
@@ -196,13 +183,12 @@ func (s *WebhooksService) add(ctx context.Context, req *AddWebhookRequest) (*Add
 }
 
 // addedWebhook is the data of webhook/add: a webhook with its ID. An answer
-// without one is not a success, since the caller cannot tell what was
-// created.
+// without one is not a success, since the caller cannot tell what was created.
 type addedWebhook struct{ oneWebhook }
 
 func (a *addedWebhook) check() error {
 	if a.ID == 0 {
-		return errNoWebhook
+		return errors.New("the response held no webhook with an id")
 	}
 	return nil
 }
@@ -242,9 +228,9 @@ func (s *WebhooksService) List(ctx context.Context, req *ListWebhooksRequest) (*
 	return &ListWebhooksResponse{RequestID: requestID, Webhooks: list}, nil
 }
 
-// Get returns the webhook with the given ID, or a [*NotFoundError] (which
-// matches [ErrNotFound]) if there is none. SMTP2GO has no endpoint for one webhook, so
-// Get lists them and picks. opts may be nil.
+// Get returns the webhook with the given ID, or a [*NotFoundError] if there
+// is none. SMTP2GO has no endpoint for one webhook, so Get lists them and
+// picks. opts may be nil.
 func (s *WebhooksService) Get(ctx context.Context, id int64, opts *GetWebhookOptions) (*Webhook, error) {
 	if id <= 0 {
 		return nil, invalid("id", "must be positive, got %d", id)
@@ -256,11 +242,6 @@ func (s *WebhooksService) Get(ctx context.Context, id int64, opts *GetWebhookOpt
 	if err != nil {
 		return nil, err
 	}
-	return pick(list, id)
-}
-
-// pick returns the webhook with the ID from a listing, or a *NotFoundError.
-func pick(list *ListWebhooksResponse, id int64) (*Webhook, error) {
 	for i := range list.Webhooks {
 		if list.Webhooks[i].ID == id {
 			return &list.Webhooks[i], nil
@@ -269,10 +250,10 @@ func pick(list *ListWebhooksResponse, id int64) (*Webhook, error) {
 	return nil, &NotFoundError{ID: id, RequestID: list.RequestID}
 }
 
-// Edit changes a webhook: it reads the current state with one List, overlays
-// the fields set in req, and sends the whole state, so that fields not set
-// keep their values whatever webhook/edit does with omitted fields. A missing
-// ID returns a [*NotFoundError] and sends no edit.
+// Edit changes a webhook. SMTP2GO does not document whether webhook/edit
+// keeps or resets fields it is not sent, so Edit reads the current state
+// with one List, overlays the fields set in req, and sends the whole state.
+// A missing ID returns a [*NotFoundError] and sends no edit.
 //
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/edit-webhook
 func (s *WebhooksService) Edit(ctx context.Context, req *EditWebhookRequest) (*EditWebhookResponse, error) {
@@ -282,11 +263,7 @@ func (s *WebhooksService) Edit(ctx context.Context, req *EditWebhookRequest) (*E
 	if req.ID <= 0 {
 		return nil, invalid("id", "must be positive, got %d", req.ID)
 	}
-	list, err := s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID})
-	if err != nil {
-		return nil, err
-	}
-	current, err := pick(list, req.ID)
+	current, err := s.Get(ctx, req.ID, &GetWebhookOptions{SubaccountID: req.SubaccountID})
 	if err != nil {
 		return nil, err
 	}
@@ -338,7 +315,7 @@ func (req *EditWebhookRequest) applyTo(w *Webhook) {
 	}
 	if req.AuthHeaderType != nil && *req.AuthHeaderType != w.AuthHeaderType {
 		w.AuthHeaderType = *req.AuthHeaderType
-		w.AuthHeaderValue = "" // the old type's secret does not carry over
+		w.AuthHeaderValue = ""
 	}
 	if req.AuthHeaderValue != nil {
 		w.AuthHeaderValue = *req.AuthHeaderValue
@@ -346,41 +323,26 @@ func (req *EditWebhookRequest) applyTo(w *Webhook) {
 }
 
 // editBody is the body of webhook/edit: the whole state of the webhook. Lists
-// are always sent, empty ones as [], and the output format always, so that
-// nothing is left to the server's defaults; without auth, the auth value is
-// sent empty, so that a server that keeps omitted fields keeps no old secret.
-// With auth, a value that is empty or looks masked is omitted rather than
-// sent, so that a secret SMTP2GO withholds in webhook/view is not overwritten
-// with nothing, or with its mask.
+// (empty ones as []) and the output format are always sent, so that nothing
+// is left to the server's defaults. send says when the auth value is.
 type editBody struct {
-	ID              int64          `json:"id"`
-	URL             string         `json:"url"`
-	Events          []EventType    `json:"events"`
-	SMSEvents       []SMSEventType `json:"sms_events"`
-	Headers         []string       `json:"headers"`
-	Usernames       []string       `json:"usernames"`
-	OutputFormat    OutputFormat   `json:"output_format"`
-	AuthHeaderType  AuthHeaderType `json:"auth_header_type"`
-	AuthHeaderValue *string        `json:"auth_header_value,omitempty"`
-	SubaccountID    string         `json:"subaccount_id,omitempty"`
+	Webhook
+	AuthHeaderValue *string `json:"auth_header_value,omitempty"` // shadows the Webhook's Secret
+	SubaccountID    string  `json:"subaccount_id,omitempty"`
 }
 
 // send makes the webhook/edit call that sets w's whole state. callersValue
 // says whether w's auth value came from the caller rather than from SMTP2GO.
 func (s *WebhooksService) send(ctx context.Context, w *Webhook, subaccountID string, callersValue bool) (*EditWebhookResponse, error) {
-	body := editBody{
-		ID:             w.ID,
-		URL:            w.URL,
-		Events:         nonNil(w.Events),
-		SMSEvents:      nonNil(w.SMSEvents),
-		Headers:        nonNil(w.Headers),
-		Usernames:      nonNil(w.Usernames),
-		OutputFormat:   formatOrDefault(w.OutputFormat),
-		AuthHeaderType: w.AuthHeaderType,
-		SubaccountID:   subaccountID,
-	}
-	// A value read from webhook/view that looks masked is never sent back;
-	// one the caller gives always is.
+	body := editBody{Webhook: *w, SubaccountID: subaccountID}
+	body.Events, body.SMSEvents = nonNil(w.Events), nonNil(w.SMSEvents)
+	body.Headers, body.Usernames = nonNil(w.Headers), nonNil(w.Usernames)
+	body.OutputFormat = formatOrDefault(w.OutputFormat)
+	// Without auth, the value is sent empty, so that a server that keeps
+	// omitted fields keeps no old secret. With auth, one the caller gives is
+	// always sent; one read from webhook/view is not if it is empty or looks
+	// masked, so that a secret SMTP2GO withholds is not overwritten with
+	// nothing, or with its mask.
 	switch {
 	case w.AuthHeaderType == AuthNone:
 		body.AuthHeaderValue = Ptr("")
@@ -406,10 +368,9 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// Remove deletes a webhook. SMTP2GO's docs return the removed webhook; live it
-// may return none, and then RemoveWebhookResponse.Webhook is nil. A retry that
-// finds the webhook already gone (an earlier attempt removed it, and its
-// answer was lost) is a success, confirmed with one List.
+// Remove deletes a webhook. A retry that finds the webhook already gone (an
+// earlier attempt removed it, and its answer was lost) is a success,
+// confirmed with one List.
 //
 // SMTP2GO API docs: https://developers.smtp2go.com/reference/remove-webhook
 func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest) (*RemoveWebhookResponse, error) {
@@ -425,46 +386,31 @@ func (s *WebhooksService) Remove(ctx context.Context, req *RemoveWebhookRequest)
 	}
 	var data json.RawMessage
 	requestID, attempts, err := c.do(ctx, "webhook/remove", req, nil, &data)
-	if err != nil && attempts > 1 && s.removedEarlier(ctx, req, err) {
-		// An earlier attempt removed it, and its answer was lost: the 4xx
-		// of the retry says only that it is no longer there.
-		return &RemoveWebhookResponse{}, nil
-	}
 	if err != nil {
+		if attempts > 1 && s.removedEarlier(ctx, req, err) {
+			return &RemoveWebhookResponse{}, nil
+		}
 		return nil, err
 	}
 	resp := &RemoveWebhookResponse{RequestID: requestID}
 	var removed wireWebhook[flexStrings]
 	if data = bytes.TrimSpace(data); len(data) > 0 && data[0] == '{' && json.Unmarshal(data, &removed) == nil && (removed.ID != 0 || removed.URL != "") {
-		w := removed.webhook()
-		resp.Webhook = &w
+		resp.Webhook = Ptr(removed.webhook())
 	}
 	return resp, nil
 }
 
 // removedEarlier reports whether a remove that failed with a 4xx after
-// retries failed only because an earlier attempt had removed the webhook.
+// retries failed only because an earlier attempt had removed the webhook,
+// its answer lost: the 4xx of the retry says only that it is gone.
 func (s *WebhooksService) removedEarlier(ctx context.Context, req *RemoveWebhookRequest, err error) bool {
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode < 400 || apiErr.StatusCode > 499 || apiErr.StatusCode == http.StatusTooManyRequests {
 		return false
 	}
-	list, listErr := s.List(ctx, &ListWebhooksRequest{SubaccountID: req.SubaccountID})
-	if listErr != nil {
-		return false
-	}
-	_, pickErr := pick(list, req.ID)
-	return pickErr != nil
-}
-
-// validateWebhook checks a webhook's settings before they are sent, naming
-// the first field that is wrong. requireAuthValue makes a bearer or basic
-// type without a value an error.
-func validateWebhook(w *Webhook, requireAuthValue bool) error {
-	if err := validateFields(w, true); err != nil {
-		return err
-	}
-	return validateAuth(w, requireAuthValue)
+	_, err = s.Get(ctx, req.ID, &GetWebhookOptions{SubaccountID: req.SubaccountID})
+	var gone *NotFoundError
+	return errors.As(err, &gone) // not a failed list
 }
 
 // validateFields checks each field of w on its own; the URL only if checkURL.
@@ -516,6 +462,7 @@ func validateFields(w *Webhook, checkURL bool) error {
 }
 
 // validateAuth checks that the auth type and value go together.
+// requireAuthValue makes a bearer or basic type without a value an error.
 func validateAuth(w *Webhook, requireAuthValue bool) error {
 	switch {
 	case w.AuthHeaderType == AuthNone && w.AuthHeaderValue != "":
@@ -528,10 +475,9 @@ func validateAuth(w *Webhook, requireAuthValue bool) error {
 	return nil
 }
 
-// looksMasked reports whether an auth value is a mask rather than the
-// secret: one SMTP2GO may show in webhook/view ("********"; whether it masks
-// is not documented), or the one this SDK prints. A mask is never sent, nor
-// compared.
+// looksMasked reports whether an auth value is a mask rather than the secret:
+// one SMTP2GO may show in webhook/view ("********"; whether it masks is not
+// documented), or the one this SDK prints. A mask is never sent, nor compared.
 func looksMasked(s Secret) bool {
 	v := s.Reveal()
 	return v != "" && (strings.Trim(v, "*•") == "" || strings.Contains(v, "****") || v == redacted)
@@ -547,25 +493,10 @@ func isBasicCredential(v string) bool {
 	return err == nil && i >= 0 && i < len(raw)-1
 }
 
-// validHeaderName reports whether s is an HTTP header field name (RFC 9110 token).
+// validHeaderName reports whether s is an HTTP header field name (RFC 9110
+// token): not empty, and every character a token character.
 func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
-			continue
-		}
-		return false
-	}
-	return true
+	return s != "" && strings.Trim(s, "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == ""
 }
 
-func joinNames[T ~string](names []T) string {
-	s := make([]string, len(names))
-	for i, n := range names {
-		s[i] = string(n)
-	}
-	return strings.Join(s, ", ")
-}
+func joinNames[T ~string](names []T) string { return strings.Join(convertStrings[string](names), ", ") }

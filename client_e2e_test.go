@@ -751,6 +751,28 @@ func TestE2EStringListsSeveral(t *testing.T) {
 // TestE2ERemoveWhoseAnswerWasLost: the first remove is carried out but its
 // connection dropped; the retry is told the webhook does not exist. That is
 // the success it looks like, not an error.
+// TestE2ERemoveRefusedOnRetryIsNoSuccess: a retry of a remove refused with a
+// 4xx is a success only if the webhook is gone, looked for where it lives:
+// in its subaccount.
+func TestE2ERemoveRefusedOnRetryIsNoSuccess(t *testing.T) {
+	t.Parallel()
+	srv := smtp2gotest.NewServer(t)
+	client := srv.Client()
+	added, err := client.Webhooks.Add(context.Background(), &smtp2go.AddWebhookRequest{URL: "https://example.com/kept", SubaccountID: "sa-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Fail("webhook/remove", smtp2gotest.Fault{Status: http.StatusServiceUnavailable})
+	srv.Fail("webhook/remove", smtp2gotest.Fault{Status: http.StatusBadRequest})
+	_, err = client.Webhooks.Remove(context.Background(), &smtp2go.RemoveWebhookRequest{ID: added.Webhook.ID, SubaccountID: "sa-1"})
+	if !errors.Is(err, smtp2go.ErrBadRequest) {
+		t.Errorf("Remove = %v; want the retry's 400, since the webhook is still there", err)
+	}
+	if _, err := client.Webhooks.Get(context.Background(), added.Webhook.ID, &smtp2go.GetWebhookOptions{SubaccountID: "sa-1"}); err != nil {
+		t.Errorf("the webhook is gone: %v", err)
+	}
+}
+
 func TestE2ERemoveWhoseAnswerWasLost(t *testing.T) {
 	t.Parallel()
 	srv := smtp2gotest.NewServer(t)

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/relaykit/smtp2go"
 )
@@ -187,7 +187,11 @@ func nonZero[T comparable](v T) *T {
 // hint that says where the secret goes instead.
 func flagError(cmd *cobra.Command, err error) error {
 	const never = "Secrets are never flag values, which the process list shows: "
-	switch name, _ := strings.CutPrefix(err.Error(), "unknown flag: --"); name {
+	var unknown *pflag.NotExistError
+	if !errors.As(err, &unknown) || unknown.GetSpecifiedShortnames() != "" {
+		return err
+	}
+	switch unknown.GetSpecifiedName() {
 	case "api-key":
 		return withHint(err, never+"set "+envAPIKey+" or pass --api-key-file FILE.")
 	case "auth-value", "bearer", "basic-auth":
